@@ -1,0 +1,155 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// Tunnel is one tunnel the client asks for and where its requests go.
+type Tunnel struct {
+	// Name is the wanted name; empty lets the server pick one, which is then kept for
+	// reconnects.
+	Name string
+	// Target is the local app, e.g. http://localhost:3000. Its path, if any, prefixes
+	// every forwarded path.
+	Target *url.URL
+	// Offline is the offline policy asked for (proto.OfflineReject or OfflineQueue); empty
+	// keeps the server's.
+	Offline string
+	// Verify and VerifyMode configure signature verification at the relay.
+	Verify     []string
+	VerifyMode string
+}
+
+// Config configures a Client.
+type Config struct {
+	// Server is the relay-server's base URL, http(s)://host[:port]. Required.
+	Server *url.URL
+	// Token authenticates the client. Required.
+	Token string
+	// Tunnels lists the tunnels to open, at least one.
+	Tunnels []Tunnel
+	// Out receives the user-facing lines: status, URLs, one line per request. Default
+	// io.Discard.
+	Out io.Writer
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+	// MaxIdlePerTarget is the keep-alive pool size to each local app. Default 256.
+	MaxIdlePerTarget int
+	// OnConnect, if set, is called with the Welcome of each established session.
+	OnConnect func(*proto.Welcome)
+}
+
+// ErrPermanent wraps errors that reconnecting cannot fix (bad token, name taken, version
+// mismatch); Run returns them instead of retrying.
+var ErrPermanent = errors.New("client: permanent error")
+
+// Client keeps a tunnel session up. Create it with New, then call Run.
+type Client struct {
+	cfg   Config
+	log   *slog.Logger
+	fwd   *forwarder
+	mu    sync.Mutex
+	names []string // granted names, reused on reconnect
+	state State
+}
+
+// State is the connection state shown to the user.
+type State string
+
+// States of a Client.
+const (
+	StateConnecting   State = "connecting"
+	StateOnline       State = "online"
+	StateReconnecting State = "reconnecting"
+	StateStopped      State = "stopped"
+)
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Server == nil || cfg.Token == "" || len(cfg.Tunnels) == 0 {
+		return nil, errors.New("client config: server, token and at least one tunnel are required")
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxIdlePerTarget == 0 {
+		cfg.MaxIdlePerTarget = 256
+	}
+	c := &Client{cfg: cfg, log: cfg.Logger, state: StateConnecting}
+	c.names = make([]string, len(cfg.Tunnels))
+	for i, t := range cfg.Tunnels {
+		c.names[i] = t.Name
+	}
+	c.fwd = newForwarder(cfg.Out, cfg.MaxIdlePerTarget)
+	return c, nil
+}
+
+// State reports the connection state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *Client) setState(s State) {
+	c.mu.Lock()
+	c.state = s
+	c.mu.Unlock()
+}
+
+// Run connects and serves until ctx is done or a permanent error occurs. It reconnects
+// after any other failure, waiting between proto.MinBackoff and proto.MaxBackoff.
+func (c *Client) Run(ctx context.Context) error {
+	defer c.setState(StateStopped)
+	defer c.fwd.close()
+	backoff := proto.MinBackoff
+	for {
+		connected, err := c.runOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrPermanent) {
+			fmt.Fprintf(c.cfg.Out, "Error: %s\n", userMessage(err))
+			return err
+		}
+		if connected {
+			backoff = proto.MinBackoff
+		}
+		wait := jitter(backoff)
+		c.setState(StateReconnecting)
+		fmt.Fprintf(c.cfg.Out, "Session status: reconnecting in %s (%v)\n", wait.Round(100*time.Millisecond), err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(backoff*2, proto.MaxBackoff)
+	}
+}
+
+// jitter returns d plus up to 50% random extra, capped at proto.MaxBackoff.
+func jitter(d time.Duration) time.Duration {
+	return min(d+time.Duration(rand.Int64N(int64(d)/2+1)), proto.MaxBackoff)
+}
+
+// userMessage is the server's explanation of a refusal, without our wrapping.
+func userMessage(err error) string {
+	var pe *proto.Error
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return err.Error()
+}

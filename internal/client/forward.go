@@ -1,0 +1,156 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// forwarder serves requests arriving from the relay by proxying them to local apps. It
+// keeps one keep-alive pool for all of them.
+type forwarder struct {
+	out       io.Writer
+	outMu     sync.Mutex
+	transport *http.Transport
+	proxy     *httputil.ReverseProxy
+	mu        sync.RWMutex
+	targets   map[string]*url.URL // tunnel name -> local app
+}
+
+func newForwarder(out io.Writer, maxIdle int) *forwarder {
+	f := &forwarder{out: out, targets: make(map[string]*url.URL)}
+	f.transport = &http.Transport{
+		Proxy:                 nil, // the local app is local: never via HTTP_PROXY
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          maxIdle,
+		MaxIdleConnsPerHost:   maxIdle,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // pass bodies and Accept-Encoding through untouched
+		WriteBufferSize:       32 << 10,
+		ReadBufferSize:        32 << 10,
+	}
+	f.proxy = &httputil.ReverseProxy{Rewrite: f.rewrite, Transport: f.transport,
+		ErrorHandler: f.proxyError, BufferPool: bufferPool{}}
+	return f
+}
+
+func (f *forwarder) set(name string, target *url.URL) {
+	f.mu.Lock()
+	f.targets[name] = target
+	f.mu.Unlock()
+}
+
+func (f *forwarder) target(name string) *url.URL {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.targets[name]
+}
+
+func (f *forwarder) close() { f.transport.CloseIdleConnections() }
+
+type targetKey struct{}
+
+func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.Header.Get(proto.HeaderTunnel)
+	target := f.target(name)
+	if target == nil {
+		writeError(w, proto.CodeTunnelNotFound, "this client does not serve tunnel "+name)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	f.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
+	f.logf("%s  %-6s %s  %d  %s\n", start.Format("15:04:05.000"), r.Method, r.RequestURI, sw.status,
+		time.Since(start).Round(10*time.Microsecond))
+}
+
+func (f *forwarder) logf(format string, args ...any) {
+	f.outMu.Lock()
+	defer f.outMu.Unlock()
+	fmt.Fprintf(f.out, format, args...)
+}
+
+// rewrite forwards the request exactly as the relay sent it: same request target (under
+// the target's path, if any), Host, headers and body. The relay's X-Forwarded-* pass
+// through; the tunnel header, which is ours, does not.
+func (f *forwarder) rewrite(pr *httputil.ProxyRequest) {
+	target := pr.In.Context().Value(targetKey{}).(*url.URL)
+	out := pr.Out
+	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
+	path, _, _ := strings.Cut(pr.In.RequestURI, "?")
+	out.URL.Opaque = strings.TrimSuffix(target.Path, "/") + path
+	out.URL.Path, out.URL.RawPath = "", ""
+	out.URL.RawQuery = pr.In.URL.RawQuery
+	out.Host = pr.In.Host
+	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v, ok := pr.In.Header[h]; ok {
+			out.Header[h] = v
+		}
+	}
+	out.Header.Del(proto.HeaderTunnel)
+}
+
+func (f *forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the relay side went away
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		writeError(w, proto.CodeLocalTimeout, "the local app did not answer in time: "+err.Error())
+		return
+	}
+	target := r.Context().Value(targetKey{}).(*url.URL)
+	writeError(w, proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", target, err))
+}
+
+func writeError(w http.ResponseWriter, code proto.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(proto.HeaderError, string(code))
+	w.WriteHeader(code.Status())
+	var body struct {
+		Error proto.Error `json:"error"`
+	}
+	body.Error = proto.Error{Code: code, Message: msg}
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// statusWriter remembers the status for the request log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }

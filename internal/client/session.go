@@ -1,0 +1,181 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/yamux"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// runOnce runs one session. connected reports whether the handshake succeeded.
+func (c *Client) runOnce(ctx context.Context) (connected bool, err error) {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	mux, err := proto.Client(conn, nil)
+	if err != nil {
+		return false, err
+	}
+	defer mux.Close()
+	ctl, welcome, err := c.handshake(mux)
+	if err != nil {
+		return false, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	c.online(welcome)
+	return true, c.serve(ctx, mux, ctl)
+}
+
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	u := *c.cfg.Server
+	u.Scheme = map[string]string{"https": "wss", "http": "ws"}[u.Scheme]
+	u.Path = strings.TrimSuffix(u.Path, "/") + proto.ConnectPath
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+c.cfg.Token)
+	h.Set(proto.HeaderVersion, strconv.Itoa(proto.Version))
+	d := websocket.Dialer{HandshakeTimeout: proto.HandshakeTimeout, ReadBufferSize: 32 << 10,
+		WriteBufferSize: 32 << 10, Proxy: http.ProxyFromEnvironment}
+	ws, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil {
+		return nil, dialError(resp, err)
+	}
+	conn := proto.NetConn(ws)
+	_ = conn.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
+	return conn, nil
+}
+
+// dialError explains a failed upgrade, marking what retrying cannot fix as permanent.
+func dialError(resp *http.Response, err error) error {
+	if resp == nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Error proto.Error }
+	_ = json.NewDecoder(io.LimitReader(resp.Body, proto.MaxFrameSize)).Decode(&body)
+	if body.Error.Code == "" {
+		return fmt.Errorf("connect: server answered %s", resp.Status)
+	}
+	return classifyError(&body.Error)
+}
+
+// classifyError wraps a server-sent error, as permanent when retrying cannot help.
+func classifyError(e *proto.Error) error {
+	switch e.Code {
+	case proto.CodeBadToken, proto.CodeVersionMismatch, proto.CodeNameTaken, proto.CodeBadName,
+		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced:
+		return fmt.Errorf("%w: %w", ErrPermanent, e)
+	}
+	return fmt.Errorf("server refused: %w", e)
+}
+
+func (c *Client) handshake(mux *yamux.Session) (net.Conn, *proto.Welcome, error) {
+	ctl, err := mux.OpenStream()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open control stream: %w", err)
+	}
+	_ = ctl.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
+	if err := proto.WriteFrame(ctl, proto.FrameHello, c.hello()); err != nil {
+		return nil, nil, err
+	}
+	var w proto.Welcome
+	if err := proto.ReadExpect(ctl, proto.FrameWelcome, &w); err != nil {
+		var pe *proto.Error
+		if errors.As(err, &pe) {
+			return nil, nil, classifyError(pe)
+		}
+		return nil, nil, fmt.Errorf("handshake: %w", err)
+	}
+	if len(w.Tunnels) != len(c.cfg.Tunnels) {
+		return nil, nil, fmt.Errorf("handshake: %w: %d tunnels granted, %d asked", proto.ErrBadFrame, len(w.Tunnels), len(c.cfg.Tunnels))
+	}
+	_ = ctl.SetDeadline(time.Time{})
+	return ctl, &w, nil
+}
+
+func (c *Client) hello() *proto.Hello {
+	h := &proto.Hello{Version: proto.Version, Client: "relay-client"}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, t := range c.cfg.Tunnels {
+		h.Tunnels = append(h.Tunnels, proto.TunnelRequest{Name: c.names[i], Offline: t.Offline,
+			Verify: t.Verify, VerifyMode: t.VerifyMode})
+	}
+	return h
+}
+
+// online records the granted names and tells the user where the tunnels are.
+func (c *Client) online(w *proto.Welcome) {
+	c.mu.Lock()
+	for i, t := range w.Tunnels {
+		c.names[i] = t.Name
+		c.fwd.set(t.Name, c.cfg.Tunnels[i].Target)
+	}
+	c.state = StateOnline
+	c.mu.Unlock()
+	fmt.Fprintln(c.cfg.Out, "Session status: online")
+	for i, t := range w.Tunnels {
+		fmt.Fprintf(c.cfg.Out, "Forwarding  %s  ->  %s\n", strings.Join(t.URLs, "  and  "), c.cfg.Tunnels[i].Target)
+		printMissed(c.cfg.Out, t)
+	}
+	if c.cfg.OnConnect != nil {
+		c.cfg.OnConnect(w)
+	}
+}
+
+func printMissed(out io.Writer, t proto.TunnelInfo) {
+	if t.Missed == 0 && t.Queued == 0 {
+		return
+	}
+	fmt.Fprintf(out, "Missed %d deliveries on %s while offline", t.Missed, t.Name)
+	if t.Queued > 0 {
+		fmt.Fprintf(out, "; %d queued, delivering them now", t.Queued)
+	}
+	fmt.Fprintf(out, ". Replay the rest: relay-client replay --missed --name %s\n", t.Name)
+}
+
+// serve answers the session's streams until it ends. The control stream carries only
+// errors from the server after the handshake; its end ends the session.
+func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) error {
+	srv := &http.Server{Handler: c.fwd, ReadHeaderTimeout: proto.HandshakeTimeout, ErrorLog: nil}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(mux) }()
+	ctlErr := make(chan error, 1)
+	go func() { ctlErr <- readControl(ctl) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-ctlErr:
+	case <-mux.CloseChan():
+		err = errors.New("connection lost")
+	}
+	_ = srv.Close() // closes the mux (the listener) and every stream connection
+	<-serveErr
+	return err
+}
+
+// readControl reads frames on the control stream until it ends.
+func readControl(ctl net.Conn) error {
+	for {
+		var n proto.Notice
+		if err := proto.ReadExpect(ctl, proto.FrameNotice, &n); err != nil {
+			var pe *proto.Error
+			if errors.As(err, &pe) {
+				return classifyError(pe)
+			}
+			return fmt.Errorf("connection lost: %w", err)
+		}
+	}
+}

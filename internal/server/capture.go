@@ -1,0 +1,113 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
+	"net/http"
+	"sort"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// bodyCapture keeps the first cap bytes of a body, its full length and its SHA-256.
+type bodyCapture struct {
+	cap  int64
+	data []byte
+	size int64
+	sum  hash.Hash
+}
+
+func newBodyCapture(cap int64) *bodyCapture { return &bodyCapture{cap: cap, sum: sha256.New()} }
+
+func (c *bodyCapture) Write(p []byte) (int, error) {
+	c.size += int64(len(p))
+	c.sum.Write(p)
+	if room := c.cap - int64(len(c.data)); room > 0 {
+		c.data = append(c.data, p[:min(int64(len(p)), room)]...)
+	}
+	return len(p), nil
+}
+
+// body returns what was captured as a store.Body.
+func (c *bodyCapture) body() store.Body {
+	return store.Body{
+		Data:      c.data,
+		Size:      c.size,
+		SHA256:    hex.EncodeToString(c.sum.Sum(nil)),
+		Truncated: c.size > int64(len(c.data)),
+	}
+}
+
+// teeBody records a request body as the proxy streams it to the tunnel.
+type teeBody struct {
+	rc  io.ReadCloser
+	cap *bodyCapture
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	t.cap.Write(p[:n])
+	return n, err
+}
+
+func (t *teeBody) Close() error { return t.rc.Close() }
+
+// captureWriter records the response the sender gets while passing it through. It
+// unwraps for http.ResponseController, so flushing (SSE) and hijacking (websocket
+// upgrades) reach the real writer.
+type captureWriter struct {
+	http.ResponseWriter
+	status   int
+	header   http.Header // snapshot at WriteHeader
+	body     *bodyCapture
+	onHeader func(status int) // called once, before the status goes out
+}
+
+func (w *captureWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 || status == http.StatusSwitchingProtocols {
+		w.status = status
+		w.header = w.Header().Clone()
+		if w.onHeader != nil {
+			w.onHeader(status)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *captureWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.body.Write(p)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerList flattens a header map for the record: names sorted, each name's values in
+// the order received. (net/http does not keep the order between different names.)
+func headerList(h http.Header) []store.Header {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]store.Header, 0, len(h))
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, store.Header{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+// headerMap is the inverse of headerList.
+func headerMap(list []store.Header) http.Header {
+	h := make(http.Header, len(list))
+	for _, kv := range list {
+		h[kv.Name] = append(h[kv.Name], kv.Value)
+	}
+	return h
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/yamux"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+var upgrader = websocket.Upgrader{
+	HandshakeTimeout: proto.HandshakeTimeout,
+	ReadBufferSize:   32 << 10,
+	WriteBufferSize:  32 << 10,
+}
+
+// session is one connected client: a yamux session over a websocket.
+type session struct {
+	srv      *Server
+	owner    string
+	remote   string
+	mux      *yamux.Session
+	ctl      net.Conn // control stream
+	bindings []*binding
+	endOnce  sync.Once
+}
+
+// serveConnect authenticates a client, upgrades to a websocket and runs its session until
+// it ends or the server closes.
+func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
+	if v := r.Header.Get(proto.HeaderVersion); v != strconv.Itoa(proto.Version) {
+		msg := fmt.Sprintf("server speaks protocol %d, client speaks %q: use a matching relay-client", proto.Version, v)
+		writeError(w, proto.CodeVersionMismatch, msg, "")
+		return
+	}
+	owner, ok := s.cfg.Tokens.Owner(bearer(r))
+	if !ok {
+		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
+		return
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	sess := &session{srv: s, owner: owner, remote: r.RemoteAddr}
+	if err := sess.run(s.ctx, proto.NetConn(ws)); err != nil {
+		s.log.Info("session ended", "owner", owner, "remote", r.RemoteAddr, "err", err)
+	}
+}
+
+func (ss *session) run(ctx context.Context, conn net.Conn) error {
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
+	mux, err := proto.Server(conn, nil)
+	if err != nil {
+		return err
+	}
+	ss.mux = mux
+	defer ss.end()
+	if err := ss.handshake(ctx); err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	go ss.watchControl()
+	select {
+	case <-mux.CloseChan():
+		return errors.New("connection closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// watchControl ends the session when the client closes the control stream.
+func (ss *session) watchControl() {
+	var b [1]byte
+	_, _ = ss.ctl.Read(b[:])
+	ss.end()
+}
+
+func (ss *session) handshake(ctx context.Context) error {
+	actx, cancel := context.WithTimeout(ctx, proto.HandshakeTimeout)
+	defer cancel()
+	ctl, err := ss.mux.AcceptStreamWithContext(actx)
+	if err != nil {
+		return fmt.Errorf("accept control stream: %w", err)
+	}
+	ss.ctl = ctl
+	_ = ctl.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
+	var hello proto.Hello
+	if err := proto.ReadExpect(ctl, proto.FrameHello, &hello); err != nil {
+		return err
+	}
+	welcome, perr := ss.srv.grant(ctx, ss, &hello)
+	if perr != nil {
+		_ = proto.WriteFrame(ctl, proto.FrameError, perr)
+		return perr
+	}
+	if err := proto.WriteFrame(ctl, proto.FrameWelcome, welcome); err != nil {
+		return err
+	}
+	_ = ctl.SetDeadline(time.Time{})
+	ss.activate()
+	for _, t := range welcome.Tunnels {
+		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote)
+	}
+	return nil
+}
+
+// activate makes the session's bindings live, replacing any older session of the same
+// owner serving the same names.
+func (ss *session) activate() {
+	for _, b := range ss.bindings {
+		if old := b.tunnel.live.Swap(b); old != nil && old.sess != ss {
+			old.sess.replace()
+		}
+	}
+}
+
+// replace ends a session whose names a newer session of the same owner took over.
+func (ss *session) replace() {
+	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token took over this tunnel"}
+	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
+	ss.end()
+}
+
+// end takes the session's tunnels offline and closes the mux. Safe to call many times.
+func (ss *session) end() {
+	ss.endOnce.Do(func() {
+		for _, b := range ss.bindings {
+			if b.tunnel.live.CompareAndSwap(b, nil) {
+				ss.srv.log.Info("tunnel offline", "tunnel", b.tunnel.name, "owner", ss.owner)
+				ss.srv.touch(b.tunnel.name)
+			}
+			b.transport.CloseIdleConnections()
+		}
+		_ = ss.mux.Close()
+	})
+}
+
+// urls returns the public URLs of tunnel name: path form first, then host form.
+func (s *Server) urls(name string) []string {
+	u, err := url.Parse(s.cfg.PublicURL)
+	if err != nil {
+		return []string{s.cfg.PublicURL + "/t/" + name + "/"}
+	}
+	host := name + "." + s.cfg.Domain
+	if p := u.Port(); p != "" {
+		host = net.JoinHostPort(host, p)
+	}
+	return []string{
+		u.Scheme + "://" + u.Host + "/t/" + name + "/",
+		u.Scheme + "://" + host + "/",
+	}
+}

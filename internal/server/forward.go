@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// binding is a tunnel served by a session: the HTTP transport whose connections are
+// yamux streams of that session, and the proxy that uses it. Streams are kept alive and
+// reused between requests like pooled TCP connections.
+type binding struct {
+	tunnel    *tunnel
+	sess      *session
+	transport *http.Transport
+	proxy     *httputil.ReverseProxy
+}
+
+func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
+	b := &binding{tunnel: t, sess: ss}
+	b.transport = &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return ss.mux.OpenStream()
+		},
+		MaxIdleConns:          s.cfg.MaxInflight,
+		MaxIdleConnsPerHost:   s.cfg.MaxInflight,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: cfg.timeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // never touch Accept-Encoding or decode bodies
+		WriteBufferSize:       32 << 10,
+		ReadBufferSize:        32 << 10,
+	}
+	b.proxy = &httputil.ReverseProxy{
+		Rewrite:      b.rewrite,
+		Transport:    b.transport,
+		BufferPool:   bufferPool{},
+		ErrorHandler: b.proxyError,
+		ErrorLog:     nil,
+	}
+	return b
+}
+
+// forwardKey is the context key of the *delivery a request is forwarded for.
+type forwardKey struct{}
+
+func deliveryOf(r *http.Request) *delivery { return r.Context().Value(forwardKey{}).(*delivery) }
+
+// rewrite sends the request to the tunnel exactly as received: same request target bytes,
+// Host, headers and body. X-Forwarded-* come from the relay, never from the sender (the
+// proxy drops inbound ones before calling Rewrite).
+func (b *binding) rewrite(pr *httputil.ProxyRequest) {
+	d := deliveryOf(pr.In)
+	out := pr.Out
+	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
+	out.URL.Opaque, out.URL.RawQuery = d.path, d.query
+	out.URL.Path, out.URL.RawPath = "", ""
+	out.Host = pr.In.Host
+	pr.SetXForwarded()
+	out.Header.Set(proto.HeaderTunnel, b.tunnel.name)
+	out.Header.Set(proto.HeaderRequestID, d.id)
+	if d.replayOf != "" {
+		out.Header.Set(proto.HeaderReplayOf, d.replayOf)
+	}
+	if d.verdict != "" {
+		out.Header.Set(proto.HeaderVerified, d.verdict)
+	}
+}
+
+// proxyError answers a request the tunnel could not complete.
+func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	d := deliveryOf(r)
+	code := classify(err, b.sess.mux)
+	d.fail(code, err)
+	if code == "" {
+		return // the sender went away; nobody to answer
+	}
+	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
+}
+
+// classify maps a forwarding error to the code answered to the sender; "" when the sender
+// itself went away.
+func classify(err error, mux *yamux.Session) proto.Code {
+	var maxErr *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &maxErr):
+		return proto.CodeBodyTooLarge
+	case errors.Is(err, context.Canceled):
+		return ""
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return proto.CodeLocalTimeout
+	case mux.IsClosed(), errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamsExhausted):
+		return proto.CodeTunnelOffline
+	}
+	return proto.CodeLocalUnreachable
+}
+
+func errorMessage(code proto.Code, name string) string {
+	switch code {
+	case proto.CodeBodyTooLarge:
+		return "request body is over the tunnel's limit"
+	case proto.CodeLocalTimeout:
+		return "the local app of tunnel " + name + " did not answer in time"
+	case proto.CodeTunnelOffline:
+		return "tunnel " + name + " has no client connected"
+	case proto.CodeTunnelBusy:
+		return "tunnel " + name + " has too many requests in flight"
+	}
+	return "the tunnel could not reach its local app"
+}
+
+// bufferPool recycles the 32 KiB copy buffers of body streaming.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// grant checks a Hello and claims its tunnels for the session. The returned *proto.Error
+// is sent to the client as is.
+func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto.Welcome, *proto.Error) {
+	if h.Version != proto.Version {
+		return nil, &proto.Error{Code: proto.CodeVersionMismatch,
+			Message: fmt.Sprintf("server speaks protocol %d, client %d", proto.Version, h.Version)}
+	}
+	if len(h.Tunnels) == 0 || len(h.Tunnels) > proto.MaxTunnelsPerSession {
+		return nil, &proto.Error{Code: proto.CodeTooManyTunnels,
+			Message: fmt.Sprintf("ask for 1 to %d tunnels per connection", proto.MaxTunnelsPerSession)}
+	}
+	w := &proto.Welcome{Server: "relay-server"}
+	seen := make(map[string]bool)
+	for _, req := range h.Tunnels {
+		info, perr := s.grantOne(ctx, ss, req, seen)
+		if perr != nil {
+			return nil, perr
+		}
+		w.Tunnels = append(w.Tunnels, info)
+	}
+	return w, nil
+}
+
+func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequest, seen map[string]bool) (proto.TunnelInfo, *proto.Error) {
+	name := req.Name
+	if name == "" {
+		name = proto.RandomName()
+	}
+	if err := proto.ValidName(name); err != nil {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: err.Error()}
+	}
+	if seen[name] {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: fmt.Sprintf("tunnel %q asked for twice", name)}
+	}
+	seen[name] = true
+	if req.Offline != "" && req.Offline != proto.OfflineReject && req.Offline != proto.OfflineQueue {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest,
+			Message: fmt.Sprintf("offline policy %q: want reject or queue", req.Offline)}
+	}
+	missed, queued := s.missedSince(ctx, name)
+	t, err := s.claim(ctx, name, ss.owner, req.Offline)
+	if err != nil {
+		return proto.TunnelInfo{}, claimError(name, err)
+	}
+	cfg := t.config()
+	b := newBinding(s, ss, t, cfg)
+	ss.bindings = append(ss.bindings, b)
+	info := proto.TunnelInfo{Name: name, URLs: s.urls(name), Offline: cfg.offline}
+	if t.owner == ss.owner {
+		info.Missed, info.Queued = missed, queued
+	}
+	return info, nil
+}
+
+// errNameTaken is returned by claim when another owner holds the name.
+var errNameTaken = errors.New("server: name taken")
+
+func claimError(name string, err error) *proto.Error {
+	if errors.Is(err, errNameTaken) {
+		return &proto.Error{Code: proto.CodeNameTaken,
+			Message: fmt.Sprintf("tunnel name %q belongs to another token; pick another --name", name)}
+	}
+	return &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel name now; retry"}
+}

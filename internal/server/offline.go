@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// offline applies the tunnel's offline policy to a request that arrived while no client
+// was connected. Either way the request, body included, is recorded first.
+func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) {
+	if d.rec == nil {
+		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), d.id)
+		return
+	}
+	body, err := s.readBody(r)
+	if err != nil {
+		s.failRecord(w, d, err)
+		return
+	}
+	d.rec.Body = body
+	if cfg.offline != proto.OfflineQueue || body.Truncated {
+		s.refuse(w, d, proto.CodeTunnelOffline)
+		return
+	}
+	d.rec.Outcome = store.OutcomeQueued
+	if err := s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec); err != nil {
+		s.storeFailed(w, err, d.id)
+		return
+	}
+	writeQueued(w, d, cfg.queueStatus)
+}
+
+type queuedBody struct {
+	ID      string `json:"id"`
+	Tunnel  string `json:"tunnel"`
+	Queued  bool   `json:"queued"`
+	Message string `json:"message"`
+}
+
+func writeQueued(w http.ResponseWriter, d *delivery, status int) {
+	if status == 0 {
+		status = http.StatusAccepted
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(proto.HeaderRequestID, d.id)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(queuedBody{ID: d.id, Tunnel: d.tunnel.name, Queued: true,
+		Message: "recorded; will be delivered when the tunnel's client reconnects"})
+}

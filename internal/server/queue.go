@@ -1,0 +1,4 @@
+package server
+
+// maxDrainBatch is how many queued deliveries are loaded at a time when a client reconnects.
+const maxDrainBatch = 1000

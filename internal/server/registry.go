@@ -1,0 +1,85 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tunnel is a name known to the server: owned by one token, online when a session serves
+// it. Entries outlive sessions so an offline name stays reserved for its owner.
+type tunnel struct {
+	name     string
+	owner    string
+	inflight chan struct{} // semaphore: one slot per request in flight
+	live     atomic.Pointer[binding]
+	mu       sync.Mutex // guards the settings below
+	settings tunnelConfig
+}
+
+// tunnelConfig is what a client asked for plus the server's settings for the tunnel.
+type tunnelConfig struct {
+	offline   string
+	timeout   time.Duration
+	bodyLimit int64
+	// queueStatus is the status answered to a queued request (0 = 202).
+	queueStatus int
+}
+
+func (t *tunnel) config() tunnelConfig {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.settings
+}
+
+// acquire takes an in-flight slot without waiting.
+func (t *tunnel) acquire() bool {
+	select {
+	case t.inflight <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *tunnel) release() { <-t.inflight }
+
+// registry maps names to tunnels.
+type registry struct {
+	mu      sync.Mutex
+	tunnels map[string]*tunnel
+}
+
+func newRegistry() *registry { return &registry{tunnels: make(map[string]*tunnel)} }
+
+func (r *registry) get(name string) *tunnel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tunnels[name]
+}
+
+// claim returns the tunnel named name for owner, creating it with maxInflight slots. ok is
+// false when another owner holds the name.
+func (r *registry) claim(name, owner string, maxInflight int) (t *tunnel, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.tunnels[name]; t != nil {
+		return t, t.owner == owner
+	}
+	t = &tunnel{name: name, owner: owner, inflight: make(chan struct{}, maxInflight)}
+	r.tunnels[name] = t
+	return t, true
+}
+
+// online counts tunnels with a live session.
+func (r *registry) online() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, t := range r.tunnels {
+		if t.live.Load() != nil {
+			n++
+		}
+	}
+	return n
+}

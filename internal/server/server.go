@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// Defaults of Config fields left zero.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultBodyLimit    = 32 << 20
+	DefaultRecordCap    = 10 << 20
+	DefaultMaxInflight  = 256
+	DefaultPrebufferCap = 64 << 10
+)
+
+// Config configures a Server. The zero value of every optional field means its default.
+type Config struct {
+	// Domain is the base domain: path URLs live on it and tunnel NAME is also served as
+	// NAME.Domain. Required.
+	Domain string
+	// PublicURL is the scheme, host and port clients and senders use, e.g.
+	// "https://relay.example.com" or "http://127.0.0.1:8080". Used to print tunnel URLs.
+	// Required.
+	PublicURL string
+	// Tokens are the client tokens accepted. Required: a server with no token refuses
+	// every client.
+	Tokens *Tokens
+	// Store records deliveries and owns tunnel names. Optional: nil records nothing and
+	// keeps name ownership in memory only (benchmarks of the bare tunnel use this).
+	Store Store
+	// Timeout is how long the local app may take to start answering a request before the
+	// sender gets 504 local_timeout. Default DefaultTimeout (30 s).
+	Timeout time.Duration
+	// BodyLimit caps request bodies; larger ones get 413 body_too_large. Default
+	// DefaultBodyLimit (32 MiB).
+	BodyLimit int64
+	// RecordCap is how many body bytes are recorded per request and per response; beyond
+	// it the record keeps the length and SHA-256 and is marked truncated. Default
+	// DefaultRecordCap (10 MiB).
+	RecordCap int64
+	// MaxInflight caps concurrent requests per tunnel (one yamux stream each); excess
+	// requests get 503 tunnel_busy at once instead of queueing without bound. Default 256.
+	MaxInflight int
+	// Tunnels holds per-tunnel settings from the server config, by name. Optional.
+	Tunnels map[string]TunnelSettings
+	// Logger receives the server's logs. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// TunnelSettings are per-tunnel settings from the server config. Zero fields keep the
+// server-wide value.
+type TunnelSettings struct {
+	Timeout   time.Duration
+	BodyLimit int64
+	Offline   string // proto.OfflineReject or proto.OfflineQueue
+}
+
+func (c *Config) setDefaults() error {
+	if c.Domain == "" || c.PublicURL == "" {
+		return errors.New("server config: domain and public url are required")
+	}
+	if c.Tokens == nil {
+		c.Tokens = new(Tokens)
+	}
+	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
+	setDefault(&c.Timeout, DefaultTimeout)
+	setDefault(&c.BodyLimit, DefaultBodyLimit)
+	setDefault(&c.RecordCap, DefaultRecordCap)
+	setDefault(&c.MaxInflight, DefaultMaxInflight)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
+// Server routes public requests to tunnels. Create it with New.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	reg    *registry
+	mux    *http.ServeMux
+	ctx    context.Context // canceled by Close; parent of every session
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // sessions and background work
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// Handler returns the handler for the public listener: tunnel traffic by host or
+// /t/NAME/ path, the connect endpoint and the API.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Close ends every tunnel session and waits for their goroutines. In-flight requests on
+// them fail; drain the public listener first (http.Server.Shutdown) for a clean stop.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+proto.ConnectPath, s.serveConnect)
+	m.HandleFunc("/t/{name}", s.servePathTunnel)
+	m.HandleFunc("/t/{name}/{rest...}", s.servePathTunnel)
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	m.HandleFunc("/", s.serveRoot)
+	return m
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := s.tunnelHost(r.Host); ok {
+		s.serveTunnel(w, r, name, rawRequestURI(r))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		writeError(w, proto.CodeNotFound, "no route for "+r.URL.Path, "")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "hookrelay: tunnels are served at %s/t/NAME/ and on NAME.%s\n", s.cfg.PublicURL, s.cfg.Domain)
+}
+
+// tunnelHost reports whether host (with optional port) is NAME.Domain.
+func (s *Server) tunnelHost(host string) (string, bool) {
+	host = strings.ToLower(stripPort(host))
+	name, ok := strings.CutSuffix(host, "."+s.cfg.Domain)
+	if !ok || name == "" || strings.Contains(name, ".") {
+		return "", false
+	}
+	return name, true
+}
+
+func stripPort(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		return host[:i]
+	}
+	return host
+}

@@ -1,0 +1,170 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+func TestBodiesByteExact(t *testing.T) {
+	srv, _, _ := setupWith(t, func(c *server.Config) { c.BodyLimit = 100 << 20 })
+	sizes := []int64{0, 1, 1 << 10, 64<<10 + 1, 1 << 20, 64 << 20}
+	if testing.Short() {
+		sizes = sizes[:5]
+	}
+	for _, n := range sizes {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			want, _ := sha(pattern(n))
+			req, _ := http.NewRequest("POST", srv.URL+"/t/myapp/upload", pattern(n))
+			req.ContentLength = n
+			s := decodeSeen(t, mustDo(t, req))
+			if s.SHA256 != want || s.Len != n {
+				t.Errorf("upload: backend got %d bytes sha %s, want %d sha %s", s.Len, s.SHA256, n, want)
+			}
+			resp := mustDo(t, mustRequest(t, "GET", fmt.Sprintf("%s/t/myapp/download?n=%d", srv.URL, n), nil))
+			defer resp.Body.Close()
+			if got, gotN := sha(resp.Body); got != want || gotN != n {
+				t.Errorf("download: got %d bytes sha %s, want %d sha %s", gotN, got, n, want)
+			}
+		})
+	}
+}
+
+func TestChunkedUpload(t *testing.T) {
+	srv, _, _ := setup(t)
+	body := io.MultiReader(strings.NewReader("part one,"), pattern(300<<10))
+	want, n := sha(io.MultiReader(strings.NewReader("part one,"), pattern(300<<10)))
+	req := mustRequest(t, "POST", srv.URL+"/t/myapp/chunked", io.NopCloser(body)) // unknown length: chunked
+	s := decodeSeen(t, mustDo(t, req))
+	if s.SHA256 != want || s.Len != n {
+		t.Fatalf("chunked upload: got %d bytes sha %s, want %d sha %s", s.Len, s.SHA256, n, want)
+	}
+}
+
+func TestRequestReachesAppAsSent(t *testing.T) {
+	srv, _, _ := setup(t)
+	body := `{"id":"evt_1","type":"message.created"}`
+	req := mustRequest(t, "PATCH", srv.URL+"/t/myapp/webhooks/chat%2Fx?b=2&a=1&a=%20", strings.NewReader(body))
+	req.Header["x-mga-signature"] = []string{"sha256=abc"} // sent lowercase on the wire
+	req.Header.Add("X-Dup", "1")
+	req.Header.Add("X-Dup", "2")
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	req.Header.Set("Connection", "X-Hop")
+	req.Header.Set("X-Hop", "drop me")
+	req.Header.Set("X-Want-Status", "418")
+	resp := mustDo(t, req)
+	if resp.StatusCode != 418 {
+		t.Errorf("status = %d, want the app's 418", resp.StatusCode)
+	}
+	if got := resp.Header.Values("X-Multi"); strings.Join(got, ",") != "one,two" {
+		t.Errorf("response X-Multi = %q, want one,two", got)
+	}
+	s := decodeSeen(t, resp)
+	checks := []struct{ name, got, want string }{
+		{"method", s.Method, "PATCH"},
+		{"uri", s.URI, "/webhooks/chat%2Fx?b=2&a=1&a=%20"},
+		{"host", s.Host, strings.TrimPrefix(srv.URL, "http://")},
+		{"signature", s.Header.Get("X-Mga-Signature"), "sha256=abc"},
+		{"dup", strings.Join(s.Header.Values("X-Dup"), ","), "1,2"},
+		{"xff", s.Header.Get("X-Forwarded-For"), "127.0.0.1"},
+		{"xf-proto", s.Header.Get("X-Forwarded-Proto"), "http"},
+		{"xf-host", s.Header.Get("X-Forwarded-Host"), strings.TrimPrefix(srv.URL, "http://")},
+		{"hop", s.Header.Get("X-Hop"), ""},
+		{"tunnel header", s.Header.Get(proto.HeaderTunnel), ""},
+		{"content-length", s.Header.Get("Content-Length"), fmt.Sprint(len(body))},
+		{"user-agent", s.Header.Get("User-Agent"), "Go-http-client/1.1"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if id := s.Header.Get(proto.HeaderRequestID); len(id) != 26 {
+		t.Errorf("request id = %q, want a 26-char id", id)
+	}
+	if want, _ := sha(strings.NewReader(body)); s.SHA256 != want {
+		t.Errorf("body sha = %s, want %s", s.SHA256, want)
+	}
+}
+
+func TestHostForm(t *testing.T) {
+	srv, _, _ := setup(t)
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':'):]
+	req := mustRequest(t, "GET", srv.URL+"/deep/path?q=1", nil)
+	req.Host = "myapp.localhost" + port
+	s := decodeSeen(t, mustDo(t, req))
+	if s.URI != "/deep/path?q=1" || s.Host != "myapp.localhost"+port {
+		t.Fatalf("host form: app saw %s on host %s", s.URI, s.Host)
+	}
+	req = mustRequest(t, "GET", srv.URL+"/t/myapp", nil)
+	if s := decodeSeen(t, mustDo(t, req)); s.URI != "/" {
+		t.Fatalf("/t/myapp forwarded as %q, want /", s.URI)
+	}
+}
+
+func TestExpectContinue(t *testing.T) {
+	srv, _, _ := setup(t)
+	tr := &http.Transport{ExpectContinueTimeout: 5e9}
+	defer tr.CloseIdleConnections()
+	req := mustRequest(t, "POST", srv.URL+"/t/myapp/x", bytes.NewReader(make([]byte, 100<<10)))
+	req.Header.Set("Expect", "100-continue")
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := decodeSeen(t, resp); s.Len != 100<<10 {
+		t.Fatalf("app got %d bytes, want %d", s.Len, 100<<10)
+	}
+}
+
+func TestConcurrentRequestsOneTunnel(t *testing.T) {
+	srv, _, _ := setup(t)
+	const n = 1000
+	tr := &http.Transport{MaxIdleConnsPerHost: 100, MaxConnsPerHost: 200}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("x", rand.IntN(2000)))
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/t/myapp/r/%d", srv.URL, i), strings.NewReader(body))
+			resp, err := hc.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			var s seen
+			err = json.NewDecoder(resp.Body).Decode(&s)
+			resp.Body.Close()
+			want, _ := sha(strings.NewReader(body))
+			if err != nil || s.SHA256 != want || s.URI != fmt.Sprintf("/r/%d", i) {
+				errs <- fmt.Errorf("request %d: status %d uri %q err %v", i, resp.StatusCode, s.URI, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func mustRequest(tb testing.TB, method, url string, body io.Reader) *http.Request {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}

@@ -1,0 +1,125 @@
+package store
+
+import "time"
+
+// Header is one header line, kept in the order it was received. Names are
+// stored exactly as given: no canonicalisation and no merging of repeats.
+type Header struct {
+	Name, Value string
+}
+
+// Body is a request or response body as recorded.
+type Body struct {
+	// Data holds the stored bytes: the whole body, or only its first bytes
+	// when Truncated is set. It is nil when nothing was stored. Records
+	// returned by [Store.List] never carry Data, only the size and digest.
+	Data []byte
+	// Size is the full length of the body as received, which may exceed
+	// len(Data).
+	Size int64
+	// SHA256 is the lowercase hex digest of the full body. The store keeps it
+	// as given and does not recompute it.
+	SHA256 string
+	// Truncated reports that Data holds only a prefix of the body.
+	Truncated bool
+}
+
+// Outcome says how a delivery ended, or that it has not ended yet.
+type Outcome string
+
+// The outcomes a record can have.
+const (
+	// OutcomePending: recorded, not answered yet.
+	OutcomePending Outcome = "pending"
+	// OutcomeOK: the local app answered, with any status.
+	OutcomeOK Outcome = "ok"
+	// OutcomeOffline: rejected because no client was connected.
+	OutcomeOffline Outcome = "offline"
+	// OutcomeQueued: waiting in the offline queue for the client to return.
+	OutcomeQueued Outcome = "queued"
+	// OutcomeTimeout: the local app did not answer in time.
+	OutcomeTimeout Outcome = "timeout"
+	// OutcomeRefused: the local app was unreachable.
+	OutcomeRefused Outcome = "refused"
+	// OutcomeTooLarge: the request or response exceeded a size limit.
+	OutcomeTooLarge Outcome = "too_large"
+	// OutcomeRejected: refused because signature enforcement failed.
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeError: any other failure.
+	OutcomeError Outcome = "error"
+	// OutcomeExpired: was queued but not delivered before the queue TTL.
+	OutcomeExpired Outcome = "expired"
+)
+
+// Valid reports whether o is one of the defined outcomes.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomePending, OutcomeOK, OutcomeOffline, OutcomeQueued, OutcomeTimeout,
+		OutcomeRefused, OutcomeTooLarge, OutcomeRejected, OutcomeError, OutcomeExpired:
+		return true
+	}
+	return false
+}
+
+// Verification is the result of checking a provider's webhook signature.
+type Verification struct {
+	// Provider names the scheme that was checked, e.g. "stripe" or "github".
+	Provider string `json:"provider"`
+	// OK reports whether the signature was valid.
+	OK bool `json:"ok"`
+	// Reason explains a failure; empty when OK.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Record is one inbound delivery (or replay) and, once completed, its answer.
+//
+// The request half is written by [Store.Insert]; [Store.Complete] overwrites
+// the response half (the fields from Status on, except ReplayOf and EventID).
+type Record struct {
+	// ID identifies the record. Insert assigns one with [NewID] when empty;
+	// a caller-chosen ID must satisfy [ValidID].
+	ID string
+	// Seq is assigned by Insert. It increases with every insert and is never
+	// reused, even after a purge, so it orders records and backs cursors.
+	Seq int64
+	// Tunnel is the tunnel name the request arrived on. Required.
+	Tunnel string
+	// Owner is the opaque id of the owning token (the server passes a hash
+	// prefix). Required. Never put the token itself here.
+	Owner string
+	// ReceivedAt is when the request arrived. Insert sets it to the current
+	// time when zero. Stored with nanosecond precision and returned in UTC.
+	ReceivedAt time.Time
+
+	Method, Host, Path, RawQuery, Proto, RemoteAddr string
+
+	// Headers are the request headers in received order.
+	Headers []Header
+	// Body is the request body.
+	Body Body
+
+	// Status is the response status, 0 if there was none.
+	Status int
+	// Outcome says how the delivery ended; Insert stores OutcomePending when
+	// empty.
+	Outcome Outcome
+	// ErrorCode is a machine-readable code when the relay answered itself,
+	// e.g. "tunnel_offline".
+	ErrorCode string
+	// RespHeaders are the response headers in the order sent.
+	RespHeaders []Header
+	// RespBody is the response body.
+	RespBody Body
+	// Duration runs from receipt to the end of the response.
+	Duration time.Duration
+	// ReplayOf is the ID of the original record when this is a replay.
+	ReplayOf string
+	// Verification is the signature check result, nil when none was made.
+	Verification *Verification
+	// EventID is the provider's event id, when one was found.
+	EventID string
+	// Duplicate reports that EventID was already seen on this tunnel.
+	Duplicate bool
+	// Attempts counts delivery attempts made from the offline queue.
+	Attempts int
+}

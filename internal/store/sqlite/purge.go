@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// purgeChunk is how many records one purge transaction deletes, so that a
+// large purge never holds the write lock long enough to stall recording.
+const purgeChunk = 500
+
+// Purge expires old queued records and deletes old and excess records (see
+// store.Store). It works in chunks of purgeChunk records, each its own
+// transaction, so an error part-way leaves the earlier chunks deleted; the
+// count returned is what was deleted before the error.
+func (db *DB) Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error) {
+	if err := db.expireQueued(ctx, queueExpiredBefore); err != nil {
+		return 0, err
+	}
+	total := 0
+	if !olderThan.IsZero() {
+		n, err := db.purgeLoop(ctx, db.ws.purgeOld, toNanos(olderThan), purgeChunk)
+		total += n
+		if err != nil {
+			return total, wrap("purge old records", err)
+		}
+	}
+	if maxPerTunnel <= 0 {
+		return total, nil
+	}
+	n, err := db.purgeExcess(ctx, maxPerTunnel)
+	return total + n, err
+}
+
+func (db *DB) expireQueued(ctx context.Context, before time.Time) error {
+	if before.IsZero() {
+		return nil
+	}
+	cutoff := toNanos(before)
+	_, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		_, err := tx.StmtContext(ctx, db.ws.expireQueued).ExecContext(ctx, cutoff)
+		return 0, err
+	})
+	return wrap("expire queued records", err)
+}
+
+// purgeExcess trims every tunnel holding more than keep records to its
+// newest keep.
+func (db *DB) purgeExcess(ctx context.Context, keep int) (int, error) {
+	tunnels, err := db.crowdedTunnels(ctx, keep)
+	if err != nil {
+		return 0, wrap("purge excess records", err)
+	}
+	total := 0
+	for _, t := range tunnels {
+		n, err := db.purgeLoop(ctx, db.ws.purgeCap, t, keep, purgeChunk)
+		total += n
+		if err != nil {
+			return total, wrap("purge excess records of "+t, err)
+		}
+	}
+	return total, nil
+}
+
+func (db *DB) crowdedTunnels(ctx context.Context, keep int) ([]string, error) {
+	if db.closed.Load() {
+		return nil, errClosed
+	}
+	rows, err := db.rs.crowdedTunnels.QueryContext(ctx, keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// purgeLoop runs a chunked DELETE (whose last argument is the chunk size)
+// until a chunk deletes fewer rows than the chunk size.
+func (db *DB) purgeLoop(ctx context.Context, st *sql.Stmt, args ...any) (int, error) {
+	total := 0
+	for {
+		n, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+			res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		})
+		total += int(n)
+		if err != nil || n < purgeChunk {
+			return total, err
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with the operation, so test with
+// errors.Is.
+var (
+	// ErrNotFound: no such record or tunnel, or it belongs to another owner.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: the tunnel is owned by another owner, or the record ID is
+	// taken.
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalid: an argument is malformed (bad cursor, missing owner, ...).
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrUnavailable: the store cannot read or write (disk full, read-only
+	// file system, I/O error, lock timeout, closed store). The server should
+	// fail closed, answering 503, rather than forward unrecorded traffic.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Store is the narrow interface the relay-server uses. It is implemented by
+// the SQLite backend now and is meant to admit a PostgreSQL backend later.
+// Implementations are safe for concurrent use.
+type Store interface {
+	// Insert records r, assigning r.ID (when empty) and r.Seq. The record is
+	// durable when Insert returns nil. Insert stores every field it is given,
+	// so a record can be inserted already complete.
+	Insert(ctx context.Context, r *Record) error
+	// Complete writes the response half of the record with ID r.ID: Status,
+	// Outcome, ErrorCode, RespHeaders, RespBody, Duration, Attempts,
+	// Verification and Duplicate. r.Outcome must be valid (ErrInvalid
+	// otherwise). ErrNotFound if there is no such record.
+	Complete(ctx context.Context, r *Record) error
+	// Get returns the record with bodies. ErrNotFound if it is absent or
+	// owned by someone other than owner.
+	Get(ctx context.Context, owner, id string) (*Record, error)
+	// List returns one page of records matching f, without body Data.
+	List(ctx context.Context, f Filter) (Page, error)
+	// SeenEvent reports whether a record on tunnel with this event id has a
+	// Seq below before; before <= 0 means any Seq. An empty eventID is never
+	// seen.
+	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)
+	// Queued returns the tunnel's records with outcome "queued", oldest
+	// first, with bodies, at most limit (DefaultLimit when <= 0, at most
+	// MaxLimit).
+	Queued(ctx context.Context, tunnel string, limit int) ([]Record, error)
+	// Missed counts the tunnel's records with outcome offline, queued or
+	// expired received at or after since.
+	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	// ClaimTunnel creates the tunnel or, when t.Owner already owns it,
+	// updates its settings and LastSeen. ErrConflict if another owner has it.
+	ClaimTunnel(ctx context.Context, t Tunnel) error
+	// GetTunnel returns the named tunnel, ErrNotFound if unclaimed.
+	GetTunnel(ctx context.Context, name string) (*Tunnel, error)
+	// ListTunnels returns the owner's tunnels by name. An empty owner lists
+	// every tunnel (admin use).
+	ListTunnels(ctx context.Context, owner string) ([]Tunnel, error)
+	// TouchTunnel sets the tunnel's LastSeen. ErrNotFound if unclaimed.
+	TouchTunnel(ctx context.Context, name string, seen time.Time) error
+	// Purge marks queued records received before queueExpiredBefore as
+	// expired, then deletes records received before olderThan and, when
+	// maxPerTunnel > 0, all but the newest maxPerTunnel of each tunnel.
+	// Zero times skip that step. It returns how many records were deleted.
+	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
+	// Close releases the store. Calls after Close fail with ErrUnavailable.
+	Close() error
+}

@@ -1,0 +1,98 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+func withOutcome(o store.Outcome) func(*store.Record) {
+	return func(r *store.Record) { r.Outcome = o }
+}
+
+func withEvent(id string) func(*store.Record) {
+	return func(r *store.Record) { r.EventID = id }
+}
+
+func testSeenEvent(t *testing.T, s store.Store) {
+	first := mustInsert(t, s, newRecord("ev", "owner-a", 0, withEvent("evt_1")))
+	second := mustInsert(t, s, newRecord("ev", "owner-a", time.Second, withEvent("evt_1")))
+	mustInsert(t, s, newRecord("ev2", "owner-a", 0, withEvent("evt_2")))
+	tests := []struct {
+		name, tunnel, event string
+		before              int64
+		want                bool
+	}{
+		{"earlier copy", "ev", "evt_1", second.Seq, true},
+		{"first copy has none before it", "ev", "evt_1", first.Seq, false},
+		{"any seq", "ev", "evt_1", 0, true},
+		{"other tunnel's event", "ev", "evt_2", 0, false},
+		{"unknown event", "ev", "evt_9", 0, false},
+		{"empty event id", "ev", "", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.SeenEvent(context.Background(), tt.tunnel, tt.event, tt.before)
+			if err != nil || got != tt.want {
+				t.Errorf("SeenEvent(%q, %q, %d) = %v, %v; want %v", tt.tunnel, tt.event, tt.before, got, err, tt.want)
+			}
+		})
+	}
+	// Records without an event id never count as seen.
+	mustInsert(t, s, newRecord("ev3", "owner-a", 0))
+	if got, err := s.SeenEvent(context.Background(), "ev3", "", 0); err != nil || got {
+		t.Errorf("SeenEvent with empty id = %v, %v", got, err)
+	}
+}
+
+func testQueued(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	body := newBody([]byte("deliver me"))
+	var want []string
+	for i, o := range []store.Outcome{store.OutcomeQueued, store.OutcomeOK, store.OutcomeQueued, store.OutcomeQueued} {
+		r := mustInsert(t, s, newRecord("q", "owner-a", time.Duration(i)*time.Second, withOutcome(o),
+			func(r *store.Record) { r.Body = body }))
+		if o == store.OutcomeQueued {
+			want = append(want, r.ID)
+		}
+	}
+	mustInsert(t, s, newRecord("q-other", "owner-a", 0, withOutcome(store.OutcomeQueued)))
+	for _, tt := range []struct {
+		limit int
+		want  []string
+	}{{0, want}, {2, want[:2]}, {100, want}} {
+		got, err := s.Queued(ctx, "q", tt.limit)
+		if err != nil {
+			t.Fatalf("Queued: %v", err)
+		}
+		if !slices.Equal(ids(got), tt.want) {
+			t.Errorf("Queued(limit %d) = %v, want %v", tt.limit, ids(got), tt.want)
+		}
+		for _, r := range got {
+			if string(r.Body.Data) != "deliver me" {
+				t.Errorf("Queued record %s body %q", r.ID, r.Body.Data)
+			}
+		}
+	}
+}
+
+func testMissed(t *testing.T, s store.Store) {
+	for i, o := range []store.Outcome{store.OutcomeOffline, store.OutcomeQueued, store.OutcomeExpired,
+		store.OutcomeOK, store.OutcomeTimeout, store.OutcomeOffline} {
+		mustInsert(t, s, newRecord("m", "owner-a", time.Duration(i)*time.Minute, withOutcome(o)))
+	}
+	mustInsert(t, s, newRecord("m-other", "owner-a", 0, withOutcome(store.OutcomeOffline)))
+	tests := []struct {
+		since time.Time
+		want  int
+	}{{time.Time{}, 4}, {base, 4}, {base.Add(time.Minute), 3}, {base.Add(5 * time.Minute), 1}, {base.Add(time.Hour), 0}}
+	for _, tt := range tests {
+		got, err := s.Missed(context.Background(), "m", tt.since)
+		if err != nil || got != tt.want {
+			t.Errorf("Missed(since %v) = %d, %v; want %d", tt.since, got, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package proto
+
+import "net/http"
+
+// Code is a short machine-readable error code. The relay answers every error of its own
+// with an HTTP status, the code in [HeaderError] and a JSON body
+// {"error":{"code":"...","message":"..."}}. Codes are stable; messages are for humans.
+type Code string
+
+// Codes and the HTTP status each is served with (see [Code.Status]).
+const (
+	CodeBadToken         Code = "bad_token"         // 401: missing or unknown token
+	CodeBadName          Code = "bad_name"          // 400: tunnel name is not a DNS label or is reserved
+	CodeNameTaken        Code = "name_taken"        // 409: name held by another token
+	CodeVersionMismatch  Code = "version_mismatch"  // 426: client speaks another protocol version
+	CodeBadRequest       Code = "bad_request"       // 400: malformed handshake or API request
+	CodeTunnelNotFound   Code = "tunnel_not_found"  // 404: no such tunnel
+	CodeTunnelOffline    Code = "tunnel_offline"    // 503: tunnel exists, no client connected
+	CodeTunnelBusy       Code = "tunnel_busy"       // 503: too many requests in flight on the tunnel
+	CodeLocalUnreachable Code = "local_unreachable" // 502: local app refused or unreachable
+	CodeLocalTimeout     Code = "local_timeout"     // 504: local app did not answer in time
+	CodeBodyTooLarge     Code = "body_too_large"    // 413: request body over the tunnel's limit
+	CodeStoreUnavailable Code = "store_unavailable" // 503: cannot record, so refuses to forward
+	CodeSignatureInvalid Code = "signature_invalid" // 401: signature check failed in enforce mode
+	CodeNotFound         Code = "not_found"         // 404: no such record or route
+	CodeNotReplayable    Code = "not_replayable"    // 409: record body truncated, no byte-exact replay
+	CodeTooManyTunnels   Code = "too_many_tunnels"  // 400: Hello names more than MaxTunnelsPerSession
+	CodeShuttingDown     Code = "shutting_down"     // 503: server is draining
+	CodeReplaced         Code = "replaced"          // session ended: same token took over the tunnel
+	CodeInternal         Code = "internal"          // 500: a bug; details are in the server log
+)
+
+var codeStatus = map[Code]int{
+	CodeBadToken:         http.StatusUnauthorized,
+	CodeBadName:          http.StatusBadRequest,
+	CodeNameTaken:        http.StatusConflict,
+	CodeVersionMismatch:  http.StatusUpgradeRequired,
+	CodeBadRequest:       http.StatusBadRequest,
+	CodeTunnelNotFound:   http.StatusNotFound,
+	CodeTunnelOffline:    http.StatusServiceUnavailable,
+	CodeTunnelBusy:       http.StatusServiceUnavailable,
+	CodeLocalUnreachable: http.StatusBadGateway,
+	CodeLocalTimeout:     http.StatusGatewayTimeout,
+	CodeBodyTooLarge:     http.StatusRequestEntityTooLarge,
+	CodeStoreUnavailable: http.StatusServiceUnavailable,
+	CodeSignatureInvalid: http.StatusUnauthorized,
+	CodeNotFound:         http.StatusNotFound,
+	CodeNotReplayable:    http.StatusConflict,
+	CodeTooManyTunnels:   http.StatusBadRequest,
+	CodeShuttingDown:     http.StatusServiceUnavailable,
+	CodeReplaced:         http.StatusConflict,
+	CodeInternal:         http.StatusInternalServerError,
+}
+
+// Status is the HTTP status the code is served with; unknown codes map to 500.
+func (c Code) Status() int {
+	if s, ok := codeStatus[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

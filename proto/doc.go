@@ -1,0 +1,42 @@
+// Package proto is the hookrelay wire protocol between relay-client and relay-server.
+//
+// It is small on purpose: a websocket carries a yamux session, and every HTTP request
+// to a tunnel travels as plain HTTP/1.1 on a yamux stream. The only messages of our own
+// are the handshake on the control stream, defined in this package.
+//
+// # Protocol flow
+//
+//  1. The client dials the server's [ConnectPath] and asks for a websocket upgrade with
+//     the headers [HeaderVersion] (the client's [Version]) and
+//     "Authorization: Bearer <token>". The server refuses before upgrading, with an
+//     HTTP error carrying a [Code] in its body and in [HeaderError]:
+//     426 [CodeVersionMismatch] for another protocol version, 401 [CodeBadToken] for an
+//     unknown token. The handshake must complete within [HandshakeTimeout].
+//  2. After the upgrade, every websocket message is a binary message holding a piece of
+//     the yamux byte stream (see [NetConn]). The client is the yamux client, the server
+//     the yamux server, both configured by [MuxConfig].
+//  3. The client opens the first stream, the control stream, and writes a [Hello] frame
+//     naming the tunnels it wants. The server answers with a [Welcome] frame (names
+//     granted, public URLs, deliveries missed while offline) or an [Error] frame
+//     ([CodeBadName], [CodeNameTaken], ...) and closes the session. The control
+//     stream then stays open; closing it ends the session.
+//  4. For each inbound request the server opens a stream and writes the request as
+//     HTTP/1.1 (RFC 9112), with [HeaderTunnel] naming the tunnel it is for. The client
+//     answers on the same stream with an HTTP/1.1 response. Streams are reused for
+//     further requests (keep-alive) exactly as TCP connections would be.
+//  5. yamux keep-alive pings run every [KeepAliveInterval]; a peer that does not answer
+//     within [KeepAliveTimeout] is considered dead and the session is closed. A client
+//     reconnects with exponential backoff between [MinBackoff] and [MaxBackoff].
+//
+// # Frames
+//
+// Control frames are a 1-byte [FrameType], a 4-byte big-endian payload length and a JSON
+// payload of at most [MaxFrameSize] bytes. JSON keeps the handshake readable and easy to
+// extend: unknown fields are ignored, so new optional fields need no version bump.
+//
+// # Versions
+//
+// [Version] changes only when an older peer could misread the new behaviour.
+//
+//   - 1: first version.
+package proto

@@ -93,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 	for i, t := range cfg.Tunnels {
 		c.names[i] = t.Name
 	}
-	c.fwd = newForwarder(cfg.Out, cfg.MaxIdlePerTarget)
+	c.fwd = newForwarder(cfg.Out, cfg.MaxIdlePerTarget, cfg.Logger)
 	return c, nil
 }
 
@@ -152,4 +152,12 @@ func userMessage(err error) string {
 		return pe.Message
 	}
 	return err.Error()
+}
+
+// Names returns the tunnel names in use, as granted by the server (empty before the first
+// session for names the server picks).
+func (c *Client) Names() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.names...)
 }

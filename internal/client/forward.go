@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -26,9 +27,10 @@ type forwarder struct {
 	proxy     *httputil.ReverseProxy
 	mu        sync.RWMutex
 	targets   map[string]*url.URL // tunnel name -> local app
+	inflight  sync.WaitGroup      // requests being served, upgraded ones included
 }
 
-func newForwarder(out io.Writer, maxIdle int) *forwarder {
+func newForwarder(out io.Writer, maxIdle int, log *slog.Logger) *forwarder {
 	f := &forwarder{out: out, targets: make(map[string]*url.URL)}
 	f.transport = &http.Transport{
 		Proxy:                 nil, // the local app is local: never via HTTP_PROXY
@@ -42,7 +44,8 @@ func newForwarder(out io.Writer, maxIdle int) *forwarder {
 		ReadBufferSize:        32 << 10,
 	}
 	f.proxy = &httputil.ReverseProxy{Rewrite: f.rewrite, Transport: f.transport,
-		ErrorHandler: f.proxyError, BufferPool: bufferPool{}}
+		ErrorHandler: f.proxyError, BufferPool: bufferPool{},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	return f
 }
 
@@ -63,6 +66,8 @@ func (f *forwarder) close() { f.transport.CloseIdleConnections() }
 type targetKey struct{}
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.inflight.Add(1)
+	defer f.inflight.Done()
 	name := r.Header.Get(proto.HeaderTunnel)
 	target := f.target(name)
 	if target == nil {

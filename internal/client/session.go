@@ -159,10 +159,18 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 	case <-ctx.Done():
 	case err = <-ctlErr:
 	case <-mux.CloseChan():
-		err = errors.New("connection lost")
+		// The control stream may still hold the server's last word (say, "replaced"):
+		// read it before deciding whether to reconnect.
+		select {
+		case err = <-ctlErr:
+		case <-time.After(time.Second):
+			err = errors.New("connection lost")
+		}
 	}
-	_ = srv.Close() // closes the mux (the listener) and every stream connection
+	_ = srv.Close() // closes the listener and the connections it tracks
+	_ = mux.Close() // and the hijacked ones (websockets) with it
 	<-serveErr
+	c.fwd.inflight.Wait()
 	return err
 }
 

@@ -72,6 +72,8 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 		return fmt.Errorf("handshake: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	ss.srv.sessions.Add(1)
+	defer ss.srv.sessions.Add(-1)
 	go ss.watchControl()
 	select {
 	case <-mux.CloseChan():

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -44,7 +45,7 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 		Transport:    b.transport,
 		BufferPool:   bufferPool{},
 		ErrorHandler: b.proxyError,
-		ErrorLog:     nil,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return b
 }

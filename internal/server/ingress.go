@@ -159,6 +159,13 @@ func (s *Server) saveStreamedBody(d *delivery) {
 
 // complete stores the response half of the record.
 func (s *Server) complete(d *delivery, cw *captureWriter) {
+	var in int64
+	if d.reqBody != nil {
+		in = d.reqBody.size
+	} else if d.rec != nil {
+		in = d.rec.Body.Size
+	}
+	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.size)
 	if d.rec == nil {
 		return
 	}
@@ -204,6 +211,7 @@ func outcomeOf(code proto.Code, err error, status int) store.Outcome {
 // refuse answers with the relay's own error and records the request (headers only).
 func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 	d.code = code
+	s.cfg.Observer.Delivery(d.tunnel.name, code.Status(), string(code), s.cfg.Now().Sub(d.start), 0, 0)
 	if d.rec != nil {
 		d.rec.Status, d.rec.ErrorCode = code.Status(), string(code)
 		d.rec.Outcome = outcomeOf(code, nil, 0)
@@ -229,6 +237,7 @@ func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.
 func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	if errors.Is(err, store.ErrUnavailable) {
+		s.cfg.Observer.StoreError("insert")
 		s.log.Error("store cannot write; refusing deliveries until it can", "err", err)
 		writeError(w, proto.CodeStoreUnavailable, "the relay cannot record deliveries right now; retry later", id)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookrelay/hookrelay/proto"
@@ -52,6 +53,8 @@ type Config struct {
 	MaxInflight int
 	// Tunnels holds per-tunnel settings from the server config, by name. Optional.
 	Tunnels map[string]TunnelSettings
+	// Observer receives measurements for metrics. Optional.
+	Observer Observer
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -81,6 +84,9 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -96,13 +102,14 @@ func setDefault[T comparable](p *T, v T) {
 
 // Server routes public requests to tunnels. Create it with New.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	reg    *registry
-	mux    *http.ServeMux
-	ctx    context.Context // canceled by Close; parent of every session
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // sessions and background work
+	cfg      Config
+	log      *slog.Logger
+	reg      *registry
+	mux      *http.ServeMux
+	ctx      context.Context // canceled by Close; parent of every session
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // sessions and background work
+	sessions atomic.Int64   // connected clients
 }
 
 // New returns a Server for cfg.

@@ -1,0 +1,30 @@
+package server
+
+import "time"
+
+// Observer receives the server's measurements, for metrics. Its methods are called on
+// the request path and must not block.
+type Observer interface {
+	// Delivery reports one finished delivery: its tunnel, the status the sender got (0
+	// if none), the relay's error code if it answered itself, the time from receipt to
+	// the end of the response, and the body bytes in and out.
+	Delivery(tunnel string, status int, code string, d time.Duration, bytesIn, bytesOut int64)
+	// StoreError reports a failed store write.
+	StoreError(op string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Delivery(string, int, string, time.Duration, int64, int64) {}
+func (nopObserver) StoreError(string)                                         {}
+
+// Stats is a snapshot of the server's state, for gauges.
+type Stats struct {
+	// Sessions is the number of connected clients; Tunnels the number of online tunnels.
+	Sessions, Tunnels int
+}
+
+// Stats returns the current state.
+func (s *Server) Stats() Stats {
+	return Stats{Sessions: int(s.sessions.Load()), Tunnels: s.reg.online()}
+}

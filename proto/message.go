@@ -147,6 +147,9 @@ func ReadFrame(r io.Reader) (FrameType, []byte, error) {
 	}
 	payload := make([]byte, n)
 	if _, err := io.ReadFull(r, payload); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // a header promised a payload
+		}
 		return 0, nil, fmt.Errorf("read frame payload: %w", err)
 	}
 	return FrameType(hdr[0]), payload, nil

@@ -25,16 +25,21 @@ type wsConn struct {
 	ws        *websocket.Conn
 	writeDL   atomic.Int64 // write deadline in Unix ns, 0 for none; applied by Write
 	r         io.Reader    // current message, nil between messages
+	readErr   error        // first read failure: gorilla cannot read after one
 	closeOnce sync.Once
 	closeErr  error
 }
 
 func (c *wsConn) Read(p []byte) (int, error) {
 	for {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
 		if c.r == nil {
 			typ, r, err := c.ws.NextReader()
 			if err != nil {
-				return 0, mapCloseErr(err)
+				c.readErr = mapCloseErr(err) // gorilla's read errors are final, timeouts too
+				return 0, c.readErr
 			}
 			if typ != websocket.BinaryMessage {
 				continue // text messages are not part of the protocol; skip them
@@ -49,7 +54,7 @@ func (c *wsConn) Read(p []byte) (int, error) {
 			}
 			err = nil
 		}
-		return n, err
+		return n, mapCloseErr(err)
 	}
 }
 

@@ -126,6 +126,7 @@ func (ss *session) activate() {
 		if old := b.tunnel.live.Swap(b); old != nil && old.sess != ss {
 			old.sess.replace()
 		}
+		ss.srv.startDrain(b)
 	}
 }
 

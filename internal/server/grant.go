@@ -47,11 +47,18 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest,
 			Message: fmt.Sprintf("offline policy %q: want reject or queue", req.Offline)}
 	}
+	v, err := newVerifier(req.Verify, req.VerifyMode)
+	if err != nil {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
+	}
 	missed, queued := s.missedSince(ctx, name)
 	t, err := s.claim(ctx, name, ss.owner, req.Offline)
 	if err != nil {
 		return proto.TunnelInfo{}, claimError(name, err)
 	}
+	t.mu.Lock()
+	t.settings.verify = v
+	t.mu.Unlock()
 	cfg := t.config()
 	b := newBinding(s, ss, t, cfg)
 	ss.bindings = append(ss.bindings, b)

@@ -98,8 +98,12 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	defer d.tunnel.release()
-	if err := s.recordRequest(r, d); err != nil {
+	if err := s.recordRequest(r, d, cfg); err != nil {
 		s.failRecord(w, d, err)
+		return
+	}
+	if d.code == proto.CodeSignatureInvalid {
+		writeError(w, d.code, "the delivery's signature does not verify: "+d.verdict, d.id)
 		return
 	}
 	s.forward(w, r, b, d)
@@ -117,35 +121,87 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 }
 
 // recordRequest inserts the request half of the record before anything is forwarded. A
-// small body with a known length is read first, so it is stored with the record; a large
-// or chunked one is recorded as it streams and saved before the response goes out.
-func (s *Server) recordRequest(r *http.Request, d *delivery) error {
-	if d.rec == nil {
+// body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
+// signatures) is read first, verified, and stored with the record; a larger one is
+// recorded as it streams and saved before the response goes out.
+func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
+	if d.rec == nil && cfg.verify == nil {
 		return nil
 	}
-	if r.ContentLength >= 0 && r.ContentLength <= DefaultPrebufferCap {
-		body, err := s.readBody(r)
-		if err != nil {
-			return err
+	max := int64(DefaultPrebufferCap)
+	if cfg.verify != nil {
+		max = max64(max, s.cfg.RecordCap)
+	}
+	body, complete, err := prebuffer(r, max)
+	if err != nil {
+		return err
+	}
+	if complete {
+		s.inspect(r, d, cfg, body)
+		if d.rec != nil {
+			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
-		d.rec.Body = body
 	} else {
+		s.inspect(r, d, cfg, nil)
 		d.reqBody = newBodyCapture(s.cfg.RecordCap)
+		d.reqBody.Write(body)
 		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+	}
+	if d.rec == nil {
+		return nil
 	}
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
 }
 
-// readBody reads a whole (small) request body, leaves r ready to be forwarded and returns
-// the recorded form.
+// prebuffer reads up to max body bytes. complete reports that this was the whole body;
+// otherwise r.Body is left to yield the bytes read and then the rest.
+func prebuffer(r *http.Request, max int64) (body []byte, complete bool, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, true, nil
+	}
+	if r.ContentLength > max {
+		return nil, false, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(body)) > max {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		return body, false, nil
+	}
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) == 0 {
+		r.Body = http.NoBody
+	}
+	return body, true, nil
+}
+
+func cappedBody(b []byte, cap int64) store.Body {
+	c := newBodyCapture(cap)
+	c.Write(b)
+	return c.body()
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// readBody reads a whole request body for the offline path and returns the recorded
+// form (truncated beyond the record cap).
 func (s *Server) readBody(r *http.Request) (store.Body, error) {
 	c := newBodyCapture(s.cfg.RecordCap)
 	if r.Body != nil && r.Body != http.NoBody {
 		if _, err := io.Copy(c, r.Body); err != nil {
 			return store.Body{}, err
 		}
-		r.Body.Close()
-		r.Body = io.NopCloser(bytes.NewReader(c.data))
 	}
 	return c.body(), nil
 }
@@ -183,8 +239,10 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	}
 	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
 	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
+		s.cfg.Observer.StoreError("complete")
 		s.log.Error("complete record", "id", d.id, "err", err)
 	}
+	s.hub.publish(rec)
 }
 
 func outcomeOf(code proto.Code, err error, status int) store.Outcome {
@@ -217,8 +275,10 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 		d.rec.Outcome = outcomeOf(code, nil, 0)
 		d.rec.Duration = s.cfg.Now().Sub(d.start)
 		if err := s.cfg.Store.Insert(context.Background(), d.rec); err != nil {
+			s.cfg.Observer.StoreError("insert")
 			s.log.Error("record refused request", "id", d.id, "err", err)
 		}
+		s.hub.publish(d.rec)
 	}
 	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
 }
@@ -227,7 +287,9 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		d.rec.Body = store.Body{}
+		if d.rec != nil {
+			d.rec.Body = store.Body{}
+		}
 		s.refuse(w, d, proto.CodeBodyTooLarge)
 		return
 	}

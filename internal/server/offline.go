@@ -22,6 +22,13 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		return
 	}
 	d.rec.Body = body
+	if !body.Truncated {
+		s.inspect(r, d, cfg, body.Data)
+	}
+	if d.code == proto.CodeSignatureInvalid {
+		s.refuse(w, d, d.code)
+		return
+	}
 	if cfg.offline != proto.OfflineQueue || body.Truncated {
 		s.refuse(w, d, proto.CodeTunnelOffline)
 		return
@@ -31,6 +38,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		s.storeFailed(w, err, d.id)
 		return
 	}
+	s.hub.publish(d.rec)
 	writeQueued(w, d, cfg.queueStatus)
 }
 

@@ -1,4 +1,110 @@
 package server
 
+import (
+	"context"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
 // maxDrainBatch is how many queued deliveries are loaded at a time when a client reconnects.
 const maxDrainBatch = 1000
+
+// startDrain delivers a tunnel's queued requests over its new binding, in arrival order,
+// in a goroutine owned by the server.
+func (s *Server) startDrain(b *binding) {
+	if s.cfg.Store == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.drain(b)
+	}()
+}
+
+func (s *Server) drain(b *binding) {
+	for {
+		recs, err := s.cfg.Store.Queued(s.ctx, b.tunnel.name, maxDrainBatch)
+		if err != nil || len(recs) == 0 {
+			return
+		}
+		s.log.Info("delivering queued requests", "tunnel", b.tunnel.name, "count", len(recs))
+		for i := range recs {
+			if b.tunnel.live.Load() != b || s.ctx.Err() != nil || !s.deliverQueued(b, &recs[i]) {
+				return // the client went away again: what is left stays queued
+			}
+		}
+	}
+}
+
+// deliverQueued sends one queued request with its original id (so the app can
+// de-duplicate an at-least-once delivery) and records the outcome on the same record. It
+// reports false if the tunnel went offline, leaving the record queued.
+func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
+	req, err := replayRequest(s.ctx, rec, nil)
+	if err != nil {
+		s.log.Error("rebuild queued request", "id", rec.ID, "err", err)
+		return true
+	}
+	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec}
+	d.path, d.query = rec.Path, rec.RawQuery
+	if v := rec.Verification; v != nil {
+		d.verdict = verdictString(v)
+	}
+	rec.Attempts++
+	s.forward(newDiscardWriter(), req, b, d)
+	if d.code != proto.CodeTunnelOffline {
+		return true
+	}
+	rec.Outcome = store.OutcomeQueued
+	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
+		s.log.Error("requeue", "id", rec.ID, "err", err)
+	}
+	return false
+}
+
+func verdictString(v *store.Verification) string {
+	if v.OK {
+		return v.Provider + "; ok"
+	}
+	return v.Provider + "; failed=" + v.Reason
+}
+
+// purgeInterval is how often old records are purged.
+const purgeInterval = 10 * time.Minute
+
+// startPurger runs retention in the background: records older than Retention, beyond
+// MaxRecords per tunnel, and queued ones older than QueueTTL (marked expired).
+func (s *Server) startPurger() {
+	if s.cfg.Store == nil || s.cfg.Retention <= 0 {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(purgeInterval)
+		defer t.Stop()
+		for {
+			s.purge()
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func (s *Server) purge() {
+	now := s.cfg.Now()
+	n, err := s.cfg.Store.Purge(s.ctx, now.Add(-s.cfg.Retention), s.cfg.MaxRecords, now.Add(-s.cfg.QueueTTL))
+	if err != nil {
+		s.log.Warn("purge old records", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("purged old records", "count", n)
+	}
+}

@@ -24,6 +24,8 @@ type tunnelConfig struct {
 	bodyLimit int64
 	// queueStatus is the status answered to a queued request (0 = 202).
 	queueStatus int
+	// verify checks signatures; nil when the tunnel has no verifier.
+	verify *verifier
 }
 
 func (t *tunnel) config() tunnelConfig {

@@ -53,6 +53,12 @@ type Config struct {
 	MaxInflight int
 	// Tunnels holds per-tunnel settings from the server config, by name. Optional.
 	Tunnels map[string]TunnelSettings
+	// Retention is how long records are kept; MaxRecords caps them per tunnel (0: no
+	// cap); QueueTTL is how long a queued delivery waits for its client before it is
+	// marked expired. Defaults: 7 days, 10,000 and 24 h. Retention < 0 purges nothing.
+	Retention  time.Duration
+	MaxRecords int
+	QueueTTL   time.Duration
 	// Observer receives measurements for metrics. Optional.
 	Observer Observer
 	// Logger receives the server's logs. Default slog.Default().
@@ -81,6 +87,9 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.BodyLimit, DefaultBodyLimit)
 	setDefault(&c.RecordCap, DefaultRecordCap)
 	setDefault(&c.MaxInflight, DefaultMaxInflight)
+	setDefault(&c.Retention, 7*24*time.Hour)
+	setDefault(&c.MaxRecords, 10000)
+	setDefault(&c.QueueTTL, 24*time.Hour)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -110,6 +119,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // sessions and background work
 	sessions atomic.Int64   // connected clients
+	hub      hub            // live feed of finished records
 }
 
 // New returns a Server for cfg.
@@ -120,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
 	s.mux = s.routes()
+	s.startPurger()
 	return s, nil
 }
 
@@ -140,6 +151,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET "+proto.ConnectPath, s.serveConnect)
 	m.HandleFunc("/t/{name}", s.servePathTunnel)
 	m.HandleFunc("/t/{name}/{rest...}", s.servePathTunnel)
+	s.apiRoutes(m)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	m.HandleFunc("/", s.serveRoot)
 	return m

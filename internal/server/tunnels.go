@@ -20,8 +20,10 @@ type Store interface {
 	Queued(ctx context.Context, tunnel string, limit int) ([]store.Record, error)
 	ClaimTunnel(ctx context.Context, t store.Tunnel) error
 	GetTunnel(ctx context.Context, name string) (*store.Tunnel, error)
+	ListTunnels(ctx context.Context, owner string) ([]store.Tunnel, error)
 	TouchTunnel(ctx context.Context, name string, seen time.Time) error
 	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
 }
 
 // claim gives owner the tunnel name, persisting ownership when there is a store. offline

@@ -131,6 +131,9 @@ func (b *condBuilder) match(f store.Filter) error {
 	if f.ReplayOnly {
 		b.add("r.replay_of != ''")
 	}
+	if f.Missed {
+		b.add("r.outcome IN ('offline', 'expired') AND NOT EXISTS (SELECT 1 FROM records x WHERE x.replay_of = r.id)")
+	}
 	return b.verified(f.Verified)
 }
 

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// Summary is a record in a list: everything but the bodies.
+type Summary struct {
+	ID           string              `json:"id"`
+	Tunnel       string              `json:"tunnel"`
+	Method       string              `json:"method"`
+	Path         string              `json:"path"`
+	Query        string              `json:"query,omitempty"`
+	Status       int                 `json:"status"`
+	Outcome      store.Outcome       `json:"outcome"`
+	ErrorCode    string              `json:"error_code,omitempty"`
+	ReceivedAt   time.Time           `json:"received_at"`
+	DurationMS   float64             `json:"duration_ms"`
+	Size         int64               `json:"size"`
+	ReplayOf     string              `json:"replay_of,omitempty"`
+	Verification *store.Verification `json:"verification,omitempty"`
+	EventID      string              `json:"event_id,omitempty"`
+	Duplicate    bool                `json:"duplicate,omitempty"`
+	Attempts     int                 `json:"attempts,omitempty"`
+}
+
+// Record is one delivery in full.
+type Record struct {
+	Summary
+	Host       string  `json:"host"`
+	Proto      string  `json:"proto"`
+	RemoteAddr string  `json:"remote_addr"`
+	Request    Message `json:"request"`
+	Response   Message `json:"response"`
+}
+
+// Message is one side of a delivery. Body is base64 in JSON (Go's []byte encoding).
+type Message struct {
+	Headers       [][2]string `json:"headers"`
+	Body          []byte      `json:"body"`
+	BodySize      int64       `json:"body_size"`
+	BodySHA256    string      `json:"body_sha256,omitempty"`
+	BodyTruncated bool        `json:"body_truncated,omitempty"`
+}
+
+// List is the answer of GET /api/requests.
+type List struct {
+	Requests []Summary `json:"requests"`
+	Next     string    `json:"next,omitempty"`
+}
+
+// Tunnel is an entry of GET /api/tunnels.
+type Tunnel struct {
+	Name     string    `json:"name"`
+	Online   bool      `json:"online"`
+	URLs     []string  `json:"urls"`
+	Offline  string    `json:"offline"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// Edit changes a replay. Nil or empty fields keep the recorded value.
+type Edit struct {
+	Method  string      `json:"method,omitempty"`
+	Path    string      `json:"path,omitempty"` // path and query, e.g. "/hook?x=1"
+	Headers [][2]string `json:"headers,omitempty"`
+	Body    *[]byte     `json:"body,omitempty"`
+	Resign  bool        `json:"resign,omitempty"` // recompute the tunnel's webhook signature
+}
+
+// ReplayResult is one line of a bulk replay.
+type ReplayResult struct {
+	Original string  `json:"original"`
+	Record   *Record `json:"record,omitempty"`
+	Error    string  `json:"error,omitempty"`
+	Done     int     `json:"done"`
+	Total    int     `json:"total"`
+}
+
+// SummaryOf converts a stored record.
+func SummaryOf(r *store.Record) Summary {
+	return Summary{
+		ID: r.ID, Tunnel: r.Tunnel, Method: r.Method, Path: r.Path, Query: r.RawQuery,
+		Status: r.Status, Outcome: r.Outcome, ErrorCode: r.ErrorCode, ReceivedAt: r.ReceivedAt,
+		DurationMS: float64(r.Duration.Microseconds()) / 1000, Size: r.Body.Size, ReplayOf: r.ReplayOf,
+		Verification: r.Verification, EventID: r.EventID, Duplicate: r.Duplicate, Attempts: r.Attempts,
+	}
+}
+
+// RecordOf converts a stored record with its bodies.
+func RecordOf(r *store.Record) *Record {
+	return &Record{
+		Summary: SummaryOf(r), Host: r.Host, Proto: r.Proto, RemoteAddr: r.RemoteAddr,
+		Request:  messageOf(r.Headers, r.Body),
+		Response: messageOf(r.RespHeaders, r.RespBody),
+	}
+}
+
+func messageOf(hs []store.Header, b store.Body) Message {
+	m := Message{Headers: make([][2]string, len(hs)), Body: b.Data, BodySize: b.Size,
+		BodySHA256: b.SHA256, BodyTruncated: b.Truncated}
+	for i, h := range hs {
+		m.Headers[i] = [2]string{h.Name, h.Value}
+	}
+	return m
+}
+
+// Headers converts header pairs back to store form.
+func Headers(pairs [][2]string) []store.Header {
+	out := make([]store.Header, len(pairs))
+	for i, p := range pairs {
+		out[i] = store.Header{Name: p[0], Value: p[1]}
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// apiRoutes mounts the JSON API (see package api for the reference).
+func (s *Server) apiRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /api/tunnels", s.authed(s.apiTunnels))
+	m.HandleFunc("GET /api/requests", s.authed(s.apiList))
+	m.HandleFunc("GET /api/requests/{id}", s.authed(s.apiGet))
+	m.HandleFunc("GET /api/requests/{id}/body", s.authed(s.apiBody))
+	m.HandleFunc("POST /api/requests/{id}/replay", s.authed(s.apiReplay))
+	m.HandleFunc("POST /api/replay", s.authed(s.apiBulkReplay))
+	m.HandleFunc("GET /api/events", s.authed(s.apiEvents))
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, proto.CodeNotFound, "no API route "+r.Method+" "+r.URL.Path, "")
+	})
+}
+
+// authed resolves the bearer token to its owner id, or answers 401.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, ok := s.cfg.Tokens.Owner(bearer(r))
+		if !ok {
+			writeError(w, proto.CodeBadToken, "missing or unknown token", "")
+			return
+		}
+		if s.cfg.Store == nil {
+			writeError(w, proto.CodeNotFound, "this server records nothing", "")
+			return
+		}
+		h(w, r, owner)
+	}
+}
+
+func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request, owner string) {
+	ts, err := s.cfg.Store.ListTunnels(r.Context(), owner)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	out := make([]api.Tunnel, 0, len(ts))
+	for _, t := range ts {
+		live := s.reg.get(t.Name)
+		out = append(out, api.Tunnel{Name: t.Name, Online: live != nil && live.live.Load() != nil,
+			URLs: s.urls(t.Name), Offline: t.Offline, LastSeen: t.LastSeen})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tunnels": out})
+}
+
+func (s *Server) apiList(w http.ResponseWriter, r *http.Request, owner string) {
+	f, err := api.ParseFilter(r.URL.Query(), s.cfg.Now())
+	if err != nil {
+		writeError(w, proto.CodeBadRequest, err.Error(), "")
+		return
+	}
+	f.Owner = owner
+	page, err := s.cfg.Store.List(r.Context(), f)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	out := api.List{Requests: make([]api.Summary, len(page.Records)), Next: page.Next}
+	for i := range page.Records {
+		out.Requests[i] = api.SummaryOf(&page.Records[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiGet(w http.ResponseWriter, r *http.Request, owner string) {
+	rec, err := s.cfg.Store.Get(r.Context(), owner, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.RecordOf(rec))
+}
+
+// apiBody answers one recorded body as raw bytes, with its record's content type.
+func (s *Server) apiBody(w http.ResponseWriter, r *http.Request, owner string) {
+	rec, err := s.cfg.Store.Get(r.Context(), owner, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	body := rec.Body
+	if r.URL.Query().Get("part") == "response" {
+		body = rec.RespBody
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Hookrelay-Body-Size", strconv.FormatInt(body.Size, 10))
+	w.Header().Set("X-Hookrelay-Body-Truncated", strconv.FormatBool(body.Truncated))
+	_, _ = w.Write(body.Data)
+}
+
+// apiError maps store errors to the API's answers.
+func (s *Server) apiError(w http.ResponseWriter, err error) {
+	var perr *proto.Error
+	switch {
+	case errors.As(err, &perr):
+		writeError(w, perr.Code, perr.Message, "")
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, proto.CodeNotFound, "no such record", "")
+	case errors.Is(err, store.ErrInvalid):
+		writeError(w, proto.CodeBadRequest, err.Error(), "")
+	case errors.Is(err, store.ErrUnavailable):
+		writeError(w, proto.CodeStoreUnavailable, "the store cannot be reached; retry later", "")
+	default:
+		s.log.Error("api", "err", err)
+		writeError(w, proto.CodeInternal, "internal error", "")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,152 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// recorder is a backend that remembers every request it got, in order.
+type recorder struct {
+	mu   sync.Mutex
+	got  []recorded
+	hits chan struct{}
+}
+
+type recorded struct {
+	Method, URI string
+	Header      http.Header
+	Body        []byte
+}
+
+func newRecorder(tb testing.TB) (*recorder, string) {
+	rec := &recorder{hits: make(chan struct{}, 10000)}
+	u := httpServer(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		rec.mu.Lock()
+		rec.got = append(rec.got, recorded{r.Method, r.RequestURI, r.Header.Clone(), b.Bytes()})
+		rec.mu.Unlock()
+		rec.hits <- struct{}{}
+		w.Header().Set("X-App", "yes")
+		fmt.Fprintf(w, "ok %s", r.Header.Get(proto.HeaderRequestID))
+	}))
+	return rec, u
+}
+
+func (r *recorder) all() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recorded(nil), r.got...)
+}
+
+func (r *recorder) wait(tb testing.TB, n int) {
+	tb.Helper()
+	for i := range n {
+		select {
+		case <-r.hits:
+		case <-time.After(10 * time.Second):
+			tb.Fatalf("backend got %d requests, want %d", i, n)
+		}
+	}
+}
+
+// recordSetup starts a server with a store, a recording backend and a client on "hook".
+func recordSetup(tb testing.TB, mutate func(*server.Config), offline string) (*relaytest.Server, *sqlite.DB, *recorder, string, *relaytest.Client) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(tb, "", relaytest.Chain(relaytest.WithStore(tb, &db), mutate))
+	rec, be := newRecorder(tb)
+	cl := relaytest.StartClient(tb, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(tb, be), Offline: offline})
+	return srv, db, rec, be, cl
+}
+
+func apiClient(tb testing.TB, srv *relaytest.Server, token string) *api.Client {
+	u, _ := url.Parse(srv.URL)
+	return &api.Client{Base: u, Token: token}
+}
+
+func post(tb testing.TB, url, body string) *http.Response {
+	tb.Helper()
+	req := mustRequest(tb, "POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Add("X-Sig", "a")
+	req.Header.Add("X-Sig", "b")
+	resp := mustDo(tb, req)
+	resp.Body.Close()
+	return resp
+}
+
+func TestDeliveriesRecordedByteExact(t *testing.T) {
+	srv, _, _, _, _ := recordSetup(t, nil, "")
+	const n = 1000
+	bodies := make(map[string]string)
+	for i := range n {
+		body := fmt.Sprintf(`{"i":%d,"bin":"%s"}`, i, strings.Repeat("\u00e9", i%50))
+		resp := post(t, fmt.Sprintf("%s/t/hook/e/%d?q=%d", srv.URL, i, i), body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("delivery %d: status %d", i, resp.StatusCode)
+		}
+		bodies[fmt.Sprintf("/e/%d", i)] = body
+	}
+	c := apiClient(t, srv, relaytest.Token)
+	f := store.Filter{Tunnel: "hook", Limit: store.MaxLimit}
+	seen := 0
+	for {
+		page, err := c.List(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range page.Requests {
+			rec, err := c.Get(context.Background(), s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRecorded(t, rec, bodies[rec.Path])
+			seen++
+		}
+		if page.Next == "" {
+			break
+		}
+		f.Cursor = page.Next
+	}
+	if seen != n {
+		t.Fatalf("listed %d records, want %d", seen, n)
+	}
+}
+
+func checkRecorded(tb testing.TB, rec *api.Record, body string) {
+	tb.Helper()
+	if string(rec.Request.Body) != body || rec.Status != 200 || rec.Outcome != store.OutcomeOK {
+		tb.Fatalf("record %s %s: body %q status %d outcome %s, want body %q 200 ok", rec.ID, rec.Path,
+			rec.Request.Body, rec.Status, rec.Outcome, body)
+	}
+	if !strings.HasPrefix(string(rec.Response.Body), "ok "+rec.ID) || header(rec.Response.Headers, "X-App") != "yes" {
+		tb.Fatalf("record %s: response %q headers %v", rec.ID, rec.Response.Body, rec.Response.Headers)
+	}
+	if header(rec.Request.Headers, "X-Sig") != "a" || len(rec.Request.Headers) < 3 {
+		tb.Fatalf("record %s: request headers %v", rec.ID, rec.Request.Headers)
+	}
+}
+
+func header(hs [][2]string, name string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h[0], name) {
+			return h[1]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// maxEditBytes caps a replay edit's JSON: the edited body plus headers, base64-encoded.
+const maxEditBytes = 64 << 20
+
+func (s *Server) apiReplay(w http.ResponseWriter, r *http.Request, owner string) {
+	var edit api.Edit
+	if err := decodeEdit(r, &edit); err != nil {
+		writeError(w, proto.CodeBadRequest, err.Error(), "")
+		return
+	}
+	rec, err := s.Replay(r.Context(), owner, r.PathValue("id"), &edit)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.RecordOf(rec))
+}
+
+func decodeEdit(r *http.Request, edit *api.Edit) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxEditBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(edit); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("replay edit: %w", err)
+	}
+	return nil
+}
+
+// Replay sends a recorded delivery of owner's again through its tunnel, like live traffic,
+// and returns the new record, linked to the original. The server only ever sends to a
+// tunnel: a replay names a record, never a URL.
+func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (*store.Record, error) {
+	orig, err := s.cfg.Store.Get(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	if orig.Body.Truncated && (edit == nil || edit.Body == nil) {
+		return nil, &proto.Error{Code: proto.CodeNotReplayable, Message: fmt.Sprintf(
+			"record %s kept only %d of %d body bytes; it cannot be replayed byte-exact (replay it with an edited body instead)",
+			id, len(orig.Body.Data), orig.Body.Size)}
+	}
+	t, err := s.lookup(ctx, orig.Tunnel)
+	if err != nil {
+		return nil, err
+	}
+	req, err := replayRequest(ctx, orig, edit)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.resign(t, req, edit); err != nil {
+		return nil, err
+	}
+	d := s.newDelivery(req, t, req.RequestURI)
+	d.replayOf, d.rec.ReplayOf = orig.ID, orig.ID
+	s.deliver(newDiscardWriter(), req, d)
+	return d.rec, nil
+}
+
+// replayRequest rebuilds the recorded request, with edits applied.
+func replayRequest(ctx context.Context, rec *store.Record, edit *api.Edit) (*http.Request, error) {
+	method, uri, hs, body := rec.Method, rec.Path, rec.Headers, rec.Body.Data
+	if rec.RawQuery != "" {
+		uri += "?" + rec.RawQuery
+	}
+	if edit != nil {
+		method, uri, hs, body = applyEdit(edit, method, uri, hs, body)
+	}
+	if !strings.HasPrefix(uri, "/") {
+		return nil, &proto.Error{Code: proto.CodeBadRequest, Message: "replay path must start with /"}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://replay"+uri, bytes.NewReader(body))
+	if err != nil {
+		return nil, &proto.Error{Code: proto.CodeBadRequest, Message: "replay: " + err.Error()}
+	}
+	req.Header = headerMap(hs)
+	req.Header.Del("Content-Length")
+	req.Header.Del("Transfer-Encoding")
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		req.Body = http.NoBody
+	}
+	req.Host, req.RequestURI, req.RemoteAddr = rec.Host, uri, rec.RemoteAddr
+	return req, nil
+}
+
+func applyEdit(e *api.Edit, method, uri string, hs []store.Header, body []byte) (string, string, []store.Header, []byte) {
+	if e.Method != "" {
+		method = strings.ToUpper(e.Method)
+	}
+	if e.Path != "" {
+		uri = e.Path
+	}
+	if e.Headers != nil {
+		hs = api.Headers(e.Headers)
+	}
+	if e.Body != nil {
+		body = *e.Body
+	}
+	return method, uri, hs, body
+}
+
+// discardWriter is the ResponseWriter of a replay or a queued delivery: the record keeps
+// the response, nobody else waits for it.
+type discardWriter struct{ h http.Header }
+
+func newDiscardWriter() *discardWriter               { return &discardWriter{h: make(http.Header)} }
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookrelay/hookrelay/internal/api"
+)
+
+type replayOptions struct {
+	ff     filterFlags
+	edit   bool
+	to     string
+	resign bool
+	missed bool
+}
+
+func replayCommand(g *globals) *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay [ID]",
+		Short: "Send recorded deliveries again through their tunnel",
+		Long: "With an ID, replay that delivery (byte-exact unless --edit or --resign).\n" +
+			"Without, replay every delivery matching the filters, oldest first: --missed for those that\n" +
+			"reached no client, or --since/--status/... for any selection.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return o.one(cmd, g, args[0])
+			}
+			return o.bulk(cmd, g)
+		},
+	}
+	o.ff.bind(cmd, 0)
+	fl := cmd.Flags()
+	fl.BoolVar(&o.edit, "edit", false, "edit method, path, headers and body in $EDITOR before sending")
+	fl.StringVar(&o.to, "to", "", "send to this local URL instead of through the tunnel (not recorded)")
+	fl.BoolVar(&o.resign, "resign", false, "recompute the webhook signature with the tunnel's secret")
+	fl.BoolVar(&o.missed, "missed", false, "replay the deliveries that reached no client and were not replayed yet")
+	return cmd
+}
+
+func (o *replayOptions) one(cmd *cobra.Command, g *globals, id string) error {
+	c, err := g.apiClient()
+	if err != nil {
+		return err
+	}
+	edit := &api.Edit{Resign: o.resign}
+	var rec *api.Record
+	if o.edit || o.to != "" {
+		if rec, err = c.Get(cmd.Context(), id); err != nil {
+			return err
+		}
+	}
+	if o.edit {
+		if err := editInEditor(g, rec, edit); err != nil {
+			return err
+		}
+	}
+	if o.to != "" {
+		return sendLocal(cmd.Context(), g.stdout, o.to, rec, edit)
+	}
+	out, err := c.Replay(cmd.Context(), id, edit)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return writeJSON(g.stdout, out)
+	}
+	if rec == nil {
+		rec, _ = c.Get(cmd.Context(), id)
+	}
+	warnStale(g.stderr, rec, o.resign || edit.Body != nil && o.resign)
+	fmt.Fprintf(g.stdout, "Replayed %s as %s: %s %s, %.1f ms\n", id, out.ID, status(out.Status), out.Outcome, out.DurationMS)
+	return nil
+}
+
+// timestampHeaders mark schemes whose signature covers a timestamp that receivers check.
+var timestampHeaders = []string{"Stripe-Signature", "X-Slack-Request-Timestamp", "Webhook-Timestamp", "Svix-Timestamp"}
+
+// staleAfter is the usual tolerance of timestamped signatures (Stripe, Slack, Standard
+// Webhooks all use five minutes).
+const staleAfter = 5 * time.Minute
+
+// warnStale tells the user when a byte-exact replay carries a signature the app will
+// likely reject as too old.
+func warnStale(w io.Writer, rec *api.Record, resigned bool) {
+	if rec == nil || resigned || time.Since(rec.ReceivedAt) < staleAfter {
+		return
+	}
+	for _, h := range rec.Request.Headers {
+		for _, name := range timestampHeaders {
+			if strings.EqualFold(h[0], name) {
+				fmt.Fprintf(w, "warning: the recorded %s is %s old; apps checking a 5-minute tolerance will reject it (use --resign)\n",
+					name, time.Since(rec.ReceivedAt).Round(time.Second))
+				return
+			}
+		}
+	}
+}
+
+func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
+	f, err := o.ff.filter()
+	if err != nil {
+		return err
+	}
+	f.Missed = o.missed
+	if !o.missed && o.ff.since == "" && o.ff.status == "" && o.ff.outcome == "" && o.ff.method == "" && o.ff.text == "" {
+		return errors.New("give an ID, --missed, or a filter such as --since 1h or --status 5xx")
+	}
+	if o.edit || o.to != "" {
+		return errors.New("--edit and --to work on one delivery: give its ID")
+	}
+	c, err := g.apiClient()
+	if err != nil {
+		return err
+	}
+	var sum bulkSummary
+	err = c.BulkReplay(cmd.Context(), f, o.resign, func(r api.ReplayResult) {
+		sum.add(r)
+		if g.json {
+			_ = writeJSON(g.stdout, r)
+			return
+		}
+		progressBar(g.stderr, r.Done, r.Total)
+	})
+	if err != nil {
+		return err
+	}
+	sum.print(g.stdout)
+	return nil
+}
+
+type bulkSummary struct {
+	total, ok int
+	failed    []string
+}
+
+func (s *bulkSummary) add(r api.ReplayResult) {
+	s.total++
+	if r.Error == "" && r.Record != nil && r.Record.Outcome == "ok" {
+		s.ok++
+		return
+	}
+	why := r.Error
+	if why == "" && r.Record != nil {
+		why = string(r.Record.Outcome) + " " + status(r.Record.Status)
+	}
+	s.failed = append(s.failed, r.Original+" ("+why+")")
+}
+
+func (s *bulkSummary) print(w io.Writer) {
+	if s.total == 0 {
+		fmt.Fprintln(w, "Nothing to replay.")
+		return
+	}
+	fmt.Fprintf(w, "Replayed %d deliveries: %d ok, %d failed\n", s.total, s.ok, len(s.failed))
+	for _, f := range s.failed {
+		fmt.Fprintf(w, "  failed: %s\n", f)
+	}
+}
+
+// progressBar redraws a one-line bar.
+func progressBar(w io.Writer, done, total int) {
+	const width = 30
+	n := width * done / max(total, 1)
+	fmt.Fprintf(w, "\rreplaying [%s%s] %d/%d", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
+	if done == total {
+		fmt.Fprintln(w)
+	}
+}

@@ -3,16 +3,22 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
 type httpOptions struct {
-	names   []string
-	offline string
+	names      []string
+	offline    string
+	verify     []string
+	verifyFile string
+	verifyMode string
 }
 
 func httpCommand(g *globals) *cobra.Command {
@@ -33,6 +39,10 @@ func httpCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&o.names, "name", nil, "tunnel name, one per PORT|URL, in order")
 	cmd.Flags().StringVar(&o.offline, "offline", "", "while no client is connected: reject (503) or queue (202, delivered on reconnect)")
+	cmd.Flags().StringArrayVar(&o.verify, "verify", nil, "verify signatures at the relay: PROVIDER:SECRET, nexusgpt:HEADER=VALUE or hmac:SPEC (repeatable;\n"+
+		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")
+	cmd.Flags().StringVar(&o.verifyFile, "verify-file", "", "file with one verify spec per line (# comments)")
+	cmd.Flags().StringVar(&o.verifyMode, "verify-mode", "flag", "flag: forward and mark the verdict; enforce: answer 401 to bad signatures")
 	return cmd
 }
 
@@ -50,6 +60,10 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	if o.offline != "" && o.offline != proto.OfflineReject && o.offline != proto.OfflineQueue {
 		return nil, fmt.Errorf("--offline %q: want reject or queue", o.offline)
 	}
+	specs, err := o.verifySpecs(g)
+	if err != nil {
+		return nil, err
+	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout,
 		Logger: slog.New(slog.NewTextHandler(g.stderr, nil))}
 	for i, a := range args {
@@ -57,7 +71,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		if err != nil {
 			return nil, err
 		}
-		t := client.Tunnel{Target: target, Offline: o.offline}
+		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode}
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
 				return nil, err
@@ -67,4 +81,37 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		cfg.Tunnels = append(cfg.Tunnels, t)
 	}
 	return client.New(cfg)
+}
+
+// verifySpecs gathers verify specs from --verify, --verify-file and HOOKRELAY_VERIFY, and
+// checks each locally so a typo fails before connecting (errors never show secrets).
+func (o *httpOptions) verifySpecs(g *globals) ([]string, error) {
+	if o.verifyMode != "flag" && o.verifyMode != "enforce" && o.verifyMode != "off" {
+		return nil, fmt.Errorf("--verify-mode %q: want flag, enforce or off", o.verifyMode)
+	}
+	specs := append([]string(nil), o.verify...)
+	specs = append(specs, specLines(g.getenv("HOOKRELAY_VERIFY"))...)
+	if o.verifyFile != "" {
+		b, err := os.ReadFile(o.verifyFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --verify-file: %w", err)
+		}
+		specs = append(specs, specLines(string(b))...)
+	}
+	for _, s := range specs {
+		if _, err := webhook.Parse(s); err != nil {
+			return nil, err
+		}
+	}
+	return specs, nil
+}
+
+func specLines(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
 }

@@ -38,7 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pf.StringVar(&g.server, "server", getenv("HOOKRELAY_SERVER"), "relay-server URL (env HOOKRELAY_SERVER)")
 	pf.StringVar(&g.token, "token", getenv("HOOKRELAY_TOKEN"), "client token (env HOOKRELAY_TOKEN)")
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
-	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g))
+	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
+		triggerCommand(g))
 	return root.ExecuteContext(ctx)
 }
 

@@ -108,11 +108,12 @@ func (ss *session) handshake(ctx context.Context) error {
 		_ = proto.WriteFrame(ctl, proto.FrameError, perr)
 		return perr
 	}
+	// Live before the client hears so: it may send traffic the moment it reads Welcome.
+	ss.activate()
 	if err := proto.WriteFrame(ctl, proto.FrameWelcome, welcome); err != nil {
-		return err
+		return err // run's deferred end takes the tunnels offline again
 	}
 	_ = ctl.SetDeadline(time.Time{})
-	ss.activate()
 	for _, t := range welcome.Tunnels {
 		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote)
 	}

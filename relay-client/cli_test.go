@@ -205,7 +205,9 @@ func TestBulkReplayAndExport(t *testing.T) {
 			t.Fatalf("export %s lacks a body:\n%.500s", format, out)
 		}
 	}
-	var har struct{ Log struct{ Entries []json.RawMessage } }
+	var har struct {
+		Log struct{ Entries []json.RawMessage }
+	}
 	if err := json.Unmarshal([]byte(e.cli(t, "export", "--name", "hook", "--format", "har")), &har); err != nil || len(har.Log.Entries) != 10 {
 		t.Fatalf("har: %v, %d entries", err, len(har.Log.Entries))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 )
@@ -25,9 +26,29 @@ func (c *bodyCapture) Write(p []byte) (int, error) {
 	c.size += int64(len(p))
 	c.sum.Write(p)
 	if room := c.cap - int64(len(c.data)); room > 0 {
-		c.data = append(c.data, p[:min(int64(len(p)), room)]...)
+		take := p[:min(int64(len(p)), room)]
+		if len(c.data)+len(take) > cap(c.data) {
+			c.grow(len(take))
+		}
+		c.data = append(c.data, take...)
 	}
 	return len(p), nil
+}
+
+// grow makes room for n more bytes, doubling but never past the cap, so a large body
+// never holds more than the cap plus one copy in flight.
+func (c *bodyCapture) grow(n int) {
+	want := int64(max(2*cap(c.data), len(c.data)+n, 4096))
+	nd := make([]byte, len(c.data), min(want, c.cap))
+	copy(nd, c.data)
+	c.data = nd
+}
+
+// hint sizes the buffer for a body of n bytes (n < 0: unknown) before the first write.
+func (c *bodyCapture) hint(n int64) {
+	if n > 0 && c.data == nil {
+		c.data = make([]byte, 0, min(n, c.cap))
+	}
 }
 
 // body returns what was captured as a store.Body.
@@ -69,6 +90,9 @@ func (w *captureWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 || status == http.StatusSwitchingProtocols {
 		w.status = status
 		w.header = w.Header().Clone()
+		if n, err := strconv.ParseInt(w.header.Get("Content-Length"), 10, 64); err == nil {
+			w.body.hint(n)
+		}
 		if w.onHeader != nil {
 			w.onHeader(status)
 		}

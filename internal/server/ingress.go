@@ -144,6 +144,7 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 	} else {
 		s.inspect(r, d, cfg, nil)
 		d.reqBody = newBodyCapture(s.cfg.RecordCap)
+		d.reqBody.hint(r.ContentLength)
 		d.reqBody.Write(body)
 		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
 	}

@@ -74,4 +74,3 @@ func heapWatch(t *testing.T) (base uint64, peak func() uint64) {
 	}()
 	return base, max.Load
 }
-

@@ -155,3 +155,30 @@ func httpServer(tb testing.TB, h http.Handler) string {
 	tb.Cleanup(func() { hs.Close() })
 	return "http://" + ln.Addr().String()
 }
+
+func TestTunnelBusy(t *testing.T) {
+	srv := relaytest.StartServer(t, "", func(c *server.Config) { c.MaxInflight = 2 })
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	slow := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "busy", Target: relaytest.Target(t, slow)})
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			resp, err := http.Get(srv.URL + "/t/busy/")
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-entered
+	<-entered
+	wantError(t, mustDo(t, mustRequest(t, "GET", srv.URL+"/t/busy/", nil)), http.StatusServiceUnavailable, proto.CodeTunnelBusy)
+	close(release)
+	<-done
+	<-done
+}

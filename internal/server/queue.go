@@ -72,9 +72,6 @@ func verdictString(v *store.Verification) string {
 	return v.Provider + "; failed=" + v.Reason
 }
 
-// purgeInterval is how often old records are purged.
-const purgeInterval = 10 * time.Minute
-
 // startPurger runs retention in the background: records older than Retention, beyond
 // MaxRecords per tunnel, and queued ones older than QueueTTL (marked expired).
 func (s *Server) startPurger() {
@@ -84,7 +81,7 @@ func (s *Server) startPurger() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(purgeInterval)
+		t := time.NewTicker(s.cfg.PurgeEvery)
 		defer t.Stop()
 		for {
 			s.purge()

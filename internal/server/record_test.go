@@ -150,3 +150,26 @@ func header(hs [][2]string, name string) string {
 	}
 	return ""
 }
+
+func TestRetentionPurges(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, &db), func(c *server.Config) {
+		c.Retention, c.PurgeEvery = 300*time.Millisecond, 50*time.Millisecond
+	}))
+	rec, be := newRecorder(t)
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "old", Target: relaytest.Target(t, be)})
+	post(t, srv.URL+"/t/old/x", "{}")
+	rec.wait(t, 1)
+	c := apiClient(t, srv, relaytest.Token)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		page, err := c.List(context.Background(), store.Filter{Tunnel: "old"})
+		if err == nil && len(page.Requests) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record still there after its retention: %v %d", err, len(page.Requests))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -59,6 +59,8 @@ type Config struct {
 	Retention  time.Duration
 	MaxRecords int
 	QueueTTL   time.Duration
+	// PurgeEvery is how often retention runs. Default 10 minutes.
+	PurgeEvery time.Duration
 	// Observer receives measurements for metrics. Optional.
 	Observer Observer
 	// Logger receives the server's logs. Default slog.Default().
@@ -90,6 +92,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Retention, 7*24*time.Hour)
 	setDefault(&c.MaxRecords, 10000)
 	setDefault(&c.QueueTTL, 24*time.Hour)
+	setDefault(&c.PurgeEvery, 10*time.Minute)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -21,9 +21,9 @@ func TestACMEWithPebble(t *testing.T) {
 	env.newProvider(t, cacheDir, alpnHost, httpHost)
 
 	t.Run("tls-alpn-01", func(t *testing.T) {
-		orders, challenges := env.orders.Load(), env.challenges.Load()
+		orders, challenges := env.ca.Orders(), env.challenges.Load()
 		leaf := env.mustHandshake(t, alpnHost)
-		if got := env.orders.Load() - orders; got != 1 {
+		if got := env.ca.Orders() - orders; got != 1 {
 			t.Errorf("new orders = %d, want 1", got)
 		}
 		if env.challenges.Load() != challenges {
@@ -43,19 +43,19 @@ func TestACMEWithPebble(t *testing.T) {
 	})
 
 	t.Run("unknown host orders nothing", func(t *testing.T) {
-		orders := env.orders.Load()
+		orders := env.ca.Orders()
 		for _, sni := range []string{"random.relay.test", "relay.test", "127.0.0.1"} {
-			if _, err := handshake(env.tlsAddr, sni, env.issuerRoots); err == nil {
+			if _, err := handshake(env.tlsAddr, sni, env.ca.IssuerRoots); err == nil {
 				t.Errorf("handshake with SNI %q succeeded", sni)
 			}
 		}
-		if got := env.orders.Load() - orders; got != 0 {
+		if got := env.ca.Orders() - orders; got != 0 {
 			t.Errorf("new orders = %d, want 0", got)
 		}
 	})
 
 	t.Run("warm cache restart", func(t *testing.T) {
-		orders := env.orders.Load()
+		orders := env.ca.Orders()
 		p := env.newProvider(t, cacheDir, alpnHost, httpHost)
 		for _, host := range []string{alpnHost, httpHost} {
 			env.mustHandshake(t, host)
@@ -63,7 +63,7 @@ func TestACMEWithPebble(t *testing.T) {
 				t.Errorf("Expiry(%q) not reported after restart", host)
 			}
 		}
-		if got := env.orders.Load() - orders; got != 0 {
+		if got := env.ca.Orders() - orders; got != 0 {
 			t.Errorf("new orders after restart = %d, want 0", got)
 		}
 	})
@@ -77,7 +77,7 @@ func TestACMEWithPebble(t *testing.T) {
 // root and returns the leaf, which must name exactly host.
 func (env *pebbleEnv) mustHandshake(t *testing.T, host string) *x509.Certificate {
 	t.Helper()
-	state, err := handshake(env.tlsAddr, host, env.issuerRoots)
+	state, err := handshake(env.tlsAddr, host, env.ca.IssuerRoots)
 	if err != nil {
 		t.Fatalf("handshake %s: %v", host, err)
 	}

@@ -1,41 +1,56 @@
 package main
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"gopkg.in/yaml.v3"
+)
+
+// Listener defaults outside --dev.
+const (
+	defaultAddr      = ":443"
+	defaultHTTPAddr  = ":80"
+	defaultAdminAddr = "127.0.0.1:9090"
+	devAddr          = "127.0.0.1:8080"
+	// addrOff disables a listener; the empty string does too, but cannot be given
+	// through the environment.
+	addrOff = "off"
 )
 
 // config is everything relay-server reads from flags, env and the config file.
 type config struct {
-	Addr       string                    `yaml:"addr"`
-	Domain     string                    `yaml:"domain"`
-	Data       string                    `yaml:"data"`
-	Tokens     []string                  `yaml:"tokens"`
-	Dev        bool                      `yaml:"dev"`
-	Timeout    time.Duration             `yaml:"timeout"`
-	BodyLimit  int64                     `yaml:"body_limit"`
-	RecordCap  int64                     `yaml:"record_cap"`
-	Retention  time.Duration             `yaml:"retention"`
-	MaxRecords int                       `yaml:"max_records"`
-	QueueTTL   time.Duration             `yaml:"queue_ttl"`
-	LogFormat  string                    `yaml:"log_format"`
-	Tunnels    map[string]tunnelSettings `yaml:"tunnels"`
-	NoRecord   bool                      `yaml:"no_record"`
+	Addr       string
+	HTTPAddr   string // "" when disabled
+	AdminAddr  string // "" when disabled
+	Domain     string
+	Data       string
+	Tokens     []tokenEntry
+	Dev        bool
+	Timeout    time.Duration
+	BodyLimit  int64
+	RecordCap  int64
+	Retention  time.Duration
+	MaxRecords int
+	QueueTTL   time.Duration
+	LogFormat  string
+	Tunnels    map[string]tunnelSettings
+	NoRecord   bool
 
-	devToken string // generated in dev mode, never from the file
+	Email         string
+	ACMEDirectory string
+	ACMECAFile    string
+	TLSCert       string
+	TLSKey        string
+	SelfSigned    bool
+
+	tokenFlags []string // --token / HOOKRELAY_TOKEN values, replacing the file's tokens
+	devToken   string   // generated in dev mode, never from the file
 }
 
+// tunnelSettings are the per-tunnel settings of the config file.
 type tunnelSettings struct {
 	Timeout   time.Duration `yaml:"timeout"`
 	BodyLimit int64         `yaml:"body_limit"`
@@ -43,12 +58,14 @@ type tunnelSettings struct {
 }
 
 // flags binds the command-line flags to c. Defaults here are the non-dev ones; --dev
-// changes the defaults of addr and domain (see finish).
+// changes the defaults of addr, admin-addr and domain (see finish).
 func (c *config) flags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", ":443", "public listener address (default 127.0.0.1:8080 with --dev)")
+	fs.StringVar(&c.Addr, "addr", defaultAddr, "public listener address, HTTPS (default 127.0.0.1:8080, plain HTTP, with --dev)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", defaultHTTPAddr, "plain-HTTP listener for ACME HTTP-01 and redirects to HTTPS (\"\" or off: none)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", defaultAdminAddr, "admin listener for /metrics, /healthz, /readyz (\"\" or off: none; off by default with --dev)")
 	fs.StringVar(&c.Domain, "domain", "", "base domain: tunnels are DOMAIN/t/NAME/ and NAME.DOMAIN (localhost with --dev)")
 	fs.StringVar(&c.Data, "data", "./hookrelay-data", "data directory: database, certificate cache")
-	fs.StringArrayVar(&c.Tokens, "token", nil, "client token, in clear or as sha256:<hex> (repeatable)")
+	fs.StringArrayVar(&c.tokenFlags, "token", nil, "client token, in clear or as sha256:<hex> (repeatable; replaces the file's tokens)")
 	fs.BoolVar(&c.Dev, "dev", false, "development mode: plain HTTP on loopback, no ACME, a generated token")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "how long a local app may take to answer")
 	fs.Int64Var(&c.BodyLimit, "body-limit", 32<<20, "largest request body accepted, in bytes")
@@ -58,6 +75,18 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.QueueTTL, "queue-ttl", 24*time.Hour, "how long a queued delivery waits for its client")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.NoRecord, "no-record", false, "record nothing (benchmarks only: no replay, no queue)")
+	c.tlsFlags(fs)
+}
+
+// tlsFlags binds the certificate flags. Exactly one source applies: the files when
+// --tls-cert and --tls-key are given, else a self-signed CA with --self-signed, else ACME.
+func (c *config) tlsFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Email, "email", "", "ACME account contact address, for expiry notices")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt production)")
+	fs.StringVar(&c.ACMECAFile, "acme-ca-file", "", "PEM roots trusted for the ACME server (private or test CA)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate chain PEM file, reloaded on change (a *.DOMAIN wildcard serves every tunnel host)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "private key PEM file for --tls-cert")
+	fs.BoolVar(&c.SelfSigned, "self-signed", false, "serve a certificate from a local CA saved in the data dir (for trying HTTPS)")
 }
 
 // load fills c from flags, then HOOKRELAY_<FLAG> env for flags not given, then the
@@ -78,24 +107,10 @@ func load(args []string, getenv func(string) string) (*config, error) {
 	if err := applyEnv(fs, getenv); err != nil {
 		return nil, err
 	}
+	if fs.Changed("token") {
+		c.Tokens = entriesOf(c.tokenFlags)
+	}
 	return c, c.finish(fs)
-}
-
-// readFile applies the YAML file to every flag not given on the command line. Unknown
-// keys are an error.
-func (c *config) readFile(path string, fs *pflag.FlagSet) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	var file config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&file); err != nil && !errors.Is(err, errEOF) {
-		return fmt.Errorf("parse config %s: %w", path, err)
-	}
-	mergeFile(c, &file, fs)
-	return nil
 }
 
 // applyEnv sets every flag not given on the command line from HOOKRELAY_<FLAG>.
@@ -116,74 +131,75 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	return err
 }
 
-// envValues splits a list flag's env value on commas.
+// envValues splits a list flag's env value on commas, dropping blanks around and
+// between the items ("a, b," is a and b).
 func envValues(f *pflag.Flag, v string) []string {
-	if f.Value.Type() == "stringArray" {
-		return strings.Split(v, ",")
+	if f.Value.Type() != "stringArray" {
+		return []string{v}
 	}
-	return []string{v}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // finish applies --dev defaults and checks the result.
 func (c *config) finish(fs *pflag.FlagSet) error {
 	if c.Dev {
-		if !fs.Changed("addr") && c.Addr == ":443" {
-			c.Addr = "127.0.0.1:8080"
-		}
-		if c.Domain == "" {
-			c.Domain = "localhost"
-		}
+		c.devDefaults(fs)
 	}
+	c.HTTPAddr, c.AdminAddr = listenerAddr(c.HTTPAddr), listenerAddr(c.AdminAddr)
 	if c.Domain == "" {
 		return errors.New("--domain is required (or --dev)")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}
-	return nil
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key must be given together")
+	}
+	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
+		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
+	}
+	return checkTokens(c.Tokens)
 }
 
-// devToken returns the data dir's development token, creating it on first use, so that
-// a restarted dev server accepts the client it printed the command for.
-func devToken(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "dev-token")
-	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return string(bytes.TrimSpace(b)), nil
+// devDefaults switches the defaults that differ in dev mode: loopback plain HTTP only,
+// so no port-80 listener, and no admin listener unless asked for (its default port is
+// often taken by a local Prometheus).
+func (c *config) devDefaults(fs *pflag.FlagSet) {
+	c.HTTPAddr = ""
+	if !fs.Changed("addr") && c.Addr == defaultAddr {
+		c.Addr = devAddr
 	}
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	tok := "hr_" + hex.EncodeToString(b[:])
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("save dev token: %w", err)
+	if !fs.Changed("admin-addr") && c.AdminAddr == defaultAdminAddr {
+		c.AdminAddr = ""
 	}
-	return tok, nil
+	if c.Domain == "" {
+		c.Domain = "localhost"
+	}
 }
 
-var errEOF = io.EOF
-
-// mergeFile copies the file's values into c for flags not given on the command line.
-func mergeFile(c, file *config, fs *pflag.FlagSet) {
-	pick(fs, "addr", &c.Addr, file.Addr)
-	pick(fs, "domain", &c.Domain, file.Domain)
-	pick(fs, "data", &c.Data, file.Data)
-	pick(fs, "dev", &c.Dev, file.Dev)
-	pick(fs, "timeout", &c.Timeout, file.Timeout)
-	pick(fs, "body-limit", &c.BodyLimit, file.BodyLimit)
-	pick(fs, "record-cap", &c.RecordCap, file.RecordCap)
-	pick(fs, "retention", &c.Retention, file.Retention)
-	pick(fs, "max-records", &c.MaxRecords, file.MaxRecords)
-	pick(fs, "queue-ttl", &c.QueueTTL, file.QueueTTL)
-	pick(fs, "log-format", &c.LogFormat, file.LogFormat)
-	pick(fs, "no-record", &c.NoRecord, file.NoRecord)
-	if !fs.Changed("token") {
-		c.Tokens = append(c.Tokens, file.Tokens...)
+// listenerAddr maps the "off" spelling of a disabled listener to "".
+func listenerAddr(addr string) string {
+	if strings.EqualFold(addr, addrOff) {
+		return ""
 	}
-	c.Tunnels = file.Tunnels
+	return addr
 }
 
-func pick[T comparable](fs *pflag.FlagSet, name string, dst *T, v T) {
-	var zero T
-	if !fs.Changed(name) && v != zero {
-		*dst = v
+// tlsMode names the certificate source the config selects.
+func (c *config) tlsMode() string {
+	switch {
+	case c.Dev:
+		return modeNone
+	case c.TLSCert != "":
+		return modeManual
+	case c.SelfSigned:
+		return modeSelfSigned
 	}
+	return modeACME
 }

@@ -2,28 +2,40 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"time"
+	"strconv"
 
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
 // ready is what run reports once it listens, for tests and embedding.
 type ready struct {
-	Addr      string // the public listener's address
-	PublicURL string
+	Addr       string // the public listener's address
+	PublicURL  string
+	HTTPAddr   string // the plain-HTTP listener's address, "" if none
+	AdminAddr  string // the admin listener's address, "" if none
+	CACertFile string // with --self-signed: the CA certificate clients must trust
 }
 
-// drainTimeout bounds graceful shutdown: in-flight requests get this long to finish.
-const drainTimeout = 30 * time.Second
+// relay is a started relay-server: its listeners, store and tunnel server.
+type relay struct {
+	cfg       *config
+	log       *slog.Logger
+	tls       *tlsSetup
+	lns       *listeners
+	db        *sqlite.DB // nil with --no-record
+	metrics   *metrics.Metrics
+	srv       *server.Server
+	ready     *readiness
+	publicURL string
+}
 
 // run starts relay-server with the given arguments and blocks until ctx is done, then
 // drains in-flight requests and returns. onReady, if not nil, is called once listening.
@@ -33,69 +45,108 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log := newLogger(stdout, cfg.LogFormat)
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+	r := &relay{cfg: cfg, log: log, ready: new(readiness)}
+	defer r.close()
+	if err := r.start(ctx); err != nil {
+		return err
+	}
+	printBanner(stdout, r)
+	r.ready.up.Store(true)
+	if onReady != nil {
+		onReady(r.readyInfo())
+	}
+	return serveAll(ctx, r.servers(), log, func() { r.ready.up.Store(false) })
+}
+
+// start prepares everything run serves. On failure, close releases what was opened.
+func (r *relay) start(ctx context.Context) error {
+	if err := os.MkdirAll(r.cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	tokens, err := tokensFor(cfg, stdout)
+	tokens, err := tokensFor(r.cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	defer ln.Close()
-	publicURL := "http://" + publicHost(cfg, ln.Addr())
-	db, err := openStore(ctx, cfg)
-	if err != nil {
+	if r.tls, err = newTLS(r.cfg, r.log); err != nil {
 		return err
 	}
-	defer closeStore(db)
-	srv, err := server.New(serverConfig(cfg, tokens, db, publicURL, log))
-	if err != nil {
+	if r.lns, err = openListeners(r.cfg, r.tls); err != nil {
 		return err
 	}
-	defer srv.Close()
-	hs := newHTTPServer(srv.Handler(), log)
-	printBanner(stdout, cfg, tokens, publicURL)
-	if onReady != nil {
-		onReady(ready{Addr: ln.Addr().String(), PublicURL: publicURL})
+	r.publicURL = publicURL(r.cfg, r.tls, r.lns.public.Addr())
+	if err := r.openStore(ctx); err != nil {
+		return err
 	}
-	return serve(ctx, hs, ln, log)
+	if r.metrics, err = newMetrics(r.db, r.tls); err != nil {
+		return err
+	}
+	if r.srv, err = server.New(serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)); err != nil {
+		return err
+	}
+	return r.metrics.WatchStats(r.srv.Stats)
 }
 
-// serve runs hs on ln until ctx is done, then shuts it down gracefully.
-func serve(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+// openStore opens the database and seeds the reserved tunnel names into it.
+func (r *relay) openStore(ctx context.Context) error {
+	res := reservations(r.cfg.Tokens)
+	if r.cfg.NoRecord {
+		if len(res) > 0 {
+			r.log.Warn("--no-record keeps no tunnel ownership: reserved names are not enforced")
+		}
+		return nil
 	}
-	log.Info("shutting down: draining in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	r.db, r.ready.store = db, db
+	return seedReservations(ctx, db, res, r.log)
 }
 
-// newHTTPServer sets the public listener's limits. There is no overall read or write
-// timeout: bodies stream, and a 100 MiB upload may legitimately take minutes. Slow
-// clients are bounded by the header timeout and the idle timeout instead.
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// close stops the tunnel server, the store and any listener not yet served.
+func (r *relay) close() {
+	if r.srv != nil {
+		_ = r.srv.Close()
 	}
+	if r.db != nil {
+		_ = r.db.Close()
+	}
+	if r.lns != nil {
+		r.lns.close()
+	}
+}
+
+// servers pairs each open listener with its HTTP server.
+func (r *relay) servers() []served {
+	out := []served{{hs: newHTTPServer(r.srv.Handler(), r.log), ln: r.lns.public}}
+	if r.lns.http != nil {
+		port := strconv.Itoa(r.lns.public.Addr().(*net.TCPAddr).Port)
+		h := r.tls.provider.HTTPHandler(httpsRedirect(port))
+		out = append(out, served{hs: newHTTPServer(h, r.log), ln: r.lns.http})
+	}
+	if r.lns.admin != nil {
+		h := adminHandler(r.metrics.Handler(), r.ready)
+		out = append(out, served{hs: newHTTPServer(h, r.log), ln: r.lns.admin})
+	}
+	return out
+}
+
+func (r *relay) readyInfo() ready {
+	return ready{Addr: addrOf(r.lns.public), PublicURL: r.publicURL, HTTPAddr: addrOf(r.lns.http),
+		AdminAddr: addrOf(r.lns.admin), CACertFile: r.tls.caFile}
+}
+
+// newMetrics exports the relay's metrics, including the queue depth when there is a
+// store and the certificate expiry when there is TLS.
+func newMetrics(db *sqlite.DB, ts *tlsSetup) (*metrics.Metrics, error) {
+	var cfg metrics.Config
+	if db != nil {
+		cfg.QueueDepth = queueDepth(db)
+	}
+	if ts.provider != nil {
+		cfg.CertExpiry, cfg.CertHosts = ts.provider.Expiry, ts.hosts
+	}
+	return metrics.New(cfg)
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {
@@ -105,38 +156,27 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-func publicHost(cfg *config, addr net.Addr) string {
+// publicURL is the scheme, host and port senders and clients use.
+func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 	port := addr.(*net.TCPAddr).Port
 	if cfg.Dev {
-		return net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	if port == 443 {
-		return cfg.Domain
+	scheme, std := "https", 443
+	if ts.provider == nil {
+		scheme, std = "http", 80
 	}
-	return net.JoinHostPort(cfg.Domain, fmt.Sprint(port))
+	if port == std {
+		return scheme + "://" + cfg.Domain
+	}
+	return scheme + "://" + net.JoinHostPort(cfg.Domain, strconv.Itoa(port))
 }
 
-func openStore(ctx context.Context, cfg *config) (*sqlite.DB, error) {
-	if cfg.NoRecord {
-		return nil, nil
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "hookrelay.db"), sqlite.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return db, nil
-}
-
-func closeStore(db *sqlite.DB) {
-	if db != nil {
-		_ = db.Close()
-	}
-}
-
-func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger) server.Config {
+func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
 	sc := server.Config{
 		Domain: cfg.Domain, PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
-		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log,
+		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
+		Retention: cfg.Retention, MaxRecords: cfg.MaxRecords, QueueTTL: cfg.QueueTTL,
 		Tunnels: make(map[string]server.TunnelSettings),
 	}
 	if db != nil {
@@ -146,36 +186,4 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 		sc.Tunnels[name] = server.TunnelSettings{Timeout: t.Timeout, BodyLimit: t.BodyLimit, Offline: t.Offline}
 	}
 	return sc
-}
-
-// tokensFor loads the configured tokens; in dev mode with none, it uses the data dir's
-// generated token.
-func tokensFor(cfg *config, stdout io.Writer) (*server.Tokens, error) {
-	t := new(server.Tokens)
-	for _, spec := range cfg.Tokens {
-		if err := t.Add(spec); err != nil {
-			return nil, err
-		}
-	}
-	if t.Len() > 0 || !cfg.Dev {
-		return t, nil
-	}
-	tok, err := devToken(cfg.Data)
-	if err != nil {
-		return nil, err
-	}
-	cfg.devToken = tok
-	return t, t.Add(tok)
-}
-
-func printBanner(w io.Writer, cfg *config, tokens *server.Tokens, publicURL string) {
-	fmt.Fprintf(w, "hookrelay relay-server listening on %s (tunnels: %s/t/NAME/ and NAME.%s)\n",
-		publicURL, publicURL, cfg.Domain)
-	if tokens.Len() == 0 {
-		fmt.Fprintln(w, "warning: no --token configured: every client will be refused")
-	}
-	if cfg.devToken != "" {
-		fmt.Fprintf(w, "dev token: %s\nconnect a client with:\n  relay-client http 3000 --server %s --token %s --name myhook\n",
-			cfg.devToken, publicURL, cfg.devToken)
-	}
 }

@@ -1,0 +1,4 @@
+// Package deploy holds the container deployment files' tests: docker-compose.yml is
+// loaded with the Compose specification's reference loader and the Dockerfile is
+// checked for the stanzas the deployment guide relies on. No Docker engine is needed.
+package deploy_test

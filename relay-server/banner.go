@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/certs"
+)
+
+// printBanner tells the operator where the relay listens and how certificates work. It
+// prints a token only in dev mode, where the token is generated for this machine.
+func printBanner(w io.Writer, r *relay) {
+	cfg := r.cfg
+	fmt.Fprintf(w, "hookrelay relay-server listening on %s (tunnels: %s/t/NAME/ and NAME.%s)\n",
+		r.publicURL, r.publicURL, cfg.Domain)
+	printTLS(w, r)
+	if ln := r.lns.http; ln != nil {
+		what := "redirects to HTTPS"
+		if r.tls.mode == modeACME {
+			what = "ACME challenges, everything else redirected to HTTPS"
+		}
+		fmt.Fprintf(w, "plain HTTP on %s: %s\n", ln.Addr(), what)
+	}
+	if ln := r.lns.admin; ln != nil {
+		fmt.Fprintf(w, "admin on http://%s: /metrics /healthz /readyz\n", ln.Addr())
+	}
+	if len(cfg.Tokens) == 0 && cfg.devToken == "" {
+		fmt.Fprintln(w, "warning: no --token configured: every client will be refused")
+	}
+	if cfg.devToken != "" {
+		fmt.Fprintf(w, "dev token: %s\nconnect a client with:\n  relay-client http 3000 --server %s --token %s --name myhook\n",
+			cfg.devToken, r.publicURL, cfg.devToken)
+	}
+}
+
+// printTLS describes the certificate source.
+func printTLS(w io.Writer, r *relay) {
+	cfg := r.cfg
+	switch r.tls.mode {
+	case modeManual:
+		fmt.Fprintf(w, "tls: certificate %s, key %s (reloaded when they change)\n", cfg.TLSCert, cfg.TLSKey)
+	case modeSelfSigned:
+		fmt.Fprintf(w, "tls: self-signed; clients must trust the CA certificate in %s\n"+
+			"  e.g. curl --cacert %s %s/healthz\n", r.tls.caFile, r.tls.caFile, r.publicURL)
+	case modeACME:
+		dir := cfg.ACMEDirectory
+		if dir == "" {
+			dir = certs.LetsEncryptURL
+		}
+		fmt.Fprintf(w, "tls: certificates from %s on first use, for %s\n", dir, strings.Join(r.tls.hosts, ", "))
+	}
+}

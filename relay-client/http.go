@@ -64,7 +64,11 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout,
+	tc, err := g.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc,
 		Logger: slog.New(slog.NewTextHandler(g.stderr, nil))}
 	for i, a := range args {
 		target, err := parseTarget(a)

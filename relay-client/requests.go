@@ -24,7 +24,11 @@ func (g *globals) apiClient() (*api.Client, error) {
 	if err := g.needToken(); err != nil {
 		return nil, err
 	}
-	return &api.Client{Base: u, Token: g.token}, nil
+	hc, err := g.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return &api.Client{Base: u, Token: g.token, HTTP: hc}, nil
 }
 
 // filterFlags are the list filters shared by requests, replay and export.

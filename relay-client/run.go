@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -16,6 +20,7 @@ import (
 type globals struct {
 	server string
 	token  string
+	caFile string
 	json   bool
 	getenv func(string) string
 	stdout io.Writer
@@ -38,6 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pf.StringVar(&g.server, "server", getenv("HOOKRELAY_SERVER"), "relay-server URL (env HOOKRELAY_SERVER)")
 	pf.StringVar(&g.token, "token", getenv("HOOKRELAY_TOKEN"), "client token (env HOOKRELAY_TOKEN)")
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
+	pf.StringVar(&g.caFile, "ca-file", getenv("HOOKRELAY_CA_FILE"), "PEM file of extra CA roots to trust for an https server (env HOOKRELAY_CA_FILE)")
 	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
 		triggerCommand(g))
 	return root.ExecuteContext(ctx)
@@ -77,4 +83,34 @@ func parseTarget(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("target %q: want PORT, HOST:PORT or http(s)://HOST:PORT[/path]", s)
 	}
 	return u, nil
+}
+
+// tlsConfig returns the TLS settings for the server: system roots plus --ca-file.
+func (g *globals) tlsConfig() (*tls.Config, error) {
+	if g.caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(g.caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read --ca-file: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", g.caFile)
+	}
+	return &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, nil
+}
+
+// httpClient is the client for calls to the server (API, trigger).
+func (g *globals) httpClient() (*http.Client, error) {
+	tc, err := g.tlsConfig()
+	if err != nil || tc == nil {
+		return http.DefaultClient, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	return &http.Client{Transport: tr}, nil
 }

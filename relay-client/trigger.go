@@ -77,7 +77,11 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req.WithContext(cmd.Context()))
+	hc, err := g.httpClient()
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req.WithContext(cmd.Context()))
 	if err != nil {
 		return fmt.Errorf("send %s %s: %w", provider, event, err)
 	}

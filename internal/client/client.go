@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,9 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxIdlePerTarget is the keep-alive pool size to each local app. Default 256.
 	MaxIdlePerTarget int
+	// TLS configures TLS to an https server, e.g. extra roots for a self-signed or private
+	// CA. Nil uses the system roots.
+	TLS *tls.Config
 	// OnConnect, if set, is called with the Welcome of each established session.
 	OnConnect func(*proto.Welcome)
 }

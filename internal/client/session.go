@@ -47,7 +47,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	h.Set("Authorization", "Bearer "+c.cfg.Token)
 	h.Set(proto.HeaderVersion, strconv.Itoa(proto.Version))
 	d := websocket.Dialer{HandshakeTimeout: proto.HandshakeTimeout, ReadBufferSize: 32 << 10,
-		WriteBufferSize: 32 << 10, Proxy: http.ProxyFromEnvironment}
+		WriteBufferSize: 32 << 10, Proxy: http.ProxyFromEnvironment, TLSClientConfig: c.cfg.TLS}
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
 		return nil, dialError(resp, err)

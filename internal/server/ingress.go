@@ -22,6 +22,7 @@ type delivery struct {
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
+	bytesIn         int64         // request body size, for metrics
 	code            proto.Code    // the relay's own answer, if it gave one
 	err             error
 }
@@ -88,6 +89,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.bodyLimit)
+	d.bytesIn = max(r.ContentLength, 0)
 	b := d.tunnel.live.Load()
 	if b == nil {
 		s.offline(w, r, d, cfg)
@@ -216,11 +218,9 @@ func (s *Server) saveStreamedBody(d *delivery) {
 
 // complete stores the response half of the record.
 func (s *Server) complete(d *delivery, cw *captureWriter) {
-	var in int64
+	in := d.bytesIn
 	if d.reqBody != nil {
 		in = d.reqBody.size
-	} else if d.rec != nil {
-		in = d.rec.Body.Size
 	}
 	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.size)
 	if d.rec == nil {

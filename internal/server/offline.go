@@ -40,6 +40,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 	}
 	s.hub.publish(d.rec)
 	writeQueued(w, d, cfg.queueStatus)
+	s.cfg.Observer.Delivery(d.tunnel.name, http.StatusAccepted, "", s.cfg.Now().Sub(d.start), body.Size, 0)
 }
 
 type queuedBody struct {

@@ -41,9 +41,11 @@ func (s *Server) claim(ctx context.Context, name, owner, offline string) (*tunne
 		if t, ok = s.reg.claim(name, owner, s.cfg.MaxInflight); !ok {
 			return nil, errNameTaken
 		}
-		t.settings = s.settingsFor(name, "")
 	}
 	t.mu.Lock()
+	if t.settings.offline == "" { // new: start from the server's settings
+		t.settings = s.settingsFor(name, "")
+	}
 	if offline != "" {
 		t.settings.offline = offline
 	}

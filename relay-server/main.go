@@ -15,10 +15,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -29,6 +32,9 @@ func main() {
 		err = healthcheck(ctx, os.Args[2:], os.Getenv)
 	} else {
 		err = run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil)
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return // the usage has been printed
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relay-server:", err)

@@ -138,6 +138,13 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
+	// Forward the app's headers as they are: stop net/http from adding a sniffed
+	// Content-Type or a Date the app did not send.
+	for _, k := range [...]string{"Content-Type", "Date"} {
+		if _, ok := w.Header()[k]; !ok {
+			w.Header()[k] = nil
+		}
+	}
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}

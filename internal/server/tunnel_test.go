@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -167,4 +169,27 @@ func mustRequest(tb testing.TB, method, url string, body io.Reader) *http.Reques
 		tb.Fatal(err)
 	}
 	return req
+}
+
+// TestResponseHeadersAsSent: a response without Content-Type or Date reaches the sender
+// without them; the relay adds nothing.
+func TestResponseHeadersAsSent(t *testing.T) {
+	srv := relaytest.StartServer(t, "", nil)
+	bare := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Date"] = nil
+		w.Header()["Content-Type"] = nil
+		w.Header().Set("X-Only", "this")
+		_, _ = w.Write([]byte("<html>sniff me</html>"))
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "bare", Target: relaytest.Target(t, bare)})
+	resp := mustDo(t, mustRequest(t, "GET", srv.URL+"/t/bare/", nil))
+	defer resp.Body.Close()
+	for _, h := range []string{"Content-Type", "Date"} {
+		if v, ok := resp.Header[h]; ok {
+			t.Errorf("sender got %s %q the app never sent", h, v)
+		}
+	}
+	if resp.Header.Get("X-Only") != "this" {
+		t.Errorf("app header lost")
+	}
 }

@@ -19,6 +19,7 @@ type httpOptions struct {
 	verify     []string
 	verifyFile string
 	verifyMode string
+	inspect    inspectOptions
 }
 
 func httpCommand(g *globals) *cobra.Command {
@@ -34,10 +35,11 @@ func httpCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Run(cmd.Context())
+			return o.inspect.run(cmd.Context(), g, c)
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.names, "name", nil, "tunnel name, one per PORT|URL, in order")
+	o.inspect.bind(cmd.Flags(), g.getenv)
 	cmd.Flags().StringVar(&o.offline, "offline", "", "while no client is connected: reject (503) or queue (202, delivered on reconnect)")
 	cmd.Flags().StringArrayVar(&o.verify, "verify", nil, "verify signatures at the relay: PROVIDER:SECRET, nexusgpt:HEADER=VALUE or hmac:SPEC (repeatable;\n"+
 		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")

@@ -155,6 +155,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("/t/{name}", s.servePathTunnel)
 	m.HandleFunc("/t/{name}/{rest...}", s.servePathTunnel)
 	s.apiRoutes(m)
+	m.Handle(InspectPath, s.inspector())
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	m.HandleFunc("/", s.serveRoot)
 	return m

@@ -1,0 +1,168 @@
+package inspect
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// cookieName is the inspector's session cookie.
+const cookieName = "hookrelay_inspect"
+
+// Login limits: at most maxSessions live sessions (beyond, arbitrary ones are dropped), and
+// at most maxFailures failed logins per failureWindow before the form answers 429.
+const (
+	maxSessions   = 10000
+	maxFailures   = 20
+	failureWindow = time.Minute
+)
+
+// session is one logged-in browser, or the single implicit one of a loopback inspector.
+type session struct {
+	src     Source
+	csrf    string // the token every POST form must carry
+	expires time.Time
+}
+
+// sessions are the logged-in browsers, by cookie value: a random id. The secret that
+// logged in is never kept.
+type sessions struct {
+	mu       sync.Mutex
+	ttl      time.Duration
+	now      func() time.Time
+	byID     map[string]*session
+	failures int
+	window   time.Time
+}
+
+func newSessions(ttl time.Duration, now func() time.Time) *sessions {
+	return &sessions{ttl: ttl, now: now, byID: make(map[string]*session)}
+}
+
+// create starts a session for src and returns its cookie value.
+func (ss *sessions) create(src Source) string {
+	id := randomToken()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	for k, s := range ss.byID {
+		if now.After(s.expires) || len(ss.byID) >= maxSessions {
+			delete(ss.byID, k)
+		}
+	}
+	ss.byID[id] = &session{src: src, csrf: randomToken(), expires: now.Add(ss.ttl)}
+	return id
+}
+
+func (ss *sessions) get(id string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[id]
+	if s == nil || ss.now().After(s.expires) {
+		delete(ss.byID, id)
+		return nil
+	}
+	return s
+}
+
+func (ss *sessions) remove(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, id)
+}
+
+// failed counts a failed login.
+func (ss *sessions) failed() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.rollWindow()
+	ss.failures++
+}
+
+// throttled reports whether too many logins failed lately.
+func (ss *sessions) throttled() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.rollWindow()
+	return ss.failures >= maxFailures
+}
+
+func (ss *sessions) rollWindow() {
+	if now := ss.now(); now.Sub(ss.window) > failureWindow {
+		ss.window, ss.failures = now, 0
+	}
+}
+
+// session returns the request's session, nil when it must log in.
+func (h *Handler) session(r *http.Request) *session {
+	if h.local != nil {
+		return h.local
+	}
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	return h.sessions.get(c.Value)
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: value, Path: h.cfg.BasePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: h.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+// authed serves pages to a session; anyone else is sent to the login form.
+func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := h.session(r)
+		if s == nil {
+			http.Redirect(w, r, h.cfg.BasePath+"login", http.StatusSeeOther)
+			return
+		}
+		fn(w, r, s)
+	}
+}
+
+// maxFormBytes caps a POST form: an edited body plus headers.
+const maxFormBytes = 32 << 20
+
+// posted guards a POST: same origin, a session and its CSRF token.
+func (h *Handler) posted(fn func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			h.fail(w, r, http.StatusForbidden, "Refused a request from another site.")
+			return
+		}
+		s := h.session(r)
+		if s == nil {
+			h.fail(w, r, http.StatusForbidden, "Your session has ended; log in again.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseMultipartForm(maxFormBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			h.fail(w, r, http.StatusBadRequest, "Unreadable form: "+err.Error())
+			return
+		}
+		if !tokenEqual(r.PostFormValue("csrf"), s.csrf) {
+			h.fail(w, r, http.StatusForbidden, "The form has expired; reload the page and try again.")
+			return
+		}
+		fn(w, r, s)
+	}
+}
+
+// feed guards the live feed: same origin and a session.
+func (h *Handler) feed(fn func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			http.Error(w, "inspect: cross-site request refused", http.StatusForbidden)
+			return
+		}
+		s := h.session(r)
+		if s == nil {
+			http.Error(w, "inspect: log in first", http.StatusUnauthorized)
+			return
+		}
+		fn(w, r, s)
+	}
+}

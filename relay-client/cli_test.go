@@ -212,3 +212,44 @@ func TestBulkReplayAndExport(t *testing.T) {
 		t.Fatalf("har: %v, %d entries", err, len(har.Log.Entries))
 	}
 }
+
+// TestDuplicateEventMarked: a second delivery with an event id already recorded on the
+// tunnel is marked duplicate.
+func TestDuplicateEventMarked(t *testing.T) {
+	e := newEnv(t, "flag", "github:s")
+	for range 2 {
+		req, _ := http.NewRequest("POST", e.url+"/t/hook/gh", strings.NewReader(`{"zen":"y"}`))
+		req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	rec := e.lastRecord(t)
+	if !rec.Duplicate || rec.EventID != "72d3162e-cc78-11e3-81ab-4c9367dc0958" {
+		t.Fatalf("second delivery: duplicate=%v event id %q", rec.Duplicate, rec.EventID)
+	}
+	if out := e.cli(t, "requests", "--name", "hook"); strings.Count(out, "duplicate") != 1 {
+		t.Fatalf("requests should mark exactly one duplicate:\n%s", out)
+	}
+}
+
+// TestReplayWarnsOfStaleSignature: a byte-exact replay of a Stripe delivery recorded
+// long ago warns that the app will reject its timestamp.
+func TestReplayWarnsOfStaleSignature(t *testing.T) {
+	e := newEnv(t, "flag", "stripe:whsec_x")
+	e.cli(t, "trigger", "stripe", "customer.created", "--name", "hook", "--secret", "whsec_x")
+	rec := e.lastRecord(t)
+	rec.ReceivedAt = time.Now().Add(-time.Hour)
+	var stderr bytes.Buffer
+	warnStale(&stderr, &rec, false)
+	if !strings.Contains(stderr.String(), "Stripe-Signature is 1h0m0s old") || !strings.Contains(stderr.String(), "--resign") {
+		t.Fatalf("warning: %q", stderr.String())
+	}
+	stderr.Reset()
+	warnStale(&stderr, &rec, true)
+	if stderr.Len() != 0 {
+		t.Fatalf("a re-signed replay must not warn: %q", stderr.String())
+	}
+}

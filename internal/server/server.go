@@ -138,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Handler returns the handler for the public listener: tunnel traffic by host or
-// /t/NAME/ path, the connect endpoint and the API.
+// /t/NAME/ path, the connect endpoint, the API and the team inspector at /inspect/.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Close ends every tunnel session and waits for their goroutines. In-flight requests on

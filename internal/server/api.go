@@ -37,6 +37,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, string)) http
 			writeError(w, proto.CodeNotFound, "this server records nothing", "")
 			return
 		}
+		s.settling.wait(r.Context())
 		h(w, r, owner)
 	}
 }

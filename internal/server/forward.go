@@ -84,6 +84,13 @@ func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	if code == "" {
 		return // the sender went away; nobody to answer
 	}
+	if cfg := b.tunnel.config(); code == proto.CodeTunnelOffline && d.requeueable(cfg) {
+		// The client left while this request was on its way: a queue tunnel keeps it
+		// for the next client, like any request that arrives offline.
+		d.code, d.requeued = "", true
+		writeQueued(w, d, cfg.queueStatus)
+		return
+	}
 	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
 }
 

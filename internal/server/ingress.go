@@ -23,11 +23,20 @@ type delivery struct {
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
 	bytesIn         int64         // request body size, for metrics
+	syncComplete    bool          // save the response half before returning (queued deliveries)
+	requeued        bool          // the tunnel went offline mid-way; queued for the next client
 	code            proto.Code    // the relay's own answer, if it gave one
 	err             error
 }
 
 func (d *delivery) fail(code proto.Code, err error) { d.code, d.err = code, err }
+
+// requeueable reports whether a live delivery that lost its tunnel can go to the
+// offline queue instead: the tunnel queues, and the whole body is in the record.
+func (d *delivery) requeueable(cfg tunnelConfig) bool {
+	return cfg.offline == proto.OfflineQueue && d.rec != nil && d.reqBody == nil &&
+		!d.rec.Body.Truncated && d.replayOf == "" && !d.syncComplete
+}
 
 // servePathTunnel serves /t/NAME/rest as /rest on tunnel NAME.
 func (s *Server) servePathTunnel(w http.ResponseWriter, r *http.Request) {
@@ -239,9 +248,28 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
 	}
 	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
+	if d.requeued {
+		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
+	}
+	if d.syncComplete {
+		s.saveComplete(rec)
+		return
+	}
+	// The request half is durable already; the response half need not hold up the
+	// next request, and shares a commit with it under load.
+	s.settling.start()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.settling.finish()
+		s.saveComplete(rec)
+	}()
+}
+
+func (s *Server) saveComplete(rec *store.Record) {
 	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
 		s.cfg.Observer.StoreError("complete")
-		s.log.Error("complete record", "id", d.id, "err", err)
+		s.log.Error("complete record", "id", rec.ID, "err", err)
 	}
 	s.hub.publish(rec)
 }

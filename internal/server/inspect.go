@@ -52,6 +52,7 @@ type ownerView struct {
 
 func (v ownerView) List(ctx context.Context, f store.Filter) (*api.List, error) {
 	f.Owner, f.AllOwners = v.owner, false
+	v.s.settling.wait(ctx)
 	page, err := v.s.cfg.Store.List(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
@@ -64,6 +65,7 @@ func (v ownerView) List(ctx context.Context, f store.Filter) (*api.List, error) 
 }
 
 func (v ownerView) Get(ctx context.Context, id string) (*api.Record, error) {
+	v.s.settling.wait(ctx)
 	rec, err := v.s.cfg.Store.Get(ctx, v.owner, id)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", id, err)
@@ -102,7 +104,8 @@ func (v ownerView) BulkReplay(ctx context.Context, f store.Filter, resign bool, 
 func (v ownerView) originals(ctx context.Context, f store.Filter) ([]string, error) {
 	var ids []string
 	for len(ids) < maxBulkReplay {
-		page, err := v.s.cfg.Store.List(ctx, f)
+		v.s.settling.wait(ctx)
+	page, err := v.s.cfg.Store.List(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("bulk replay: %w", err)
 		}

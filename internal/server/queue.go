@@ -48,7 +48,7 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 		s.log.Error("rebuild queued request", "id", rec.ID, "err", err)
 		return true
 	}
-	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec}
+	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec, syncComplete: true}
 	d.path, d.query = rec.Path, rec.RawQuery
 	if v := rec.Verification; v != nil {
 		d.verdict = verdictString(v)

@@ -48,6 +48,7 @@ func decodeEdit(r *http.Request, edit *api.Edit) error {
 // and returns the new record, linked to the original. The server only ever sends to a
 // tunnel: a replay names a record, never a URL.
 func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (*store.Record, error) {
+	s.settling.wait(ctx)
 	orig, err := s.cfg.Store.Get(ctx, owner, id)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	}
 	d := s.newDelivery(req, t, req.RequestURI)
 	d.replayOf, d.rec.ReplayOf = orig.ID, orig.ID
+	d.syncComplete = true // the caller gets the finished record
 	s.deliver(newDiscardWriter(), req, d)
 	return d.rec, nil
 }

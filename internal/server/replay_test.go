@@ -87,7 +87,7 @@ func TestQueueModeDeliversInOrderOnce(t *testing.T) {
 	for i := range n {
 		resp := post(t, fmt.Sprintf("%s/t/hook/q/%d", srv.URL, i), fmt.Sprintf(`{"seq":%d}`, i))
 		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("queued %d: status %d", i, resp.StatusCode)
+			t.Fatalf("queued %d: status %d %s", i, resp.StatusCode, resp.Header.Get(proto.HeaderError))
 		}
 	}
 	cl2 := relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, be)})

@@ -123,6 +123,7 @@ type Server struct {
 	wg       sync.WaitGroup // sessions and background work
 	sessions atomic.Int64   // connected clients
 	hub      hub            // live feed of finished records
+	settling completions    // response halves being saved in the background
 }
 
 // New returns a Server for cfg.

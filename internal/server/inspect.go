@@ -105,7 +105,7 @@ func (v ownerView) originals(ctx context.Context, f store.Filter) ([]string, err
 	var ids []string
 	for len(ids) < maxBulkReplay {
 		v.s.settling.wait(ctx)
-	page, err := v.s.cfg.Store.List(ctx, f)
+		page, err := v.s.cfg.Store.List(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("bulk replay: %w", err)
 		}

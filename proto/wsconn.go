@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -26,6 +27,8 @@ type wsConn struct {
 	writeDL   atomic.Int64 // write deadline in Unix ns, 0 for none; applied by Write
 	r         io.Reader    // current message, nil between messages
 	readErr   error        // first read failure: gorilla cannot read after one
+	hdr       [muxHeaderLen]byte
+	held      int // bytes of hdr waiting for their payload (writer only)
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -58,16 +61,55 @@ func (c *wsConn) Read(p []byte) (int, error) {
 	}
 }
 
+// Write sends p as one binary message. yamux writes each data frame as two calls, its
+// 12-byte header and then the payload; Write holds such a header back and sends it with
+// the payload in one message, which halves the messages and write syscalls per frame.
 func (c *wsConn) Write(p []byte) (int, error) {
+	if c.held == 0 && isDataHeader(p) {
+		c.held = copy(c.hdr[:], p)
+		return len(p), nil
+	}
+	if err := c.send(p); err != nil {
+		return 0, mapCloseErr(err)
+	}
+	return len(p), nil
+}
+
+// send writes the held header, if any, and p as one message.
+func (c *wsConn) send(p []byte) error {
 	var dl time.Time
 	if ns := c.writeDL.Load(); ns != 0 {
 		dl = time.Unix(0, ns)
 	}
 	_ = c.ws.SetWriteDeadline(dl) // only the writer touches the websocket's write state
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, mapCloseErr(err)
+	if c.held == 0 {
+		return c.ws.WriteMessage(websocket.BinaryMessage, p)
 	}
-	return len(p), nil
+	hdr := c.hdr[:c.held]
+	c.held = 0
+	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(hdr); err != nil {
+		return err
+	}
+	if _, err := w.Write(p); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// yamux frame header layout (see hashicorp/yamux spec.md): version, type, flags (2),
+// stream id (4), length (4). A data frame with a non-zero length is followed at once by
+// its payload.
+const (
+	muxHeaderLen = 12
+	muxTypeData  = 0
+)
+
+func isDataHeader(p []byte) bool {
+	return len(p) == muxHeaderLen && p[0] == 0 && p[1] == muxTypeData && binary.BigEndian.Uint32(p[8:]) > 0
 }
 
 // Close sends a close frame (best effort, bounded by a short deadline) and closes the

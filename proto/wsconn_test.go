@@ -373,3 +373,24 @@ func BenchmarkNetConnWrite(b *testing.B) {
 		})
 	}
 }
+
+// TestNetConnCoalescesMuxFrames: a yamux data header and its payload, written in two
+// calls, travel as one websocket message; other writes stay one message each.
+func TestNetConnCoalescesMuxFrames(t *testing.T) {
+	c, peer := wsRawPair(t)
+	conn := proto.NetConn(c)
+	hdr := []byte{0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3}
+	update := []byte{0, 1, 0, 0, 0, 0, 0, 7, 0, 0, 0, 9}
+	for _, p := range [][]byte{hdr, []byte("abc"), update} {
+		if _, err := conn.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := [][]byte{append(append([]byte{}, hdr...), "abc"...), update}
+	for i, w := range want {
+		_, msg, err := peer.ReadMessage()
+		if err != nil || !bytes.Equal(msg, w) {
+			t.Fatalf("message %d = %v, %v; want %v", i, msg, err, w)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/hookrelay/hookrelay/proto"
 )
+
+// writeBuffers lends websocket write buffers for the length of a message.
+var writeBuffers = &sync.Pool{}
 
 // runOnce runs one session. connected reports whether the handshake succeeded.
 func (c *Client) runOnce(ctx context.Context) (connected bool, err error) {
@@ -46,8 +50,9 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+c.cfg.Token)
 	h.Set(proto.HeaderVersion, strconv.Itoa(proto.Version))
-	d := websocket.Dialer{HandshakeTimeout: proto.HandshakeTimeout, ReadBufferSize: 32 << 10,
-		WriteBufferSize: 32 << 10, Proxy: http.ProxyFromEnvironment, TLSClientConfig: c.cfg.TLS}
+	d := websocket.Dialer{HandshakeTimeout: proto.HandshakeTimeout, ReadBufferSize: 4 << 10,
+		WriteBufferSize: 32 << 10, WriteBufferPool: writeBuffers, Proxy: http.ProxyFromEnvironment,
+		TLSClientConfig: c.cfg.TLS}
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
 		return nil, dialError(resp, err)

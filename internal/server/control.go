@@ -17,10 +17,13 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
+// upgrader keeps idle tunnels cheap: it reads through the 4 KiB buffer net/http already
+// has for the connection (large yamux frames bypass it), and borrows its 32 KiB write
+// buffer from a pool only while a message is written, so an idle session holds neither.
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: proto.HandshakeTimeout,
-	ReadBufferSize:   32 << 10,
 	WriteBufferSize:  32 << 10,
+	WriteBufferPool:  &sync.Pool{},
 }
 
 // session is one connected client: a yamux session over a websocket.

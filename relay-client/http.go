@@ -70,7 +70,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc,
+	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
 		Logger: slog.New(slog.NewTextHandler(g.stderr, nil))}
 	for i, a := range args {
 		target, err := parseTarget(a)

@@ -87,9 +87,14 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(g.stdout, "Sent %s %s to %s: %s\n", provider, event, req.URL, resp.Status)
-	if id := resp.Header.Get(proto.HeaderRequestID); id != "" {
-		fmt.Fprintf(g.stdout, "Recorded as %s\n", id)
+	if g.json {
+		_ = writeJSON(g.stdout, map[string]any{"provider": provider, "event": event, "url": req.URL.String(),
+			"status": resp.StatusCode, "id": resp.Header.Get(proto.HeaderRequestID)})
+	} else {
+		fmt.Fprintf(g.stdout, "Sent %s %s to %s: %s\n", provider, event, req.URL, resp.Status)
+		if id := resp.Header.Get(proto.HeaderRequestID); id != "" {
+			fmt.Fprintf(g.stdout, "Recorded as %s\n", id)
+		}
 	}
 	if resp.StatusCode >= 400 {
 		return fmt.Errorf("%s %s answered %s: %s", provider, event, resp.Status, bytes.TrimSpace(body))

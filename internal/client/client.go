@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -42,6 +41,8 @@ type Config struct {
 	// Out receives the user-facing lines: status, URLs, one line per request. Default
 	// io.Discard.
 	Out io.Writer
+	// JSON makes Out JSON lines, one object per event, for scripts.
+	JSON bool
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 	// MaxIdlePerTarget is the keep-alive pool size to each local app. Default 256.
@@ -59,12 +60,13 @@ var ErrPermanent = errors.New("client: permanent error")
 
 // Client keeps a tunnel session up. Create it with New, then call Run.
 type Client struct {
-	cfg   Config
-	log   *slog.Logger
-	fwd   *forwarder
-	mu    sync.Mutex
-	names []string // granted names, reused on reconnect
-	state State
+	cfg    Config
+	log    *slog.Logger
+	fwd    *forwarder
+	report *reporter
+	mu     sync.Mutex
+	names  []string // granted names, reused on reconnect
+	state  State
 }
 
 // State is the connection state shown to the user.
@@ -97,7 +99,8 @@ func New(cfg Config) (*Client, error) {
 	for i, t := range cfg.Tunnels {
 		c.names[i] = t.Name
 	}
-	c.fwd = newForwarder(cfg.Out, cfg.MaxIdlePerTarget, cfg.Logger)
+	c.report = &reporter{out: cfg.Out, json: cfg.JSON}
+	c.fwd = newForwarder(c.report, cfg.MaxIdlePerTarget, cfg.Logger)
 	return c, nil
 }
 
@@ -126,7 +129,7 @@ func (c *Client) Run(ctx context.Context) error {
 			return nil
 		}
 		if errors.Is(err, ErrPermanent) {
-			fmt.Fprintf(c.cfg.Out, "Error: %s\n", userMessage(err))
+			c.report.stopped(userMessage(err))
 			return err
 		}
 		if connected {
@@ -134,7 +137,7 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		wait := jitter(backoff)
 		c.setState(StateReconnecting)
-		fmt.Fprintf(c.cfg.Out, "Session status: reconnecting in %s (%v)\n", wait.Round(100*time.Millisecond), err)
+		c.report.reconnecting(wait, err)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():

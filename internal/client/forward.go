@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,8 +20,7 @@ import (
 // forwarder serves requests arriving from the relay by proxying them to local apps. It
 // keeps one keep-alive pool for all of them.
 type forwarder struct {
-	out       io.Writer
-	outMu     sync.Mutex
+	report    *reporter
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
 	mu        sync.RWMutex
@@ -30,8 +28,8 @@ type forwarder struct {
 	inflight  sync.WaitGroup      // requests being served, upgraded ones included
 }
 
-func newForwarder(out io.Writer, maxIdle int, log *slog.Logger) *forwarder {
-	f := &forwarder{out: out, targets: make(map[string]*url.URL)}
+func newForwarder(report *reporter, maxIdle int, log *slog.Logger) *forwarder {
+	f := &forwarder{report: report, targets: make(map[string]*url.URL)}
 	f.transport = &http.Transport{
 		Proxy:                 nil, // the local app is local: never via HTTP_PROXY
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -77,14 +75,7 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	f.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
-	f.logf("%s  %-6s %s  %d  %s\n", start.Format("15:04:05.000"), r.Method, r.RequestURI, sw.status,
-		time.Since(start).Round(10*time.Microsecond))
-}
-
-func (f *forwarder) logf(format string, args ...any) {
-	f.outMu.Lock()
-	defer f.outMu.Unlock()
-	fmt.Fprintf(f.out, format, args...)
+	f.report.request(start, name, r.Method, r.RequestURI, sw.status, time.Since(start))
 }
 
 // rewrite forwards the request exactly as the relay sent it: same request target (under

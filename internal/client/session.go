@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,25 +131,14 @@ func (c *Client) online(w *proto.Welcome) {
 	}
 	c.state = StateOnline
 	c.mu.Unlock()
-	fmt.Fprintln(c.cfg.Out, "Session status: online")
-	for i, t := range w.Tunnels {
-		fmt.Fprintf(c.cfg.Out, "Forwarding  %s  ->  %s\n", strings.Join(t.URLs, "  and  "), c.cfg.Tunnels[i].Target)
-		printMissed(c.cfg.Out, t)
+	targets := make([]*url.URL, len(c.cfg.Tunnels))
+	for i, t := range c.cfg.Tunnels {
+		targets[i] = t.Target
 	}
+	c.report.online(w, targets)
 	if c.cfg.OnConnect != nil {
 		c.cfg.OnConnect(w)
 	}
-}
-
-func printMissed(out io.Writer, t proto.TunnelInfo) {
-	if t.Missed == 0 && t.Queued == 0 {
-		return
-	}
-	fmt.Fprintf(out, "Missed %d deliveries on %s while offline", t.Missed, t.Name)
-	if t.Queued > 0 {
-		fmt.Fprintf(out, "; %d queued, delivering them now", t.Queued)
-	}
-	fmt.Fprintf(out, ". Replay the rest: relay-client replay --missed --name %s\n", t.Name)
 }
 
 // serve answers the session's streams until it ends. The control stream carries only

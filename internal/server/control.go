@@ -77,16 +77,19 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	_ = conn.SetDeadline(time.Time{})
 	ss.srv.sessions.Add(1)
 	defer ss.srv.sessions.Add(-1)
-	go ss.watchControl()
-	select {
-	case <-mux.CloseChan():
-		return errors.New("connection closed")
-	case <-ctx.Done():
+	stop := context.AfterFunc(ctx, ss.end) // server closing: end the session
+	defer stop()
+	ss.watchControl()
+	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	return errors.New("connection closed")
 }
 
-// watchControl ends the session when the client closes the control stream.
+// watchControl blocks until the session is over: the client closed the control
+// stream, or the mux died (its streams close with it), or end was called. Waiting here,
+// in the connect handler's goroutine, keeps an idle session at four goroutines: this
+// one and yamux's receive, send and keep-alive loops.
 func (ss *session) watchControl() {
 	var b [1]byte
 	_, _ = ss.ctl.Read(b[:])

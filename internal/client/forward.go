@@ -86,8 +86,7 @@ func (f *forwarder) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
 	path, _, _ := strings.Cut(pr.In.RequestURI, "?")
-	out.URL.Opaque = strings.TrimSuffix(target.Path, "/") + path
-	out.URL.Path, out.URL.RawPath = "", ""
+	setRawPath(out.URL, strings.TrimSuffix(target.Path, "/")+path)
 	out.URL.RawQuery = pr.In.URL.RawQuery
 	out.Host = pr.In.Host
 	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -157,3 +156,14 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 
 func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
+
+// setRawPath makes u's request target exactly raw: through Opaque, byte for byte, except
+// for a path starting with "//", which Opaque would turn into an absolute URL.
+func setRawPath(u *url.URL, raw string) {
+	u.Opaque, u.Path, u.RawPath = raw, "", ""
+	if strings.HasPrefix(raw, "//") {
+		u.Opaque = ""
+		u.Path, _ = url.PathUnescape(raw)
+		u.RawPath = raw
+	}
+}

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 // bodyCapture keeps the first cap bytes of a body, its full length and its SHA-256.
 type bodyCapture struct {
+	mu   sync.Mutex // the transport may still stream the body while the record is saved
 	cap  int64
 	data []byte
 	size int64
@@ -23,6 +25,8 @@ type bodyCapture struct {
 func newBodyCapture(cap int64) *bodyCapture { return &bodyCapture{cap: cap, sum: sha256.New()} }
 
 func (c *bodyCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.size += int64(len(p))
 	c.sum.Write(p)
 	if room := c.cap - int64(len(c.data)); room > 0 {
@@ -51,12 +55,21 @@ func (c *bodyCapture) hint(n int64) {
 	}
 }
 
+// length is the number of body bytes seen so far.
+func (c *bodyCapture) length() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
 // body returns what was captured as a store.Body.
 func (c *bodyCapture) body() store.Body {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return store.Body{
-		Data:      c.data,
+		Data:      c.data[:len(c.data):len(c.data)],
 		Size:      c.size,
-		SHA256:    hex.EncodeToString(c.sum.Sum(nil)),
+		SHA256:    hex.EncodeToString(c.sum.Sum(nil)), // Sum does not change the running hash
 		Truncated: c.size > int64(len(c.data)),
 	}
 }

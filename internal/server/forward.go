@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,8 +64,8 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	d := deliveryOf(pr.In)
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
-	out.URL.Opaque, out.URL.RawQuery = d.path, d.query
-	out.URL.Path, out.URL.RawPath = "", ""
+	setRawPath(out.URL, d.path)
+	out.URL.RawQuery = d.query
 	out.Host = pr.In.Host
 	pr.SetXForwarded()
 	out.Header.Set(proto.HeaderTunnel, b.tunnel.name)
@@ -133,3 +135,15 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 
 func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
+
+// setRawPath makes u's request target exactly raw. Opaque carries it byte for byte,
+// except a path starting with "//", which Opaque would turn into an absolute URL; that
+// one goes through Path and RawPath, which give the same bytes for a valid escaping.
+func setRawPath(u *url.URL, raw string) {
+	u.Opaque, u.Path, u.RawPath = raw, "", ""
+	if strings.HasPrefix(raw, "//") {
+		u.Opaque = ""
+		u.Path, _ = url.PathUnescape(raw)
+		u.RawPath = raw
+	}
+}

@@ -38,15 +38,14 @@ func (d *delivery) requeueable(cfg tunnelConfig) bool {
 		!d.rec.Body.Truncated && d.replayOf == "" && !d.syncComplete
 }
 
-// servePathTunnel serves /t/NAME/rest as /rest on tunnel NAME.
-func (s *Server) servePathTunnel(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	uri := rawRequestURI(r)
-	rest := strings.TrimPrefix(uri, "/t/"+name)
-	if rest == uri { // the name was percent-encoded in the request; no such tunnel
-		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
-		return
+// servePathTunnel serves /t/NAME/rest as /rest on tunnel NAME; after is what follows
+// "/t/" in the raw request target.
+func (s *Server) servePathTunnel(w http.ResponseWriter, r *http.Request, after string) {
+	end := strings.IndexAny(after, "/?")
+	if end < 0 {
+		end = len(after)
 	}
+	name, rest := after[:end], after[end:]
 	if rest == "" || rest[0] == '?' {
 		rest = "/" + rest
 	}
@@ -62,6 +61,10 @@ func rawRequestURI(r *http.Request) string {
 }
 
 func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri string) {
+	if !strings.HasPrefix(uri, "/") {
+		writeError(w, proto.CodeBadRequest, "the request target must be a path (origin-form)", "")
+		return
+	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
 		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
@@ -127,9 +130,21 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }
 	}
 	ctx := context.WithValue(r.Context(), forwardKey{}, d)
+	defer func() {
+		// ReverseProxy aborts a response it cannot finish copying (sender gone, tunnel
+		// lost mid-body) by panicking with http.ErrAbortHandler: record that first.
+		if p := recover(); p != nil {
+			d.fail(d.code, errAborted)
+			s.complete(d, cw)
+			panic(p)
+		}
+	}()
 	b.proxy.ServeHTTP(cw, r.WithContext(ctx))
 	s.complete(d, cw)
 }
+
+// errAborted marks a delivery whose response was cut off mid-body.
+var errAborted = errors.New("server: response aborted mid-body")
 
 // recordRequest inserts the request half of the record before anything is forwarded. A
 // body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
@@ -229,9 +244,9 @@ func (s *Server) saveStreamedBody(d *delivery) {
 func (s *Server) complete(d *delivery, cw *captureWriter) {
 	in := d.bytesIn
 	if d.reqBody != nil {
-		in = d.reqBody.size
+		in = d.reqBody.length()
 	}
-	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.size)
+	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
 	if d.rec == nil {
 		return
 	}
@@ -251,8 +266,11 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	if d.requeued {
 		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
 	}
-	if d.syncComplete {
+	if d.syncComplete || d.requeued || s.ctx.Err() != nil {
 		s.saveComplete(rec)
+		if d.requeued {
+			s.kickDrain(d.tunnel) // a newer client may be online already
+		}
 		return
 	}
 	// The request half is durable already; the response half need not hold up the

@@ -11,16 +11,34 @@ import (
 // maxDrainBatch is how many queued deliveries are loaded at a time when a client reconnects.
 const maxDrainBatch = 1000
 
-// startDrain delivers a tunnel's queued requests over its new binding, in arrival order,
-// in a goroutine owned by the server.
-func (s *Server) startDrain(b *binding) {
+// startDrain delivers a tunnel's queued requests over its new binding, in arrival order.
+func (s *Server) startDrain(b *binding) { s.kickDrain(b.tunnel) }
+
+// kickDrain makes sure a drain of t's queue runs, in a goroutine owned by the server. At
+// most one drain runs per tunnel, so no queued request is sent twice by two drains; a
+// kick during a drain makes it look at the queue once more when it is done.
+func (s *Server) kickDrain(t *tunnel) {
 	if s.cfg.Store == nil {
+		return
+	}
+	t.drainWanted.Store(true)
+	if !t.draining.CompareAndSwap(false, true) {
 		return
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.drain(b)
+		for {
+			for t.drainWanted.Swap(false) {
+				if b := t.live.Load(); b != nil && s.ctx.Err() == nil {
+					s.drain(b)
+				}
+			}
+			t.draining.Store(false)
+			if !t.drainWanted.Load() || !t.draining.CompareAndSwap(false, true) {
+				return
+			}
+		}
 	}()
 }
 
@@ -44,8 +62,10 @@ func (s *Server) drain(b *binding) {
 // reports false if the tunnel went offline, leaving the record queued.
 func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 	req, err := replayRequest(s.ctx, rec, nil)
-	if err != nil {
+	if err != nil { // cannot be sent: take it out of the queue for good
 		s.log.Error("rebuild queued request", "id", rec.ID, "err", err)
+		rec.Outcome, rec.ErrorCode = store.OutcomeError, string(proto.CodeBadRequest)
+		s.saveComplete(rec)
 		return true
 	}
 	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec, syncComplete: true}
@@ -55,9 +75,10 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 	}
 	rec.Attempts++
 	s.forward(newDiscardWriter(), req, b, d)
-	if d.code != proto.CodeTunnelOffline {
+	if d.code != proto.CodeTunnelOffline && s.ctx.Err() == nil {
 		return true
 	}
+	// The client left, or the server is closing: it stays queued for the next client.
 	rec.Outcome = store.OutcomeQueued
 	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
 		s.log.Error("requeue", "id", rec.ID, "err", err)

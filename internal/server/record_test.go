@@ -173,3 +173,31 @@ func TestRetentionPurges(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestAbortedDownloadIsRecorded: a sender that hangs up mid-download leaves a finished
+// record (outcome error), not a pending one.
+func TestAbortedDownloadIsRecorded(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
+	be := backend(t)
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "dl", Target: relaytest.Target(t, be.URL)})
+	resp := mustDo(t, mustRequest(t, "GET", srv.URL+"/t/dl/download?n=104857600", nil))
+	buf := make([]byte, 64<<10)
+	_, _ = resp.Body.Read(buf)
+	resp.Body.Close() // hang up with most of the body unread
+	c := apiClient(t, srv, relaytest.Token)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := c.List(context.Background(), store.Filter{Tunnel: "dl"})
+		if err == nil && len(page.Requests) == 1 && page.Requests[0].Outcome != store.OutcomePending {
+			if page.Requests[0].Outcome != store.OutcomeError {
+				t.Fatalf("aborted download recorded as %s", page.Requests[0].Outcome)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record still pending after the sender hung up: %v %+v", err, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

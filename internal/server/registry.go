@@ -13,8 +13,11 @@ type tunnel struct {
 	owner    string
 	inflight chan struct{} // semaphore: one slot per request in flight
 	live     atomic.Pointer[binding]
-	mu       sync.Mutex // guards the settings below
-	settings tunnelConfig
+	// draining is set while a drain of the offline queue runs; drainWanted asks it
+	// (or the next one) to look at the queue again.
+	draining, drainWanted atomic.Bool
+	mu                    sync.Mutex // guards the settings below
+	settings              tunnelConfig
 }
 
 // tunnelConfig is what a client asked for plus the server's settings for the tunnel.

@@ -62,7 +62,12 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	if err != nil {
 		return nil, err
 	}
-	req, err := replayRequest(ctx, orig, edit)
+	// A context without the API request's server values: a replay's response has no
+	// sender to abort, so the proxy must not panic when copying it fails.
+	rctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	req, err := replayRequest(rctx, orig, edit)
 	if err != nil {
 		return nil, err
 	}

@@ -153,8 +153,6 @@ func (s *Server) Close() error {
 func (s *Server) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("GET "+proto.ConnectPath, s.serveConnect)
-	m.HandleFunc("/t/{name}", s.servePathTunnel)
-	m.HandleFunc("/t/{name}/{rest...}", s.servePathTunnel)
 	s.apiRoutes(m)
 	m.Handle(InspectPath, s.inspector())
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -165,6 +163,12 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := s.tunnelHost(r.Host); ok {
 		s.serveTunnel(w, r, name, rawRequestURI(r))
+		return
+	}
+	// Path-form tunnel URLs bypass ServeMux, which would redirect paths with "//" or
+	// "." segments to a cleaned URL: the app must get the path as the sender wrote it.
+	if rest, ok := strings.CutPrefix(rawRequestURI(r), "/t/"); ok {
+		s.servePathTunnel(w, r, rest)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

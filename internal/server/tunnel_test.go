@@ -193,3 +193,19 @@ func TestResponseHeadersAsSent(t *testing.T) {
 		t.Errorf("app header lost")
 	}
 }
+
+// TestDoubleSlashPath: a path starting with "//" reaches the app as sent, with the
+// sender's Host, not as an absolute URL.
+func TestDoubleSlashPath(t *testing.T) {
+	srv := relaytest.StartServer(t, "", nil)
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.RequestURI, r.Host) // no ServeMux: it would clean the path
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "slash", Target: relaytest.Target(t, app)})
+	resp := mustDo(t, mustRequest(t, "POST", srv.URL+"/t/slash//hooks//x%2Fy/../z?a=1", strings.NewReader("{}")))
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "//hooks//x%2Fy/../z?a=1 " + strings.TrimPrefix(srv.URL, "http://"); string(b) != want {
+		t.Fatalf("app saw %q, want %q", b, want)
+	}
+}

@@ -25,7 +25,7 @@ type forwarder struct {
 	proxy     *httputil.ReverseProxy
 	mu        sync.RWMutex
 	targets   map[string]*url.URL // tunnel name -> local app
-	inflight  sync.WaitGroup      // requests being served, upgraded ones included
+	inflight  counter             // requests being served, upgraded ones included
 }
 
 func newForwarder(report *reporter, maxIdle int, log *slog.Logger) *forwarder {
@@ -64,8 +64,8 @@ func (f *forwarder) close() { f.transport.CloseIdleConnections() }
 type targetKey struct{}
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.inflight.Add(1)
-	defer f.inflight.Done()
+	f.inflight.add(1)
+	defer f.inflight.add(-1)
 	name := r.Header.Get(proto.HeaderTunnel)
 	target := f.target(name)
 	if target == nil {
@@ -165,5 +165,33 @@ func setRawPath(u *url.URL, raw string) {
 		u.Opaque = ""
 		u.Path, _ = url.PathUnescape(raw)
 		u.RawPath = raw
+	}
+}
+
+// counter counts requests in flight. Unlike a sync.WaitGroup it may be incremented while
+// someone waits for zero, as a late request on a closing session is.
+type counter struct {
+	mu   sync.Mutex
+	n    int
+	zero *sync.Cond
+}
+
+func (c *counter) add(d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += d
+	if c.n == 0 && c.zero != nil {
+		c.zero.Broadcast()
+	}
+}
+
+func (c *counter) wait() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.zero == nil {
+		c.zero = sync.NewCond(&c.mu)
+	}
+	for c.n > 0 {
+		c.zero.Wait()
 	}
 }

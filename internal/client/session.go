@@ -165,7 +165,7 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 	_ = srv.Close() // closes the listener and the connections it tracks
 	_ = mux.Close() // and the hijacked ones (websockets) with it
 	<-serveErr
-	c.fwd.inflight.Wait()
+	c.fwd.inflight.wait()
 	return err
 }
 

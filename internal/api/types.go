@@ -64,7 +64,7 @@ type Tunnel struct {
 type Edit struct {
 	Method  string      `json:"method,omitempty"`
 	Path    string      `json:"path,omitempty"` // path and query, e.g. "/hook?x=1"
-	Headers [][2]string `json:"headers,omitempty"`
+	Headers [][2]string `json:"headers"`        // null keeps the recorded headers; [] sends none
 	Body    *[]byte     `json:"body,omitempty"`
 	Resign  bool        `json:"resign,omitempty"` // recompute the tunnel's webhook signature
 }

@@ -77,7 +77,7 @@ var headerCases = []struct {
 	want [][2]string
 	ok   bool
 }{
-	{"empty", "", nil, true},
+	{"empty", "", [][2]string{}, true}, // an emptied box: send no headers
 	{"two", "A: 1\nB-C: two words\n", hdrs("A", "1", "B-C", "two words"), true},
 	{"crlf and blanks", "A: 1\r\n\r\n  \r\nB:2\r\n", hdrs("A", "1", "B", "2"), true},
 	{"colon in value", "Link: <https://x>; rel=next", hdrs("Link", "<https://x>; rel=next"), true},

@@ -80,7 +80,7 @@ const maxHeaderLines = 1000
 
 // parseHeaderLines reads "Name: value" lines; blank lines are skipped.
 func parseHeaderLines(text string) ([][2]string, error) {
-	var out [][2]string
+	out := [][2]string{} // non-nil: an emptied box means "no headers", not "as recorded"
 	for line := range strings.Lines(text) {
 		line = strings.TrimRight(line, "\r\n")
 		if strings.TrimSpace(line) == "" {

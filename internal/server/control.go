@@ -154,6 +154,7 @@ func (ss *session) end() {
 				ss.srv.touch(b.tunnel.name)
 			}
 			b.transport.CloseIdleConnections()
+			b.closeIdle()
 		}
 		_ = ss.mux.Close()
 	})

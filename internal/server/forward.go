@@ -25,10 +25,11 @@ type binding struct {
 	sess      *session
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
+	idle      chan *streamConn // streams of the direct path, kept alive between requests
 }
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
-	b := &binding{tunnel: t, sess: ss}
+	b := &binding{tunnel: t, sess: ss, idle: make(chan *streamConn, s.cfg.MaxInflight)}
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()

@@ -25,6 +25,8 @@ type delivery struct {
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
 	requeued        bool          // the tunnel went offline mid-way; queued for the next client
+	body            []byte        // the whole request body, when inMemory
+	inMemory        bool          // the body was read before forwarding
 	code            proto.Code    // the relay's own answer, if it gave one
 	err             error
 }
@@ -139,7 +141,11 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 			panic(p)
 		}
 	}()
-	b.proxy.ServeHTTP(cw, r.WithContext(ctx))
+	if direct(r, d) {
+		b.serveDirect(cw, r, d)
+	} else {
+		b.proxy.ServeHTTP(cw, r.WithContext(ctx))
+	}
 	s.complete(d, cw)
 }
 
@@ -167,6 +173,7 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		if d.rec != nil {
 			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
+		d.body, d.inMemory = body, true
 	} else {
 		s.inspect(r, d, cfg, nil)
 		d.reqBody = newBodyCapture(s.cfg.RecordCap)

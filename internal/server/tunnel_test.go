@@ -53,8 +53,15 @@ func TestChunkedUpload(t *testing.T) {
 	}
 }
 
+// TestRequestReachesAppAsSent runs over both forwarding paths: the proxy (no store, body
+// streamed) and the direct stream path (recorded, body read first).
 func TestRequestReachesAppAsSent(t *testing.T) {
-	srv, _, _ := setup(t)
+	t.Run("proxy", func(t *testing.T) { testRequestAsSent(t, nil) })
+	t.Run("direct", func(t *testing.T) { testRequestAsSent(t, relaytest.WithStore(t, nil)) })
+}
+
+func testRequestAsSent(t *testing.T, mutate func(*server.Config)) {
+	srv, _, _ := setupWith(t, mutate)
 	body := `{"id":"evt_1","type":"message.created"}`
 	req := mustRequest(t, "PATCH", srv.URL+"/t/myapp/webhooks/chat%2Fx?b=2&a=1&a=%20", strings.NewReader(body))
 	req.Header["x-mga-signature"] = []string{"sha256=abc"} // sent lowercase on the wire

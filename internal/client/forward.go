@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -24,12 +26,14 @@ type forwarder struct {
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
 	mu        sync.RWMutex
-	targets   map[string]*url.URL // tunnel name -> local app
-	inflight  counter             // requests being served, upgraded ones included
+	targets   map[string]*url.URL   // tunnel name -> local app
+	pools     map[string]*wire.Pool // local app host -> kept-alive connections of the direct path
+	maxIdle   int
+	inflight  counter // requests being served, upgraded ones included
 }
 
 func newForwarder(report *reporter, maxIdle int, log *slog.Logger) *forwarder {
-	f := &forwarder{report: report, targets: make(map[string]*url.URL)}
+	f := &forwarder{report: report, targets: make(map[string]*url.URL), pools: make(map[string]*wire.Pool), maxIdle: maxIdle}
 	f.transport = &http.Transport{
 		Proxy:                 nil, // the local app is local: never via HTTP_PROXY
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -59,7 +63,14 @@ func (f *forwarder) target(name string) *url.URL {
 	return f.targets[name]
 }
 
-func (f *forwarder) close() { f.transport.CloseIdleConnections() }
+func (f *forwarder) close() {
+	f.transport.CloseIdleConnections()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.pools {
+		p.CloseIdle()
+	}
+}
 
 type targetKey struct{}
 
@@ -74,7 +85,11 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	f.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
+	if body, ok := smallBody(r); ok && target.Scheme == "http" && wire.Eligible(r) {
+		f.serveDirect(sw, r, target, body)
+	} else {
+		f.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
+	}
 	f.report.request(start, name, r.Method, r.RequestURI, sw.status, time.Since(start))
 }
 
@@ -194,4 +209,66 @@ func (c *counter) wait() {
 	for c.n > 0 {
 		c.zero.Wait()
 	}
+}
+
+// maxDirectBody is the largest body the direct path reads into memory first.
+const maxDirectBody = 64 << 10
+
+// smallBody reads a body of known length up to maxDirectBody; ok is false (and the body
+// untouched) for anything else.
+func smallBody(r *http.Request) ([]byte, bool) {
+	if r.ContentLength < 0 || r.ContentLength > maxDirectBody {
+		return nil, false
+	}
+	if r.ContentLength == 0 {
+		return nil, true
+	}
+	b := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		return nil, false
+	}
+	r.Body = http.NoBody
+	return b, true
+}
+
+// serveDirect sends the request to the local app over a kept-alive connection of the
+// direct path (see package wire) and copies the answer back to the relay.
+func (f *forwarder) serveDirect(w http.ResponseWriter, r *http.Request, target *url.URL, body []byte) {
+	path, _, _ := strings.Cut(r.RequestURI, "?")
+	t := strings.TrimSuffix(target.Path, "/") + path
+	if r.URL.RawQuery != "" {
+		t += "?" + r.URL.RawQuery
+	}
+	head := &wire.Head{Method: r.Method, Target: t, Host: r.Host, Header: r.Header, Skip: clientSkip,
+		Body: body, HadLength: len(r.Header["Content-Length"]) > 0}
+	pool := f.pool(target.Host)
+	c, resp, err := pool.RoundTrip(head, r, 0)
+	if err != nil {
+		writeError(w, proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", target, err))
+		return
+	}
+	if err := wire.CopyResponse(w, resp); err != nil {
+		c.Close()
+		panic(http.ErrAbortHandler) // the relay must see the response cut short
+	}
+	if resp.Close {
+		c.Close()
+		return
+	}
+	pool.Put(c)
+}
+
+// clientSkip: the tunnel header is the relay's, not the app's.
+var clientSkip = map[string]bool{proto.HeaderTunnel: true}
+
+func (f *forwarder) pool(host string) *wire.Pool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.pools[host]
+	if p == nil {
+		d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+		p = wire.NewPool(f.maxIdle, func() (net.Conn, error) { return d.Dial("tcp", host) })
+		f.pools[host] = p
+	}
+	return p
 }

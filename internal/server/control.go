@@ -154,7 +154,7 @@ func (ss *session) end() {
 				ss.srv.touch(b.tunnel.name)
 			}
 			b.transport.CloseIdleConnections()
-			b.closeIdle()
+			b.streams.CloseIdle()
 		}
 		_ = ss.mux.Close()
 	})

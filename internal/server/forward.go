@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -25,11 +26,12 @@ type binding struct {
 	sess      *session
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
-	idle      chan *streamConn // streams of the direct path, kept alive between requests
+	streams   *wire.Pool // streams of the direct path, kept alive between requests
 }
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
-	b := &binding{tunnel: t, sess: ss, idle: make(chan *streamConn, s.cfg.MaxInflight)}
+	b := &binding{tunnel: t, sess: ss}
+	b.streams = wire.NewPool(s.cfg.MaxInflight, func() (net.Conn, error) { return ss.mux.OpenStream() })
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()

@@ -1,0 +1,106 @@
+package wire
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Conn is a kept-alive connection with its buffers.
+type Conn struct {
+	net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+// Pool keeps idle connections to one peer.
+type Pool struct {
+	dial func() (net.Conn, error)
+	idle chan *Conn
+}
+
+// NewPool returns a pool keeping up to max idle connections made by dial.
+func NewPool(max int, dial func() (net.Conn, error)) *Pool {
+	return &Pool{dial: dial, idle: make(chan *Conn, max)}
+}
+
+func (p *Pool) get() (c *Conn, fresh bool, err error) {
+	select {
+	case c := <-p.idle:
+		return c, false, nil
+	default:
+	}
+	nc, err := p.dial()
+	if err != nil {
+		return nil, true, err
+	}
+	return &Conn{Conn: nc, br: bufio.NewReaderSize(nc, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, true, nil
+}
+
+// Put returns c for reuse once its response has been read to the end.
+func (p *Pool) Put(c *Conn) {
+	select {
+	case p.idle <- c:
+	default:
+		c.Close()
+	}
+}
+
+// CloseIdle closes the idle connections.
+func (p *Pool) CloseIdle() {
+	for {
+		select {
+		case c := <-p.idle:
+			c.Close()
+		default:
+			return
+		}
+	}
+}
+
+// ErrTimeout is returned when the response head does not arrive in time.
+var ErrTimeout = errors.New("wire: response timeout")
+
+// RoundTrip writes h and reads the response head (skipping 1xx), waiting at most
+// timeout for it (0: no limit). A request sent on an idle connection that turns out to
+// be dead is sent once more on a fresh one: the body is in memory, so that is safe.
+// The caller copies the response, then Puts the connection back or closes it.
+func (p *Pool) RoundTrip(h *Head, req *http.Request, timeout time.Duration) (*Conn, *http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		c, fresh, err := p.get()
+		if err != nil {
+			return nil, nil, err
+		}
+		resp, err := c.exchange(h, req, timeout)
+		if err == nil {
+			return c, resp, nil
+		}
+		c.Close()
+		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) {
+			return nil, nil, err
+		}
+	}
+}
+
+func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration) (*http.Response, error) {
+	h.Write(c.bw)
+	if err := c.bw.Flush(); err != nil {
+		return nil, err
+	}
+	if timeout > 0 {
+		_ = c.SetReadDeadline(time.Now().Add(timeout))
+		defer c.SetReadDeadline(time.Time{})
+	}
+	for {
+		resp, err := http.ReadResponse(c.br, req)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, ErrTimeout
+		}
+		if err != nil || resp.StatusCode >= 200 {
+			return resp, err
+		}
+	}
+}

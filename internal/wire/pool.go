@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -11,8 +12,32 @@ import (
 // Conn is a kept-alive connection with its buffers.
 type Conn struct {
 	net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	stop func() bool // detaches the connection from the request's context
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error {
+	c.detach()
+	return c.Conn.Close()
+}
+
+// detach stops watching the request's context; false if it already fired, which has
+// poisoned the connection's deadline.
+func (c *Conn) detach() bool {
+	if c.stop == nil {
+		return true
+	}
+	ok := c.stop()
+	c.stop = nil
+	return ok
+}
+
+// watch makes the end of ctx unblock every read and write on c, so a request whose
+// sender went away does not wait forever on an app that never answers.
+func (c *Conn) watch(ctx context.Context) {
+	c.stop = context.AfterFunc(ctx, func() { _ = c.Conn.SetDeadline(time.Unix(1, 0)) })
 }
 
 // Pool keeps idle connections to one peer.
@@ -41,6 +66,10 @@ func (p *Pool) get() (c *Conn, fresh bool, err error) {
 
 // Put returns c for reuse once its response has been read to the end.
 func (p *Pool) Put(c *Conn) {
+	if !c.detach() {
+		c.Conn.Close()
+		return
+	}
 	select {
 	case p.idle <- c:
 	default:
@@ -67,18 +96,24 @@ var ErrTimeout = errors.New("wire: response timeout")
 // timeout for it (0: no limit). A request sent on an idle connection that turns out to
 // be dead is sent once more on a fresh one: the body is in memory, so that is safe.
 // The caller copies the response, then Puts the connection back or closes it.
+// The request's context bounds the whole exchange, the response body included, until
+// the connection is Put back or closed.
 func (p *Pool) RoundTrip(h *Head, req *http.Request, timeout time.Duration) (*Conn, *http.Response, error) {
 	for attempt := 0; ; attempt++ {
+		if err := req.Context().Err(); err != nil {
+			return nil, nil, err
+		}
 		c, fresh, err := p.get()
 		if err != nil {
 			return nil, nil, err
 		}
+		c.watch(req.Context())
 		resp, err := c.exchange(h, req, timeout)
 		if err == nil {
 			return c, resp, nil
 		}
 		c.Close()
-		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) {
+		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) || req.Context().Err() != nil {
 			return nil, nil, err
 		}
 	}

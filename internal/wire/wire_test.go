@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"flag"
 	"io"
 	"net"
@@ -147,5 +148,39 @@ func TestPoolReusesAndRetries(t *testing.T) {
 	p.CloseIdle()
 	if n := conns.Load(); n != 2 {
 		t.Fatalf("%d connections made, want 2 (one reused, one replacing the dead one)", n)
+	}
+}
+
+// TestRoundTripEndsWithContext: a request whose context ends while the peer never
+// answers returns at once instead of waiting forever.
+func TestRoundTripEndsWithContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accept and never answer
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	p := NewPool(1, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/", nil)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := p.RoundTrip(&Head{Method: "GET", Target: "/", Host: "x", Header: http.Header{}}, req, 0)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("RoundTrip succeeded against a silent peer")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("RoundTrip still waiting after its context ended")
 	}
 }

@@ -46,7 +46,7 @@ func newForwarder(report *reporter, maxIdle int, log *slog.Logger) *forwarder {
 		ReadBufferSize:        32 << 10,
 	}
 	f.proxy = &httputil.ReverseProxy{Rewrite: f.rewrite, Transport: f.transport,
-		ErrorHandler: f.proxyError, BufferPool: bufferPool{},
+		ErrorHandler: f.proxyError, BufferPool: wire.BufferPool{},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	return f
 }
@@ -101,7 +101,7 @@ func (f *forwarder) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
 	path, _, _ := strings.Cut(pr.In.RequestURI, "?")
-	setRawPath(out.URL, strings.TrimSuffix(target.Path, "/")+path)
+	wire.SetRawPath(out.URL, strings.TrimSuffix(target.Path, "/")+path)
 	out.URL.RawQuery = pr.In.URL.RawQuery
 	out.Host = pr.In.Host
 	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -143,13 +143,7 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	// Forward the app's headers as they are: stop net/http from adding a sniffed
-	// Content-Type or a Date the app did not send.
-	for _, k := range [...]string{"Content-Type", "Date"} {
-		if _, ok := w.Header()[k]; !ok {
-			w.Header()[k] = nil
-		}
-	}
+	wire.KeepAppHeaders(w.Header())
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
@@ -164,24 +158,6 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-type bufferPool struct{}
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
-func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
-
-// setRawPath makes u's request target exactly raw: through Opaque, byte for byte, except
-// for a path starting with "//", which Opaque would turn into an absolute URL.
-func setRawPath(u *url.URL, raw string) {
-	u.Opaque, u.Path, u.RawPath = raw, "", ""
-	if strings.HasPrefix(raw, "//") {
-		u.Opaque = ""
-		u.Path, _ = url.PathUnescape(raw)
-		u.RawPath = raw
-	}
-}
 
 // counter counts requests in flight. Unlike a sync.WaitGroup it may be incremented while
 // someone waits for zero, as a late request on a closing session is.

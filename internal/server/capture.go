@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 )
 
 // bodyCapture keeps the first cap bytes of a body, its full length and its SHA-256.
@@ -100,7 +101,7 @@ type captureWriter struct {
 }
 
 func (w *captureWriter) WriteHeader(status int) {
-	keepAppHeaders(w.Header())
+	wire.KeepAppHeaders(w.Header())
 	if w.status == 0 && status >= 200 || status == http.StatusSwitchingProtocols {
 		w.status = status
 		w.header = w.Header().Clone()
@@ -148,14 +149,4 @@ func headerMap(list []store.Header) http.Header {
 		h[kv.Name] = append(h[kv.Name], kv.Value)
 	}
 	return h
-}
-
-// keepAppHeaders stops net/http from adding Content-Type (sniffed) and Date to a response
-// the app sent without them: the sender gets the app's headers, no more.
-func keepAppHeaders(h http.Header) {
-	for _, k := range [...]string{"Content-Type", "Date"} {
-		if _, ok := h[k]; !ok {
-			h[k] = nil
-		}
-	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net"
 	"net/http"
 
@@ -24,7 +23,7 @@ var relayHeaders = map[string]bool{
 func (b *binding) serveDirect(w http.ResponseWriter, r *http.Request, d *delivery) {
 	sc, resp, err := b.streams.RoundTrip(directHead(r, d, b.tunnel.name), r, b.tunnel.config().timeout)
 	if err != nil {
-		b.directError(w, d, err)
+		b.fail(w, d, err)
 		return
 	}
 	if err := wire.CopyResponse(w, resp); err != nil {
@@ -40,20 +39,6 @@ func (b *binding) serveDirect(w http.ResponseWriter, r *http.Request, d *deliver
 		return
 	}
 	b.streams.Put(sc)
-}
-
-func (b *binding) directError(w http.ResponseWriter, d *delivery, err error) {
-	code := classify(err, b.sess.mux)
-	if errors.Is(err, wire.ErrTimeout) {
-		code = proto.CodeLocalTimeout
-	}
-	d.fail(code, err)
-	if cfg := b.tunnel.config(); code == proto.CodeTunnelOffline && d.requeueable(cfg) {
-		d.code, d.requeued = "", true
-		writeQueued(w, d, cfg.queueStatus)
-		return
-	}
-	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
 }
 
 func directHead(r *http.Request, d *delivery, tunnel string) *wire.Head {

@@ -7,9 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -48,7 +45,7 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b.proxy = &httputil.ReverseProxy{
 		Rewrite:      b.rewrite,
 		Transport:    b.transport,
-		BufferPool:   bufferPool{},
+		BufferPool:   wire.BufferPool{},
 		ErrorHandler: b.proxyError,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -67,7 +64,7 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	d := deliveryOf(pr.In)
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
-	setRawPath(out.URL, d.path)
+	wire.SetRawPath(out.URL, d.path)
 	out.URL.RawQuery = d.query
 	out.Host = pr.In.Host
 	pr.SetXForwarded()
@@ -83,7 +80,11 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 
 // proxyError answers a request the tunnel could not complete.
 func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	d := deliveryOf(r)
+	b.fail(w, deliveryOf(r), err)
+}
+
+// fail answers a delivery the tunnel could not complete, on either forwarding path.
+func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	code := classify(err, b.sess.mux)
 	d.fail(code, err)
 	if code == "" {
@@ -109,7 +110,8 @@ func classify(err error, mux *yamux.Session) proto.Code {
 		return proto.CodeBodyTooLarge
 	case errors.Is(err, context.Canceled):
 		return ""
-	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, wire.ErrTimeout):
 		return proto.CodeLocalTimeout
 	case mux.IsClosed(), errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamsExhausted):
 		return proto.CodeTunnelOffline
@@ -129,24 +131,4 @@ func errorMessage(code proto.Code, name string) string {
 		return "tunnel " + name + " has too many requests in flight"
 	}
 	return "the tunnel could not reach its local app"
-}
-
-// bufferPool recycles the 32 KiB copy buffers of body streaming.
-type bufferPool struct{}
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (bufferPool) Get() []byte  { return *(copyBuffers.Get().(*[]byte)) }
-func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
-
-// setRawPath makes u's request target exactly raw. Opaque carries it byte for byte,
-// except a path starting with "//", which Opaque would turn into an absolute URL; that
-// one goes through Path and RawPath, which give the same bytes for a valid escaping.
-func setRawPath(u *url.URL, raw string) {
-	u.Opaque, u.Path, u.RawPath = raw, "", ""
-	if strings.HasPrefix(raw, "//") {
-		u.Opaque = ""
-		u.Path, _ = url.PathUnescape(raw)
-		u.RawPath = raw
-	}
 }

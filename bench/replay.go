@@ -13,6 +13,9 @@ import (
 // replayLiveConns is the concurrency of the live traffic that replay is compared with.
 const replayLiveConns = 16
 
+// replayParallel is the bulk replay's parallel option (replays in flight at once).
+const replayParallel = 8
+
 // replayResult is what --replay measured.
 type replayResult struct {
 	N         int     `json:"n"`
@@ -68,7 +71,7 @@ func (r *replayResult) bulk(ctx context.Context, base string, since, until time.
 	f := store.Filter{Tunnel: "replay", Since: since, Until: until}
 	done := 0
 	t0 := time.Now()
-	err = c.BulkReplay(ctx, f, false, func(res api.ReplayResult) {
+	err = c.BulkReplay(ctx, f, api.BulkOptions{Parallel: replayParallel}, func(res api.ReplayResult) {
 		done++
 		if res.Error == "" && res.Record != nil && res.Record.Outcome == store.OutcomeOK {
 			r.OK++

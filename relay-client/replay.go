@@ -16,8 +16,9 @@ type replayOptions struct {
 	ff     filterFlags
 	edit   bool
 	to     string
-	resign bool
-	missed bool
+	resign   bool
+	missed   bool
+	parallel int
 }
 
 func replayCommand(g *globals) *cobra.Command {
@@ -27,7 +28,8 @@ func replayCommand(g *globals) *cobra.Command {
 		Short: "Send recorded deliveries again through their tunnel",
 		Long: "With an ID, replay that delivery (byte-exact unless --edit or --resign).\n" +
 			"Without, replay every delivery matching the filters, oldest first: --missed for those that\n" +
-			"reached no client, or --since/--status/... for any selection.",
+			"reached no client, or --since/--status/... for any selection. --parallel N keeps N\n" +
+			"replays in flight (faster; the app may then see them out of order).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -42,6 +44,7 @@ func replayCommand(g *globals) *cobra.Command {
 	fl.StringVar(&o.to, "to", "", "send to this local URL instead of through the tunnel (not recorded)")
 	fl.BoolVar(&o.resign, "resign", false, "recompute the webhook signature with the tunnel's secret")
 	fl.BoolVar(&o.missed, "missed", false, "replay the deliveries that reached no client and were not replayed yet")
+	fl.IntVar(&o.parallel, "parallel", 1, fmt.Sprintf("bulk: replays in flight at once, 1 to %d (above 1 the app may see them out of order)", api.MaxParallel))
 	return cmd
 }
 
@@ -116,12 +119,15 @@ func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
 	if o.edit || o.to != "" {
 		return errors.New("--edit and --to work on one delivery: give its ID")
 	}
+	if o.parallel < 1 || o.parallel > api.MaxParallel {
+		return fmt.Errorf("--parallel must be from 1 to %d", api.MaxParallel)
+	}
 	c, err := g.apiClient()
 	if err != nil {
 		return err
 	}
 	var sum bulkSummary
-	err = c.BulkReplay(cmd.Context(), f, o.resign, func(r api.ReplayResult) {
+	err = c.BulkReplay(cmd.Context(), f, api.BulkOptions{Resign: o.resign, Parallel: o.parallel}, func(r api.ReplayResult) {
 		sum.add(r)
 		if g.json {
 			_ = writeJSON(g.stdout, r)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -65,11 +66,15 @@ func (c *Client) Replay(ctx context.Context, id string, edit *Edit) (*Record, er
 	return &out, c.do(ctx, "POST", "/api/requests/"+url.PathEscape(id)+"/replay", nil, edit, &out)
 }
 
-// BulkReplay replays every record f selects, oldest first, calling progress after each.
-func (c *Client) BulkReplay(ctx context.Context, f store.Filter, resign bool, progress func(ReplayResult)) error {
+// BulkReplay replays every record f selects, oldest first, calling progress after each,
+// in order.
+func (c *Client) BulkReplay(ctx context.Context, f store.Filter, opt BulkOptions, progress func(ReplayResult)) error {
 	q := FilterQuery(f)
-	if resign {
+	if opt.Resign {
 		q.Set("resign", "true")
+	}
+	if opt.Parallel > 1 {
+		q.Set("parallel", strconv.Itoa(opt.Parallel))
 	}
 	resp, err := c.send(ctx, "POST", "/api/replay", q, nil)
 	if err != nil {

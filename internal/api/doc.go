@@ -11,7 +11,8 @@
 //	GET  /api/requests/{id}                  one record, bodies base64
 //	GET  /api/requests/{id}/body?part=request|response   one body, raw bytes
 //	POST /api/requests/{id}/replay           replay, optionally edited; answers the new record
-//	POST /api/replay?<filters>               bulk replay in arrival order; NDJSON, one line per replay
+//	POST /api/replay?<filters>&parallel=N    bulk replay in arrival order; NDJSON, one line per replay,
+//	                                         in order; parallel (1..32, default 1) replays N at a time
 //	GET  /api/events?tunnel=                 server-sent events: one "delivery" event per finished record
 //
 // List filters: since, until (RFC 3339 or a duration like 1h), method, status (2xx..5xx),

@@ -69,6 +69,18 @@ type Edit struct {
 	Resign  bool        `json:"resign,omitempty"` // recompute the tunnel's webhook signature
 }
 
+// MaxParallel caps BulkOptions.Parallel.
+const MaxParallel = 32
+
+// BulkOptions tune a bulk replay.
+type BulkOptions struct {
+	Resign bool // recompute each delivery's webhook signature with the tunnel's secret
+	// Parallel is how many replays are in flight at once, 1 to MaxParallel. Zero or one
+	// sends them one at a time, in arrival order; with more, deliveries may reach the app
+	// out of order (results are still reported in order).
+	Parallel int
+}
+
 // ReplayResult is one line of a bulk replay.
 type ReplayResult struct {
 	Original string  `json:"original"`

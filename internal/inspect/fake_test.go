@@ -84,7 +84,7 @@ func (f *fakeSource) Replay(_ context.Context, id string, edit *api.Edit) (*api.
 	return &rec, nil
 }
 
-func (f *fakeSource) BulkReplay(ctx context.Context, flt store.Filter, _ bool, progress func(api.ReplayResult)) error {
+func (f *fakeSource) BulkReplay(ctx context.Context, flt store.Filter, _ api.BulkOptions, progress func(api.ReplayResult)) error {
 	f.mu.Lock()
 	f.bulk = append(f.bulk, flt)
 	var ids []string

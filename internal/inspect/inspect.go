@@ -24,7 +24,7 @@ type Source interface {
 	// Replay replays a record, optionally edited, and returns the new record.
 	Replay(ctx context.Context, id string, edit *api.Edit) (*api.Record, error)
 	// BulkReplay replays every record f selects, oldest first, reporting each.
-	BulkReplay(ctx context.Context, f store.Filter, resign bool, progress func(api.ReplayResult)) error
+	BulkReplay(ctx context.Context, f store.Filter, opt api.BulkOptions, progress func(api.ReplayResult)) error
 	// Tunnels lists the owner's tunnels with their public URLs.
 	Tunnels(ctx context.Context) ([]api.Tunnel, error)
 	// Events calls fn for each finished delivery (of tunnel, or all when "") until ctx

@@ -153,7 +153,7 @@ type bulkResult struct {
 func (h *Handler) serveReplayMissed(w http.ResponseWriter, r *http.Request, s *session) {
 	p := bulkPage{page: h.page("Replay missed deliveries", s)}
 	f := store.Filter{Missed: true, Tunnel: r.PostForm.Get("tunnel")}
-	err := s.src.BulkReplay(r.Context(), f, false, func(res api.ReplayResult) {
+	err := s.src.BulkReplay(r.Context(), f, api.BulkOptions{}, func(res api.ReplayResult) {
 		br := bulkResult{ReplayResult: res}
 		if res.Record != nil {
 			br.URL = h.cfg.BasePath + "r/" + url.PathEscape(res.Record.ID)

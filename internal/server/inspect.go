@@ -82,44 +82,17 @@ func (v ownerView) Replay(ctx context.Context, id string, edit *api.Edit) (*api.
 }
 
 // BulkReplay replays what f selects, oldest first, skipping replays, like POST /api/replay.
-func (v ownerView) BulkReplay(ctx context.Context, f store.Filter, resign bool, progress func(api.ReplayResult)) error {
-	f.Owner, f.AllOwners, f.Oldest, f.Limit = v.owner, false, true, store.MaxLimit
-	ids, err := v.originals(ctx, f)
+func (v ownerView) BulkReplay(ctx context.Context, f store.Filter, opt api.BulkOptions, progress func(api.ReplayResult)) error {
+	f.Owner = v.owner
+	ids, err := v.s.originals(ctx, f)
 	if err != nil {
 		return err
 	}
-	for i, id := range ids {
-		res := api.ReplayResult{Original: id, Done: i + 1, Total: len(ids)}
-		if rec, err := v.s.Replay(ctx, v.owner, id, &api.Edit{Resign: resign}); err != nil {
-			res.Error = err.Error()
-		} else {
-			res.Record = api.RecordOf(rec)
-		}
+	v.s.bulkReplay(ctx, v.owner, ids, opt, func(res api.ReplayResult) bool {
 		progress(res)
-	}
+		return true
+	})
 	return ctx.Err()
-}
-
-// originals lists the ids f selects that are not replays themselves, up to maxBulkReplay.
-func (v ownerView) originals(ctx context.Context, f store.Filter) ([]string, error) {
-	var ids []string
-	for len(ids) < maxBulkReplay {
-		v.s.settling.wait(ctx)
-		page, err := v.s.cfg.Store.List(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("bulk replay: %w", err)
-		}
-		for _, rec := range page.Records {
-			if rec.ReplayOf == "" && len(ids) < maxBulkReplay {
-				ids = append(ids, rec.ID)
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		f.Cursor = page.Next
-	}
-	return ids, nil
 }
 
 func (v ownerView) Tunnels(ctx context.Context) ([]api.Tunnel, error) {

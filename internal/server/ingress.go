@@ -158,7 +158,7 @@ var errAborted = errors.New("server: response aborted mid-body")
 // recorded as it streams and saved before the response goes out.
 func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
 	if d.rec == nil && cfg.verify == nil {
-		return nil
+		return readSmall(r, d)
 	}
 	max := int64(DefaultPrebufferCap)
 	if cfg.verify != nil {
@@ -185,6 +185,20 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		return nil
 	}
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
+}
+
+// readSmall reads a body of known length up to the prebuffer size into memory, so that
+// an unrecorded request can take the direct path too; anything else streams.
+func readSmall(r *http.Request, d *delivery) error {
+	if r.ContentLength < 0 || r.ContentLength > DefaultPrebufferCap {
+		return nil
+	}
+	body, complete, err := prebuffer(r, r.ContentLength)
+	if err != nil || !complete {
+		return err
+	}
+	d.body, d.inMemory = body, true
+	return nil
 }
 
 // prebuffer reads up to max body bytes. complete reports that this was the whole body;

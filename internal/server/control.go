@@ -54,8 +54,11 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
+	if !s.work.add() {
+		ws.Close() // the server is closing
+		return
+	}
+	defer s.work.done()
 	sess := &session{srv: s, owner: owner, remote: r.RemoteAddr}
 	if err := sess.run(s.ctx, proto.NetConn(ws)); err != nil {
 		s.log.Info("session ended", "owner", owner, "remote", r.RemoteAddr, "err", err)

@@ -287,7 +287,7 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	if d.requeued {
 		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
 	}
-	if d.syncComplete || d.requeued || s.ctx.Err() != nil {
+	if d.syncComplete || d.requeued || !s.work.add() {
 		s.saveComplete(rec)
 		if d.requeued {
 			s.kickDrain(d.tunnel) // a newer client may be online already
@@ -297,9 +297,8 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	// The request half is durable already; the response half need not hold up the
 	// next request, and shares a commit with it under load.
 	s.settling.start()
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.work.done()
 		defer s.settling.finish()
 		s.saveComplete(rec)
 	}()

@@ -25,9 +25,12 @@ func (s *Server) kickDrain(t *tunnel) {
 	if !t.draining.CompareAndSwap(false, true) {
 		return
 	}
-	s.wg.Add(1)
+	if !s.work.add() {
+		t.draining.Store(false) // the server is closing
+		return
+	}
 	go func() {
-		defer s.wg.Done()
+		defer s.work.done()
 		for {
 			for t.drainWanted.Swap(false) {
 				if b := t.live.Load(); b != nil && s.ctx.Err() == nil {
@@ -99,9 +102,9 @@ func (s *Server) startPurger() {
 	if s.cfg.Store == nil || s.cfg.Retention <= 0 {
 		return
 	}
-	s.wg.Add(1)
+	s.work.add()
 	go func() {
-		defer s.wg.Done()
+		defer s.work.done()
 		t := time.NewTicker(s.cfg.PurgeEvery)
 		defer t.Stop()
 		for {

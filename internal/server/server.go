@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -120,7 +119,7 @@ type Server struct {
 	mux      *http.ServeMux
 	ctx      context.Context // canceled by Close; parent of every session
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // sessions and background work
+	work     workers        // sessions and background work
 	sessions atomic.Int64   // connected clients
 	hub      hub            // live feed of finished records
 	settling completions    // response halves being saved in the background
@@ -146,7 +145,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // them fail; drain the public listener first (http.Server.Shutdown) for a clean stop.
 func (s *Server) Close() error {
 	s.cancel()
-	s.wg.Wait()
+	s.work.close()
 	return nil
 }
 

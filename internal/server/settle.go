@@ -51,3 +51,33 @@ func (c *completions) wait(ctx context.Context) {
 		c.cond.Wait()
 	}
 }
+
+// workers tracks the server's own goroutines (sessions, background saves, drains,
+// retention) so that Close can wait for them. Once closed it starts no more: a late
+// caller runs its work in place or drops it, instead of racing Close's wait.
+type workers struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// add reserves a place for one goroutine; false once Close has begun.
+func (w *workers) add() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
+	w.wg.Add(1)
+	return true
+}
+
+func (w *workers) done() { w.wg.Done() }
+
+// close refuses new work and waits for what was started.
+func (w *workers) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.wg.Wait()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/inspect"
@@ -23,7 +24,11 @@ func (s *Server) inspector() http.Handler {
 			writeError(w, proto.CodeNotFound, "this server records nothing", "")
 		})
 	}
-	h, err := inspect.New(inspect.Config{BasePath: InspectPath, Login: s.inspectLogin, Logger: s.log, Now: s.cfg.Now})
+	// A public URL on https means senders and browsers use TLS even when a proxy in
+	// front terminates it and this server sees plain HTTP: the cookie must say Secure.
+	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
+	h, err := inspect.New(inspect.Config{BasePath: InspectPath, Login: s.inspectLogin, Logger: s.log,
+		Now: s.cfg.Now, SecureCookies: secure})
 	if err != nil { // not expected: the config above is fixed
 		s.log.Error("inspector disabled", "err", err)
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -112,3 +112,23 @@ func inspectBetween(s, start, end string) string {
 	v, _, _ := strings.Cut(rest, end)
 	return v
 }
+
+// TestInspectorCookieSecureBehindTLSProxy: with an https public URL the session cookie is
+// Secure even though this server sees plain HTTP (a proxy in front terminates TLS).
+func TestInspectorCookieSecureBehindTLSProxy(t *testing.T) {
+	for _, public := range []string{"https://relay.example", ""} {
+		srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, nil), func(c *server.Config) {
+			if public != "" {
+				c.PublicURL = public
+			}
+		}))
+		resp := inspectPost(t, inspectBrowser(t), srv.URL, srv.URL+server.InspectPath+"login", url.Values{"secret": {relaytest.Token}})
+		cookies := resp.Cookies()
+		if len(cookies) == 0 {
+			t.Fatalf("public %q: login set no cookie (status %d)", public, resp.StatusCode)
+		}
+		if want := public != ""; cookies[0].Secure != want {
+			t.Errorf("public %q: cookie Secure = %v, want %v", public, cookies[0].Secure, want)
+		}
+	}
+}

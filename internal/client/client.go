@@ -100,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 		c.names[i] = t.Name
 	}
 	c.report = &reporter{out: cfg.Out, json: cfg.JSON}
-	c.fwd = newForwarder(c.report, cfg.MaxIdlePerTarget, cfg.Logger)
+	c.fwd = newForwarder(c.report, cfg.MaxIdlePerTarget)
 	return c, nil
 }
 

@@ -1,163 +1,163 @@
 package client
 
 import (
-	"context"
+	"crypto/tls"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hookrelay/hookrelay/internal/wire"
+	"github.com/hashicorp/yamux"
+
 	"github.com/hookrelay/hookrelay/proto"
 )
 
-// forwarder serves requests arriving from the relay by proxying them to local apps. It
-// keeps one keep-alive pool for all of them.
+// forwarder serves the requests arriving from the relay by passing them to local apps,
+// a stream at a time (see pipe). It keeps one pool of kept-alive connections per app.
 type forwarder struct {
-	report    *reporter
-	transport *http.Transport
-	proxy     *httputil.ReverseProxy
-	mu        sync.RWMutex
-	targets   map[string]*url.URL   // tunnel name -> local app
-	pools     map[string]*wire.Pool // local app host -> kept-alive connections of the direct path
-	maxIdle   int
-	inflight  counter // requests being served, upgraded ones included
+	report   *reporter
+	maxIdle  int
+	appTLS   *tls.Config // for https apps; nil: the system's roots
+	mu       sync.RWMutex
+	targets  map[string]*target  // tunnel name -> local app
+	pools    map[string]*appPool // scheme://host:port -> kept-alive connections
+	inflight counter             // requests being served, upgraded ones included
 }
 
-func newForwarder(report *reporter, maxIdle int, log *slog.Logger) *forwarder {
-	f := &forwarder{report: report, targets: make(map[string]*url.URL), pools: make(map[string]*wire.Pool), maxIdle: maxIdle}
-	f.transport = &http.Transport{
-		Proxy:                 nil, // the local app is local: never via HTTP_PROXY
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          maxIdle,
-		MaxIdleConnsPerHost:   maxIdle,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true, // pass bodies and Accept-Encoding through untouched
-		WriteBufferSize:       32 << 10,
-		ReadBufferSize:        32 << 10,
-	}
-	f.proxy = &httputil.ReverseProxy{Rewrite: f.rewrite, Transport: f.transport,
-		ErrorHandler: f.proxyError, BufferPool: wire.BufferPool{},
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	return f
+// target is the local app of a tunnel.
+type target struct {
+	url    *url.URL
+	prefix string // the app's path, put before every request's path
+	pool   *appPool
+	name   string
 }
 
-func (f *forwarder) set(name string, target *url.URL) {
+func newForwarder(report *reporter, maxIdle int) *forwarder {
+	return &forwarder{report: report, maxIdle: maxIdle, targets: make(map[string]*target),
+		pools: make(map[string]*appPool)}
+}
+
+func (f *forwarder) set(name string, u *url.URL) {
 	f.mu.Lock()
-	f.targets[name] = target
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	key := u.Scheme + "://" + dialAddr(u)
+	pool := f.pools[key]
+	if pool == nil {
+		pool = newAppPool(u, f.maxIdle, f.appTLS)
+		f.pools[key] = pool
+	}
+	f.targets[name] = &target{url: u, prefix: strings.TrimSuffix(u.EscapedPath(), "/"), pool: pool, name: name}
 }
 
-func (f *forwarder) target(name string) *url.URL {
+func (f *forwarder) target(name []byte) *target {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.targets[name]
+	return f.targets[string(name)]
 }
 
 func (f *forwarder) close() {
-	f.transport.CloseIdleConnections()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range f.pools {
-		p.CloseIdle()
+		p.closeIdle()
 	}
 }
 
-type targetKey struct{}
-
-func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.inflight.add(1)
-	defer f.inflight.add(-1)
-	name := r.Header.Get(proto.HeaderTunnel)
-	target := f.target(name)
-	if target == nil {
-		writeError(w, proto.CodeTunnelNotFound, "this client does not serve tunnel "+name)
-		return
-	}
-	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	if body, ok := smallBody(r); ok && target.Scheme == "http" && wire.Eligible(r) {
-		f.serveDirect(sw, r, target, body)
-	} else {
-		f.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
-	}
-	f.report.request(start, name, r.Method, r.RequestURI, sw.status, time.Since(start))
+// end closes the books on an exchange: the request line for the user, one fewer in flight.
+func (f *forwarder) end(j *job, status int) {
+	f.report.request(j.start, j.t.name, j.method, j.uri, status, time.Since(j.start))
+	f.inflight.add(-1)
 }
 
-// rewrite forwards the request exactly as the relay sent it: same request target (under
-// the target's path, if any), Host, headers and body. The relay's X-Forwarded-* pass
-// through; the tunnel header, which is ours, does not.
-func (f *forwarder) rewrite(pr *httputil.ProxyRequest) {
-	target := pr.In.Context().Value(targetKey{}).(*url.URL)
-	out := pr.Out
-	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
-	path, _, _ := strings.Cut(pr.In.RequestURI, "?")
-	wire.SetRawPath(out.URL, strings.TrimSuffix(target.Path, "/")+path)
-	out.URL.RawQuery = pr.In.URL.RawQuery
-	out.Host = pr.In.Host
-	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-		if v, ok := pr.In.Header[h]; ok {
-			out.Header[h] = v
+// streams serves the streams of one session, and can cut them all short.
+type streams struct {
+	f      *forwarder
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	pipes  map[*pipe]struct{}
+	closed bool
+}
+
+func newStreams(f *forwarder) *streams {
+	return &streams{f: f, pipes: make(map[*pipe]struct{})}
+}
+
+// serve accepts the session's streams until it ends, serving each in its own goroutine.
+func (s *streams) serve(mux *yamux.Session) {
+	for {
+		st, err := mux.AcceptStream()
+		if err != nil {
+			return
 		}
+		p := newPipe(s.f, st)
+		if !s.add(p) {
+			_ = st.Close()
+			return
+		}
+		go func() {
+			defer s.remove(p)
+			p.serve()
+		}()
 	}
-	out.Header.Del(proto.HeaderTunnel)
 }
 
-func (f *forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) {
-		return // the relay side went away
+func (s *streams) add(p *pipe) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		writeError(w, proto.CodeLocalTimeout, "the local app did not answer in time: "+err.Error())
-		return
-	}
-	target := r.Context().Value(targetKey{}).(*url.URL)
-	writeError(w, proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", target, err))
+	s.pipes[p] = struct{}{}
+	s.wg.Add(1)
+	return true
 }
 
-func writeError(w http.ResponseWriter, code proto.Code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(proto.HeaderError, string(code))
-	w.WriteHeader(code.Status())
+func (s *streams) remove(p *pipe) {
+	s.mu.Lock()
+	delete(s.pipes, p)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// abort ends every exchange in flight, even one waiting on an app that reads nothing, and
+// waits for the streams' goroutines to finish. The session must be closed first.
+func (s *streams) abort() {
+	s.mu.Lock()
+	s.closed = true
+	for p := range s.pipes {
+		p.abort()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// appendError appends the relay's error answer for code: the code's status, the code in
+// proto.HeaderError and a JSON body, ending the stream after it when closing.
+func appendError(b []byte, code proto.Code, msg string, closing bool) []byte {
 	var body struct {
 		Error proto.Error `json:"error"`
 	}
 	body.Error = proto.Error{Code: code, Message: msg}
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// statusWriter remembers the status for the request log line.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	wire.KeepAppHeaders(w.Header())
-	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		w.status = code
+	js, _ := json.Marshal(body)
+	js = append(js, '\n')
+	status := code.Status()
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Type: application/json\r\n"+proto.HeaderError+": "...)
+	b = append(b, code...)
+	b = append(b, "\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(js)), 10)
+	if closing {
+		b = append(b, "\r\nConnection: close"...)
 	}
-	w.ResponseWriter.WriteHeader(code)
+	b = append(b, "\r\n\r\n"...)
+	return append(b, js...)
 }
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // counter counts requests in flight. Unlike a sync.WaitGroup it may be incremented while
 // someone waits for zero, as a late request on a closing session is.
@@ -185,66 +185,4 @@ func (c *counter) wait() {
 	for c.n > 0 {
 		c.zero.Wait()
 	}
-}
-
-// maxDirectBody is the largest body the direct path reads into memory first.
-const maxDirectBody = 64 << 10
-
-// smallBody reads a body of known length up to maxDirectBody; ok is false (and the body
-// untouched) for anything else.
-func smallBody(r *http.Request) ([]byte, bool) {
-	if r.ContentLength < 0 || r.ContentLength > maxDirectBody {
-		return nil, false
-	}
-	if r.ContentLength == 0 {
-		return nil, true
-	}
-	b := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, b); err != nil {
-		return nil, false
-	}
-	r.Body = http.NoBody
-	return b, true
-}
-
-// serveDirect sends the request to the local app over a kept-alive connection of the
-// direct path (see package wire) and copies the answer back to the relay.
-func (f *forwarder) serveDirect(w http.ResponseWriter, r *http.Request, target *url.URL, body []byte) {
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	t := strings.TrimSuffix(target.Path, "/") + path
-	if r.URL.RawQuery != "" {
-		t += "?" + r.URL.RawQuery
-	}
-	head := &wire.Head{Method: r.Method, Target: t, Host: r.Host, Header: r.Header, Skip: clientSkip,
-		Body: body, HadLength: len(r.Header["Content-Length"]) > 0}
-	pool := f.pool(target.Host)
-	c, resp, err := pool.RoundTrip(head, r, 0)
-	if err != nil {
-		writeError(w, proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", target, err))
-		return
-	}
-	if err := wire.CopyResponse(w, resp); err != nil {
-		c.Close()
-		panic(http.ErrAbortHandler) // the relay must see the response cut short
-	}
-	if resp.Close {
-		c.Close()
-		return
-	}
-	pool.Put(c)
-}
-
-// clientSkip: the tunnel header is the relay's, not the app's.
-var clientSkip = map[string]bool{proto.HeaderTunnel: true}
-
-func (f *forwarder) pool(host string) *wire.Pool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := f.pools[host]
-	if p == nil {
-		d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-		p = wire.NewPool(f.maxIdle, func() (net.Conn, error) { return d.Dial("tcp", host) })
-		f.pools[host] = p
-	}
-	return p
 }

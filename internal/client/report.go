@@ -62,6 +62,9 @@ func (r *reporter) stopped(msg string) {
 }
 
 func (r *reporter) request(start time.Time, tunnel, method, uri string, status int, d time.Duration) {
+	if r.out == io.Discard {
+		return // nobody reads the lines: spare their making, on every request
+	}
 	r.emit(map[string]any{"event": "request", "time": start.Format(time.RFC3339Nano), "tunnel": tunnel,
 		"method": method, "path": uri, "status": status, "duration_ms": float64(d.Microseconds()) / 1000},
 		"%s  %-6s %s  %d  %s\n", start.Format("15:04:05.000"), method, uri, status, d.Round(10*time.Microsecond))

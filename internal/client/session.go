@@ -144,9 +144,9 @@ func (c *Client) online(w *proto.Welcome) {
 // serve answers the session's streams until it ends. The control stream carries only
 // errors from the server after the handshake; its end ends the session.
 func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) error {
-	srv := &http.Server{Handler: c.fwd, ReadHeaderTimeout: proto.HandshakeTimeout, ErrorLog: nil}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(mux) }()
+	streams := newStreams(c.fwd)
+	served := make(chan struct{})
+	go func() { streams.serve(mux); close(served) }()
 	ctlErr := make(chan error, 1)
 	go func() { ctlErr <- readControl(ctl) }()
 	var err error
@@ -162,9 +162,9 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 			err = errors.New("connection lost")
 		}
 	}
-	_ = srv.Close() // closes the listener and the connections it tracks
-	_ = mux.Close() // and the hijacked ones (websockets) with it
-	<-serveErr
+	_ = mux.Close() // ends every stream, and the accepting of new ones
+	<-served
+	streams.abort() // and the exchanges still waiting on an app
 	c.fwd.inflight.wait()
 	return err
 }

@@ -1,0 +1,128 @@
+package client
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+)
+
+const (
+	// idleTimeout closes a kept-alive app connection unused for this long, as
+	// http.Transport's IdleConnTimeout did.
+	idleTimeout = 90 * time.Second
+	// staleAfter is how long an idle connection may rest before a request that cannot be
+	// sent twice checks that the app has not closed it (see appConn.stale).
+	staleAfter = time.Second
+)
+
+// appPool keeps idle kept-alive connections to one local app.
+type appPool struct {
+	addr string      // host:port
+	tls  *tls.Config // nil for http
+	dial *net.Dialer
+	idle chan *appConn
+}
+
+// appConn is a connection to a local app with its read buffer and head parser.
+type appConn struct {
+	net.Conn
+	heads  headReader
+	resp   response
+	reused bool      // it served a request before
+	since  time.Time // when it went idle
+}
+
+// newAppPool returns the pool of the app at u; an https app's connections are made with
+// base (nil: the defaults, the system's roots).
+func newAppPool(u *url.URL, maxIdle int, base *tls.Config) *appPool {
+	p := &appPool{addr: dialAddr(u), idle: make(chan *appConn, maxIdle),
+		dial: &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}}
+	if u.Scheme == "https" {
+		p.tls = base.Clone()
+		if p.tls == nil {
+			p.tls = &tls.Config{}
+		}
+		p.tls.ServerName = u.Hostname()
+	}
+	return p
+}
+
+// dialAddr is the address to dial for an app URL, with the scheme's port if it has none.
+func dialAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// get returns an idle connection, or a new one. A caller that cannot send its request
+// twice asks for a live one: idle connections the app may have closed are checked.
+func (p *appPool) get(live bool) (*appConn, error) {
+	for {
+		select {
+		case c := <-p.idle:
+			if time.Since(c.since) > idleTimeout || live && c.stale() {
+				c.Close()
+				continue
+			}
+			return c, nil
+		default:
+			return p.connect()
+		}
+	}
+}
+
+// connect dials a new connection.
+func (p *appPool) connect() (*appConn, error) {
+	var nc net.Conn
+	var err error
+	if p.tls != nil {
+		nc, err = (&tls.Dialer{NetDialer: p.dial, Config: p.tls}).Dial("tcp", p.addr)
+	} else {
+		nc, err = p.dial.Dial("tcp", p.addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to local app: %w", err)
+	}
+	return &appConn{Conn: nc, heads: headReader{br: bufio.NewReaderSize(nc, 8<<10)}}, nil
+}
+
+// put keeps c for another request, or closes it if the pool is full.
+func (p *appPool) put(c *appConn) {
+	c.reused, c.since = true, time.Now()
+	select {
+	case p.idle <- c:
+	default:
+		c.Close()
+	}
+}
+
+// closeIdle closes the idle connections.
+func (p *appPool) closeIdle() {
+	for {
+		select {
+		case c := <-p.idle:
+			c.Close()
+		default:
+			return
+		}
+	}
+}
+
+// stale reports whether an idle connection may have been closed by the app: a plain
+// connection is asked (the app's FIN is waiting on it); a TLS one, whose socket may hold
+// records nobody read, is stale once it has rested staleAfter, and so is any connection
+// where the socket cannot be asked.
+func (c *appConn) stale() bool {
+	if _, ok := c.Conn.(*tls.Conn); ok || !canPeek {
+		return time.Since(c.since) > staleAfter
+	}
+	return peerGone(c.Conn)
+}

@@ -1,0 +1,298 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// framing is how a message body is delimited (RFC 9112 section 6).
+type framing struct {
+	kind framingKind
+	n    int64 // the length, for framedLength
+}
+
+type framingKind uint8
+
+const (
+	framedNone    framingKind = iota // no body
+	framedLength                     // Content-Length bytes
+	framedChunked                    // chunked transfer coding, up to the trailer section's end
+	framedEOF                        // until the connection closes (responses only)
+)
+
+// maxChunkLine bounds a chunk-size line, as net/http does.
+const maxChunkLine = 4096
+
+var errChunked = errors.New("malformed chunked body")
+
+// sideError tells which side of a copy failed: reading its source or writing its
+// destination.
+type sideError struct {
+	read bool
+	err  error
+}
+
+func (e *sideError) Error() string {
+	if e.read {
+		return "read body: " + e.err.Error()
+	}
+	return "write body: " + e.err.Error()
+}
+
+func (e *sideError) Unwrap() error { return e.err }
+
+func readErr(err error) error  { return &sideError{read: true, err: err} }
+func writeErr(err error) error { return &sideError{err: err} }
+
+// isReadErr reports whether a copy failed reading its source.
+func isReadErr(err error) bool {
+	var se *sideError
+	return errors.As(err, &se) && se.read
+}
+
+// copier copies message bodies from a buffered reader to a buffered writer as they
+// arrive: it flushes the writer whenever the reader has nothing buffered, before it waits
+// for more, so a streamed body (server-sent events, a chunk at a time) is never held
+// back, while a body that arrived whole leaves in one write.
+type copier struct {
+	dst *bufio.Writer
+	src *bufio.Reader
+	buf []byte // for reads that bypass src's buffer
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyBody copies a body framed by fr from src to dst; dst is flushed at the end.
+func copyBody(dst *bufio.Writer, src *bufio.Reader, fr framing) error {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	c := copier{dst: dst, src: src, buf: *buf}
+	var err error
+	switch fr.kind {
+	case framedLength:
+		err = c.copyN(fr.n)
+	case framedChunked:
+		err = c.copyChunked()
+	case framedEOF:
+		err = c.copyEOF()
+	}
+	if err != nil {
+		return err
+	}
+	if err := dst.Flush(); err != nil {
+		return writeErr(err)
+	}
+	return nil
+}
+
+// fill waits for src to hold at least one byte, flushing dst first.
+func (c *copier) fill() error {
+	if c.src.Buffered() > 0 {
+		return nil
+	}
+	if err := c.dst.Flush(); err != nil {
+		return writeErr(err)
+	}
+	if _, err := c.src.Peek(1); err != nil {
+		return readErr(err)
+	}
+	return nil
+}
+
+func (c *copier) write(p []byte) error {
+	if _, err := c.dst.Write(p); err != nil {
+		return writeErr(err)
+	}
+	return nil
+}
+
+// copyN copies exactly n bytes. Large stretches are read straight into a 32 KiB buffer
+// and written through, without passing through src's buffer.
+func (c *copier) copyN(n int64) error {
+	for n > 0 {
+		if c.src.Buffered() == 0 && n >= int64(c.src.Size()) {
+			if err := c.dst.Flush(); err != nil {
+				return writeErr(err)
+			}
+			k, err := c.src.Read(c.buf[:min(int64(len(c.buf)), n)])
+			if k == 0 && err != nil {
+				return readErr(unexpected(err))
+			}
+			n -= int64(k)
+			if err := c.write(c.buf[:k]); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.fill(); err != nil {
+			return unexpectedRead(err)
+		}
+		p, _ := c.src.Peek(int(min(int64(c.src.Buffered()), n)))
+		if err := c.write(p); err != nil {
+			return err
+		}
+		_, _ = c.src.Discard(len(p))
+		n -= int64(len(p))
+	}
+	return nil
+}
+
+// unexpectedRead turns a clean end of the source in the middle of a body into
+// io.ErrUnexpectedEOF.
+func unexpectedRead(err error) error {
+	var se *sideError
+	if errors.As(err, &se) && se.read && se.err == io.EOF {
+		return readErr(io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// copyEOF copies until src ends.
+func (c *copier) copyEOF() error {
+	for {
+		if err := c.fill(); err != nil {
+			if isReadErr(err) && errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		p, _ := c.src.Peek(c.src.Buffered())
+		if err := c.write(p); err != nil {
+			return err
+		}
+		_, _ = c.src.Discard(len(p))
+	}
+}
+
+// copyChunked copies a chunked body as received (RFC 9112 section 7.1): chunk-size lines
+// with their extensions, data, the last chunk and the trailer section. It checks the
+// syntax as net/http's reader does, so both ends agree on where the body ends.
+func (c *copier) copyChunked() error {
+	for {
+		line, err := c.chunkLine()
+		if err != nil {
+			return err
+		}
+		size, err := chunkSize(line)
+		if err != nil {
+			return err
+		}
+		if err := c.write(line); err != nil {
+			return err
+		}
+		if size == 0 {
+			return c.copyTrailer()
+		}
+		if err := c.copyN(int64(size)); err != nil {
+			return err
+		}
+		if err := c.chunkEnd(); err != nil {
+			return err
+		}
+	}
+}
+
+// chunkLine reads a chunk-size line, CRLF included; it is valid until the next read.
+func (c *copier) chunkLine() ([]byte, error) {
+	if err := c.fill(); err != nil {
+		return nil, unexpectedRead(err)
+	}
+	line, err := c.src.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull || len(line)-2 >= maxChunkLine:
+		return nil, readErr(fmt.Errorf("%w: chunk line too long", errChunked))
+	case err != nil:
+		return nil, readErr(unexpected(err))
+	case len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2:
+		return nil, readErr(fmt.Errorf("%w: chunk line not ended by CRLF", errChunked))
+	}
+	return line, nil
+}
+
+// chunkSize parses the hexadecimal size of a chunk-size line (CRLF included) exactly as
+// net/http does: trailing whitespace and the extensions after ';' are not looked at.
+func chunkSize(line []byte) (uint64, error) {
+	v, _, _ := bytes.Cut(bytes.TrimRight(line[:len(line)-2], " \t"), []byte{';'})
+	if len(v) == 0 || len(v) > 16 {
+		return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", errChunked, v))
+	}
+	var n uint64
+	for _, b := range v {
+		switch {
+		case '0' <= b && b <= '9':
+			b -= '0'
+		case 'a' <= b && b <= 'f':
+			b -= 'a' - 10
+		case 'A' <= b && b <= 'F':
+			b -= 'A' - 10
+		default:
+			return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", errChunked, v))
+		}
+		n = n<<4 | uint64(b)
+	}
+	if n > 1<<62 {
+		return 0, readErr(fmt.Errorf("%w: chunk too large", errChunked))
+	}
+	return n, nil
+}
+
+// chunkEnd copies the CRLF after a chunk's data.
+func (c *copier) chunkEnd() error {
+	for c.src.Buffered() < 2 {
+		if err := c.fill(); err != nil {
+			return unexpectedRead(err)
+		}
+		if c.src.Buffered() < 2 {
+			if _, err := c.src.Peek(2); err != nil {
+				return readErr(unexpected(err))
+			}
+		}
+	}
+	p, _ := c.src.Peek(2)
+	if string(p) != "\r\n" {
+		return readErr(fmt.Errorf("%w: chunk data not followed by CRLF", errChunked))
+	}
+	if err := c.write(p); err != nil {
+		return err
+	}
+	_, _ = c.src.Discard(2)
+	return nil
+}
+
+// copyTrailer copies the trailer section after the last chunk, through its empty line.
+func (c *copier) copyTrailer() error {
+	total := 0
+	for {
+		if err := c.fill(); err != nil {
+			return unexpectedRead(err)
+		}
+		line, err := c.src.ReadSlice('\n')
+		if err != nil {
+			if err == bufio.ErrBufferFull {
+				err = fmt.Errorf("%w: trailer line too long", errChunked)
+			}
+			return readErr(unexpected(err))
+		}
+		if total += len(line); total > maxRequestHead {
+			return readErr(fmt.Errorf("%w: trailer section too large", errChunked))
+		}
+		content, _ := nextLine(line)
+		if len(content) > 0 {
+			if _, err := parseField(content); err != nil {
+				return readErr(err)
+			}
+		} else if bytes.IndexByte(line, '\r') >= 0 && len(line) != 2 {
+			return readErr(fmt.Errorf("%w: bad end of trailer section", errChunked))
+		}
+		if err := c.write(line); err != nil {
+			return err
+		}
+		if len(content) == 0 {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// Limits of a message head, the ones net/http applies.
+const (
+	// maxRequestHead bounds a request head from the relay: the net/http server's limit
+	// (http.DefaultMaxHeaderBytes) plus the slack it allows on top.
+	maxRequestHead = http.DefaultMaxHeaderBytes + 4096
+	// maxResponseHead bounds a response head from the app: http.Transport's default.
+	maxResponseHead = 10 << 20
+)
+
+var (
+	errHeadTooLarge = errors.New("message head too large")
+	errMalformed    = errors.New("malformed message head")
+)
+
+// headReader reads message heads from a buffered connection. A head that fits in the
+// reader's buffer is returned in place, without copying; a larger one is copied.
+type headReader struct {
+	br    *bufio.Reader
+	spill []byte // the current head, when it did not fit in br's buffer
+	held  int    // bytes of the current head still in br, discarded by release
+}
+
+// next returns the next head, from its first line to its empty line included. It stays
+// valid until release. io.EOF means the peer closed between messages.
+func (h *headReader) next(limit int) ([]byte, error) {
+	br := h.br
+	if _, err := br.Peek(1); err != nil {
+		return nil, err
+	}
+	from := 0
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if end := headEnd(buf, from); end > 0 {
+			if end > limit {
+				return nil, errHeadTooLarge
+			}
+			h.held = end
+			return buf[:end], nil
+		}
+		if len(buf) > limit {
+			return nil, errHeadTooLarge
+		}
+		if len(buf) == br.Size() {
+			return h.readSpilled(limit)
+		}
+		from = max(len(buf)-2, 0)
+		if _, err := br.Peek(len(buf) + 1); err != nil {
+			return nil, unexpected(err)
+		}
+	}
+}
+
+// readSpilled goes on reading a head that fills br's buffer, copying it line by line.
+func (h *headReader) readSpilled(limit int) ([]byte, error) {
+	buf, _ := h.br.Peek(h.br.Buffered())
+	h.spill = append(h.spill[:0], buf...)
+	_, _ = h.br.Discard(len(buf))
+	for {
+		from := max(len(h.spill)-2, 0)
+		line, err := h.br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			return nil, unexpected(err)
+		}
+		h.spill = append(h.spill, line...)
+		if len(h.spill) > limit {
+			return nil, errHeadTooLarge
+		}
+		if end := headEnd(h.spill, from); end > 0 {
+			return h.spill, nil
+		}
+	}
+}
+
+// release gives the current head's bytes back to the reader.
+func (h *headReader) release() {
+	if h.held > 0 {
+		_, _ = h.br.Discard(h.held)
+		h.held = 0
+	}
+	if cap(h.spill) > 64<<10 {
+		h.spill = nil
+	}
+}
+
+// headEnd returns the length of the head at the start of buf (through the "\n\r\n" or
+// "\n\n" that ends it), or 0 if buf does not hold a whole head; the search starts at from.
+func headEnd(buf []byte, from int) int {
+	for i := from; i < len(buf); {
+		j := bytes.IndexByte(buf[i:], '\n')
+		if j < 0 {
+			return 0
+		}
+		i += j + 1
+		switch {
+		case i < len(buf) && buf[i] == '\n':
+			return i + 1
+		case i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n':
+			return i + 2
+		}
+	}
+	return 0
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// field is one header line of a head, its parts pointing into the head's bytes.
+type field struct {
+	line  []byte // the whole line, without its line ending
+	name  []byte
+	value []byte // without surrounding whitespace
+	kind  fieldKind
+}
+
+// fieldKind tells the header fields the relay looks at apart from the others.
+type fieldKind uint8
+
+const (
+	kindOther fieldKind = iota
+	kindHost
+	kindContentLength
+	kindTransferEncoding
+	kindConnection
+	kindKeepAlive
+	kindProxy // Proxy-Connection, Proxy-Authorization, Proxy-Authenticate: hop-by-hop
+	kindTE
+	kindTrailer
+	kindUpgrade
+	kindExpect
+	kindTunnel
+)
+
+var kinds = map[string]fieldKind{
+	"host": kindHost, "content-length": kindContentLength, "transfer-encoding": kindTransferEncoding,
+	"connection": kindConnection, "keep-alive": kindKeepAlive, "proxy-connection": kindProxy,
+	"proxy-authorization": kindProxy, "proxy-authenticate": kindProxy, "te": kindTE, "trailer": kindTrailer,
+	"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
+}
+
+// kindOf classifies a header name, case-insensitively, without allocating.
+func kindOf(name []byte) fieldKind {
+	const longest = len("proxy-authorization")
+	if len(name) > longest {
+		return kindOther
+	}
+	var lower [longest]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return kinds[string(lower[:len(name)])]
+}
+
+// splitHead cuts a head into its start line and header fields, checking each field's
+// syntax (RFC 9112 section 5): a token name right before the colon, a value without
+// control characters, no obsolete line folding.
+func splitHead(raw []byte, fields []field) (first []byte, _ []field, err error) {
+	first, rest := nextLine(raw)
+	if len(first) == 0 {
+		return nil, fields, fmt.Errorf("%w: empty start line", errMalformed)
+	}
+	for {
+		var line []byte
+		line, rest = nextLine(rest)
+		if len(line) == 0 {
+			return first, fields, nil
+		}
+		f, err := parseField(line)
+		if err != nil {
+			return nil, fields, err
+		}
+		fields = append(fields, f)
+	}
+}
+
+// nextLine returns the line at the start of b without its line ending, and what follows.
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return b, nil
+	}
+	line, rest = b[:i], b[i+1:]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}
+
+func parseField(line []byte) (field, error) {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !isToken(line[:colon]) {
+		return field{}, fmt.Errorf("%w: bad header line %.40q", errMalformed, line)
+	}
+	value := trimOWS(line[colon+1:])
+	for _, c := range value {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return field{}, fmt.Errorf("%w: bad header value in %.40q", errMalformed, line)
+		}
+	}
+	name := line[:colon]
+	return field{line: line, name: name, value: value, kind: kindOf(name)}, nil
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// isToken reports whether b is an RFC 9110 token: a header name or a method.
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 || !tokenChars[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChars = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// hasToken reports whether the comma-separated list v holds tok, case-insensitively.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte{','})
+		if bytes.EqualFold(trimOWS(item), []byte(tok)) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseLength parses a Content-Length value: decimal digits only, as net/http does.
+func parseLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

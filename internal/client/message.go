@@ -1,0 +1,348 @@
+package client
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// request is a parsed request head from the relay. Its slices point into the head's
+// bytes and are valid until the head is released.
+type request struct {
+	fields  []field
+	method  []byte
+	target  []byte // the request target as received
+	tunnel  []byte // proto.HeaderTunnel: the tunnel the request is for
+	upgrade []byte // the Upgrade value, when the Connection header asks for it
+	tokens  [][]byte
+	length  int64 // Content-Length, -1 without one
+	chunked bool
+	close   bool // the relay closes the stream after this exchange
+	expect  bool // Expect: 100-continue with a body to come
+	trailer bool // Te names "trailers"
+	noHost  bool // an HTTP/1.0 request without Host
+}
+
+// parse reads a request head: request line (RFC 9112 section 3), header fields, and
+// what the relay needs of them: framing, connection options, the tunnel.
+func (r *request) parse(raw []byte) error {
+	var first []byte
+	var err error
+	*r = request{fields: r.fields[:0], tokens: r.tokens[:0], length: -1}
+	if first, r.fields, err = splitHead(raw, r.fields); err != nil {
+		return err
+	}
+	method, rest, ok1 := bytes.Cut(first, []byte{' '})
+	target, version, ok2 := bytes.Cut(rest, []byte{' '})
+	if !ok1 || !ok2 || !isToken(method) || !validTarget(target) {
+		return fmt.Errorf("%w: bad request line %.60q", errMalformed, first)
+	}
+	http10 := string(version) == "HTTP/1.0"
+	if !http10 && string(version) != "HTTP/1.1" {
+		return fmt.Errorf("%w: unsupported version %.20q", errMalformed, version)
+	}
+	r.method, r.target = method, target
+	hosts, err := r.scan()
+	if err != nil {
+		return err
+	}
+	if hosts > 1 || hosts == 0 && !http10 {
+		return fmt.Errorf("%w: %d Host headers", errMalformed, hosts)
+	}
+	r.noHost = hosts == 0
+	if http10 && !r.hasToken("keep-alive") {
+		r.close = true
+	}
+	return nil
+}
+
+// scan reads the fields the relay acts on and returns how many Host fields there are.
+func (r *request) scan() (hosts int, err error) {
+	var upgrade []byte
+	for _, f := range r.fields {
+		switch f.kind {
+		case kindHost:
+			hosts++
+		case kindContentLength:
+			if r.length, err = sameLength(r.length, f.value); err != nil {
+				return 0, err
+			}
+		case kindTransferEncoding:
+			if r.chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+				return 0, fmt.Errorf("%w: unsupported transfer encoding %.40q", errMalformed, f.value)
+			}
+			r.chunked = true
+		case kindConnection:
+			r.tokens = appendTokens(r.tokens, f.value)
+		case kindTE:
+			r.trailer = r.trailer || hasToken(f.value, "trailers")
+		case kindUpgrade:
+			if upgrade == nil {
+				upgrade = f.value
+			}
+		case kindExpect:
+			r.expect = bytes.EqualFold(f.value, []byte("100-continue"))
+		case kindTunnel:
+			r.tunnel = f.value
+		}
+	}
+	if r.chunked {
+		r.length = -1
+	}
+	r.expect = r.expect && (r.chunked || r.length > 0)
+	r.close = r.hasToken("close")
+	if len(upgrade) > 0 && r.hasToken("upgrade") {
+		r.upgrade = upgrade
+	}
+	return hosts, nil
+}
+
+// sameLength parses a Content-Length value; repeated ones must agree.
+func sameLength(prev int64, v []byte) (int64, error) {
+	n, ok := parseLength(v)
+	if !ok || prev >= 0 && n != prev {
+		return 0, fmt.Errorf("%w: bad Content-Length %.40q", errMalformed, v)
+	}
+	return n, nil
+}
+
+// validTarget accepts the request-target forms a relay sends: origin-form ("/..."),
+// asterisk-form and absolute-form, with no spaces or control characters.
+func validTarget(t []byte) bool {
+	if len(t) == 0 || t[0] != '/' && string(t) != "*" && !bytes.Contains(t, []byte("://")) {
+		return false
+	}
+	for _, c := range t {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func appendTokens(tokens [][]byte, v []byte) [][]byte {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte{','})
+		if item = trimOWS(item); len(item) > 0 {
+			tokens = append(tokens, item)
+		}
+	}
+	return tokens
+}
+
+func (r *request) hasToken(tok string) bool { return named(r.tokens, []byte(tok)) }
+
+func named(tokens [][]byte, name []byte) bool {
+	for _, t := range tokens {
+		if bytes.EqualFold(t, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendHead appends the head the app gets: the request line with the target under the
+// app's path prefix, every header line as received except the tunnel header and the
+// hop-by-hop ones (RFC 9110 section 7.6.1), which an upgrade and "Te: trailers" keep in
+// the form httputil.ReverseProxy sends them. An HTTP/1.0 request without Host gets the
+// app's, as http.Transport gave it.
+func (r *request) appendHead(b []byte, prefix, host string) []byte {
+	b = append(b, r.method...)
+	b = append(b, ' ')
+	path, query, _ := bytes.Cut(r.target, []byte{'?'})
+	b = append(b, prefix...)
+	b = append(b, path...)
+	if len(query) > 0 {
+		b = append(b, '?')
+		b = append(b, query...)
+	}
+	b = append(b, " HTTP/1.1\r\n"...)
+	if r.noHost {
+		b = append(b, "Host: "...)
+		b = append(b, host...)
+		b = append(b, "\r\n"...)
+	}
+	var seen seenFields
+	for _, f := range r.fields {
+		if line := r.forward(f, &seen); line != nil {
+			b = append(b, line...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+// seenFields tracks the request fields the app gets at most once.
+type seenFields struct{ conn, te, upgrade, length bool }
+
+var (
+	connectionUpgrade = []byte("Connection: Upgrade")
+	teTrailers        = []byte("Te: trailers")
+)
+
+// forward returns the line the app gets for field f: the line as received, the form
+// httputil.ReverseProxy gives an upgrade's Connection or a Te naming trailers, or nil.
+func (r *request) forward(f field, seen *seenFields) []byte {
+	switch f.kind {
+	case kindHost, kindTransferEncoding:
+		return f.line
+	case kindTunnel, kindKeepAlive, kindProxy:
+		return nil
+	case kindContentLength:
+		return once(&seen.length, !r.chunked, f.line)
+	case kindConnection:
+		return once(&seen.conn, r.upgrade != nil, connectionUpgrade)
+	case kindTE:
+		return once(&seen.te, r.trailer, teTrailers)
+	case kindUpgrade:
+		return once(&seen.upgrade, r.upgrade != nil, f.line)
+	case kindTrailer:
+		if !r.chunked {
+			return nil
+		}
+		return f.line
+	}
+	if named(r.tokens, f.name) {
+		return nil
+	}
+	return f.line
+}
+
+// once returns line the first time it is asked for a kind of field, if wanted; nil after.
+func once(seen *bool, wanted bool, line []byte) []byte {
+	first := !*seen
+	*seen = true
+	if first && wanted {
+		return line
+	}
+	return nil
+}
+
+// response is a parsed response head from the app, its slices pointing into the head.
+type response struct {
+	fields  []field
+	status  int
+	rest    []byte // the status line after the version: " 200 OK"
+	http10  bool
+	upgrade []byte // the Upgrade value
+	tokens  [][]byte
+	length  int64 // Content-Length, -1 without one
+	chunked bool
+	close   bool // the app closes the connection after this response
+}
+
+// parse reads a response head: status line (RFC 9112 section 4) and header fields.
+func (r *response) parse(raw []byte) error {
+	var first []byte
+	var err error
+	*r = response{fields: r.fields[:0], tokens: r.tokens[:0], length: -1}
+	if first, r.fields, err = splitHead(raw, r.fields); err != nil {
+		return err
+	}
+	version, rest, _ := bytes.Cut(first, []byte{' '})
+	code, reason, _ := bytes.Cut(rest, []byte{' '})
+	r.http10 = string(version) == "HTTP/1.0"
+	if !r.http10 && string(version) != "HTTP/1.1" || len(code) != 3 || code[0] < '1' {
+		return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+		}
+		r.status = r.status*10 + int(c-'0')
+	}
+	for _, c := range reason {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+		}
+	}
+	r.rest = first[len(version):]
+	return r.scan()
+}
+
+func (r *response) scan() (err error) {
+	for _, f := range r.fields {
+		switch f.kind {
+		case kindContentLength:
+			if r.length, err = sameLength(r.length, f.value); err != nil {
+				return err
+			}
+		case kindTransferEncoding:
+			if r.http10 {
+				continue // HTTP/1.0 has no transfer codings: net/http ignores the field
+			}
+			if r.chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+				return fmt.Errorf("%w: unsupported transfer encoding %.40q", errMalformed, f.value)
+			}
+			r.chunked = true
+		case kindConnection:
+			r.tokens = appendTokens(r.tokens, f.value)
+		case kindUpgrade:
+			if r.upgrade == nil {
+				r.upgrade = f.value
+			}
+		}
+	}
+	if r.chunked {
+		r.length = -1
+	}
+	r.close = named(r.tokens, []byte("close")) || r.http10 && !named(r.tokens, []byte("keep-alive"))
+	return nil
+}
+
+// informational reports a 1xx response that another response follows.
+func (r *response) informational() bool { return r.status < 200 && r.status != 101 }
+
+// body tells how the response's body is framed, for a request of the given method.
+func (r *response) body(head bool) framing {
+	switch {
+	case head || r.status < 200 || r.status == 204 || r.status == 304:
+		return framing{}
+	case r.chunked:
+		return framing{kind: framedChunked}
+	case r.length >= 0:
+		return framing{kind: framedLength, n: r.length}
+	}
+	return framing{kind: framedEOF}
+}
+
+// appendHead appends the head the relay gets: the status line in HTTP/1.1, every header
+// line as received except the hop-by-hop ones, and "Connection: close" when the stream
+// ends after this response. A 101 keeps all its lines: they are the upgrade's.
+func (r *response) appendHead(b []byte, closing bool) []byte {
+	b = append(b, "HTTP/1.1"...)
+	b = append(b, r.rest...)
+	b = append(b, "\r\n"...)
+	var length bool
+	for _, f := range r.fields {
+		if r.status != 101 && !r.forwarded(f, &length) {
+			continue
+		}
+		b = append(b, f.line...)
+		b = append(b, "\r\n"...)
+	}
+	if closing {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
+// forwarded reports whether a field of a response passes; length tracks the first
+// Content-Length, the one kept.
+func (r *response) forwarded(f field, length *bool) bool {
+	switch f.kind {
+	case kindConnection, kindKeepAlive, kindProxy, kindTE, kindUpgrade:
+		return false
+	case kindTransferEncoding, kindTrailer:
+		return r.chunked
+	case kindContentLength:
+		if *length || r.chunked {
+			return false
+		}
+		*length = true
+		return true
+	case kindHost:
+		return true
+	}
+	return !named(r.tokens, f.name)
+}

@@ -1,0 +1,195 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// max1xx bounds the informational responses passed on before the final one.
+const max1xx = 16
+
+// respond is the responder: it answers the exchanges the pipe hands over, one at a time.
+func (p *pipe) respond() {
+	for j := range p.jobs {
+		p.done <- p.answer(j)
+	}
+}
+
+// answer copies the app's response to the exchange onto the stream, or the relay's error
+// answer when there is none, and reports the request.
+func (p *pipe) answer(j *job) outcome {
+	bw := getWriter(p.st)
+	defer putWriter(bw)
+	status, oc := p.relay(j, bw)
+	p.f.end(j, status)
+	return oc
+}
+
+// relay passes the app's response on: status line and head with the hop-by-hop fields
+// left out, body as framed. It returns the status, for the request line.
+func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
+	if j.err != nil {
+		return p.fail(j, bw, j.err)
+	}
+	resp, err := p.roundTrip(j, bw)
+	if j.out != nil {
+		putBuf(j.buf)
+		j.out = nil
+	}
+	c := j.app
+	if err != nil {
+		p.drop(c)
+		return p.fail(j, bw, err)
+	}
+	if resp.status == 101 {
+		return p.switchProtocols(j, bw)
+	}
+	status, fr := resp.status, resp.body(j.head)
+	closing := j.close || fr.kind == framedEOF
+	_, _ = bw.Write(resp.appendHead(bw.AvailableBuffer(), closing))
+	c.heads.release()
+	if err := copyBody(bw, c.heads.br, fr); err != nil {
+		p.drop(c)
+		p.cut()
+		return status, outcome{close: true}
+	}
+	return status, p.settle(j, c, closing, !resp.close && fr.kind != framedEOF)
+}
+
+// settle ends an exchange whose response went through: the app connection goes back to
+// the pool if it can serve again (keep), and the stream ends if it must (closing) or if
+// the app answered before the request's body was through.
+func (p *pipe) settle(j *job, c *appConn, closing, keep bool) outcome {
+	if !j.sent.Load() {
+		closing, keep = true, false
+		_ = c.SetWriteDeadline(aLongTimeAgo) // the pipe stops sending the body
+	}
+	if closing {
+		p.cut()
+	}
+	if p.release(c) && keep {
+		j.t.pool.put(c) // from here on c, and c.resp, are another exchange's
+	} else {
+		c.Close()
+	}
+	return outcome{close: closing}
+}
+
+// roundTrip sends a buffered request and reads the final response head, passing 1xx
+// responses on. A buffered request that fails on a reused connection before anything came
+// back is sent once more on a new one: the app may have closed the idle connection.
+func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, got, err := p.tryOnce(j, bw)
+		if err == nil || got || j.out == nil || !j.app.reused || attempt > 0 || p.isAborted() || isTimeout(err) {
+			return resp, err
+		}
+		p.drop(j.app)
+		if j.app, err = j.t.pool.connect(); err != nil {
+			return nil, err
+		}
+		if !p.setApp(j.app) {
+			return nil, errAborted
+		}
+	}
+}
+
+// tryOnce writes a buffered request and reads the response; got reports that something
+// came back.
+func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err error) {
+	c := j.app
+	if j.out != nil {
+		if _, err := c.Write(j.out); err != nil {
+			return nil, false, fmt.Errorf("send request: %w", err)
+		}
+		j.sent.Store(true)
+	}
+	for n := 0; ; n++ {
+		raw, err := c.heads.next(maxResponseHead)
+		if err != nil {
+			return nil, got, fmt.Errorf("read response: %w", err)
+		}
+		got = true
+		if err := c.resp.parse(raw); err != nil {
+			c.heads.release()
+			return nil, got, err
+		}
+		if !c.resp.informational() {
+			return &c.resp, got, nil
+		}
+		if n == max1xx {
+			c.heads.release()
+			return nil, got, errors.New("too many 1xx responses")
+		}
+		_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
+		c.heads.release()
+		if err := bw.Flush(); err != nil {
+			return nil, got, fmt.Errorf("pass on a 1xx response: %w", err)
+		}
+	}
+}
+
+// switchProtocols passes a 101 on and copies the app's side of the new protocol to the
+// stream, while the pipe copies the other side, until either ends.
+func (p *pipe) switchProtocols(j *job, bw *bufio.Writer) (int, outcome) {
+	c := j.app
+	if len(j.upgrade) == 0 || !bytes.EqualFold(c.resp.upgrade, j.upgrade) {
+		err := fmt.Errorf("the app switched to protocol %q when %q was asked", c.resp.upgrade, j.upgrade)
+		c.heads.release()
+		p.drop(c)
+		return p.fail(j, bw, err)
+	}
+	_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
+	c.heads.release()
+	if err := bw.Flush(); err != nil {
+		p.drop(c)
+		p.cut()
+		return 101, outcome{close: true}
+	}
+	p.done <- outcome{upgraded: true}
+	_, _ = c.heads.br.WriteTo(p.st)
+	p.cut()
+	p.drop(c)
+	return 101, outcome{close: true}
+}
+
+// fail answers an exchange that got no response with the relay's error, the one the
+// net/http path answered: local_unreachable, or local_timeout when connecting timed out.
+// Nothing is answered when the relay gave up.
+func (p *pipe) fail(j *job, bw *bufio.Writer, err error) (int, outcome) {
+	if p.isAborted() {
+		return 0, outcome{close: true}
+	}
+	code, msg := proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", j.t.url, err)
+	if isTimeout(err) {
+		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time: "+err.Error()
+	}
+	closing := !j.whole || j.close
+	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, closing))
+	if bw.Flush() != nil || closing {
+		p.cut()
+		return code.Status(), outcome{close: true}
+	}
+	return code.Status(), outcome{}
+}
+
+// cut stops the pipe's reading of the stream: the stream is closing.
+func (p *pipe) cut() { _ = p.st.SetReadDeadline(aLongTimeAgo) }
+
+// drop closes an app connection that cannot serve again.
+func (p *pipe) drop(c *appConn) {
+	if c != nil {
+		p.release(c)
+		c.Close()
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,8 +1,9 @@
-// Package wire is the relay's lean HTTP/1.1 forwarding path, shared by both hops: it
-// writes a request head and an in-memory body onto a kept-alive connection and copies
-// the response back, without httputil.ReverseProxy and http.Transport (whose goroutine
-// handoffs and header copies dominate a small request's cost). Requests it does not
-// cover (upgrades, Expect, trailers, streamed bodies) stay with ReverseProxy.
+// Package wire is relay-server's lean HTTP/1.1 forwarding path: it writes a request head
+// and an in-memory body onto a kept-alive tunnel stream and copies the response back,
+// without httputil.ReverseProxy and http.Transport (whose goroutine handoffs and header
+// copies dominate a small request's cost). Requests it does not cover (upgrades, Expect,
+// trailers, streamed bodies) stay with ReverseProxy. (relay-client does not use it: it
+// pipes each stream's bytes to the app, see package client.)
 package wire
 
 import (

@@ -47,14 +47,17 @@ type pipe struct {
 type job struct {
 	t       *target
 	app     *appConn
-	err     error       // no connection to the app: the error to answer
-	buf     *[]byte     // holds out
-	out     []byte      // the whole request when it can be sent again; nil when streamed
-	sent    atomic.Bool // the request reached the app whole
-	whole   bool        // the request was read whole from the stream before the exchange
-	head    bool        // a HEAD request: no response body
-	upgrade []byte      // the protocol asked for, if any
-	close   bool        // the stream closes after this exchange
+	err     error         // no connection to the app: the error to answer
+	buf     *[]byte       // holds out
+	out     []byte        // the whole request when it can be sent again; nil when streamed
+	sent    atomic.Bool   // the request reached the app whole
+	whole   bool          // the request was read whole from the stream before the exchange
+	bodyEnd chan struct{} // closed when the pipe stops sending a streamed body
+	expect  bool          // Expect: 100-continue, so the relay sends the body only after a 100
+	went100 atomic.Bool   // a 100 Continue was passed on to the relay
+	head    bool          // a HEAD request: no response body
+	upgrade []byte        // the protocol asked for, if any
+	close   bool          // the stream closes after this exchange
 	method  string
 	uri     string
 	start   time.Time
@@ -117,8 +120,9 @@ func (p *pipe) next() bool {
 // releases the request's head.
 func (p *pipe) prepare(t *target) *job {
 	r, j := &p.req, &p.job
-	j.t, j.app, j.err, j.out, j.whole = t, nil, nil, nil, false
+	j.t, j.app, j.err, j.out, j.whole, j.bodyEnd, j.expect = t, nil, nil, nil, false, nil, r.expect
 	j.sent.Store(false)
+	j.went100.Store(false)
 	j.head, j.close = string(r.method) == "HEAD", r.close
 	j.upgrade = append(j.upgrade[:0], r.upgrade...)
 	j.method, j.uri, j.start = methodString(r.method), string(r.target), time.Now()
@@ -146,11 +150,14 @@ func (p *pipe) exchange(j *job, fr framing) bool {
 		return p.await(j, true, false)
 	}
 	j.app, j.err = j.t.pool.get(true)
+	j.bodyEnd = make(chan struct{})
 	if !p.handOff(j) { // the answer may start before the body is through: 100-continue
 		putBuf(j.buf)
+		close(j.bodyEnd)
 		return p.await(j, false, false)
 	}
 	err := p.sendStreamed(j, fr)
+	close(j.bodyEnd)
 	return p.await(j, err == nil, err != nil && isReadErr(err))
 }
 

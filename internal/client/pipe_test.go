@@ -296,3 +296,18 @@ func TestPipeConcurrentStreams(t *testing.T) {
 		t.Errorf("%d app connections for %d streams: not kept alive", n, streams)
 	}
 }
+
+// TestPipeStreamedKeepsStream: an app that answers the moment it has read a streamed body
+// may answer before the pipe has noted the body as sent; the stream must still serve the
+// next request.
+func TestPipeStreamedKeepsStream(t *testing.T) {
+	a := startApp(t, func(string, []byte) string { return okAnswer })
+	e := startRelayEnd(t, map[string]string{"app": a.URL})
+	st := e.open(t)
+	for i := range 200 {
+		st.send(t, "POST /c HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n0\r\n\r\n")
+		if got := st.rawAnswer(t, "POST"); got != okAnswer {
+			t.Fatalf("request %d: relay got %q", i, got)
+		}
+	}
+}

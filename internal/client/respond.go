@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -61,13 +62,16 @@ func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
 	return status, p.settle(j, c, closing, !resp.close && fr.kind != framedEOF)
 }
 
+// earlyAnswerGrace is how long the rest of a streamed body may take to reach an app
+// that answered before reading all of it.
+const earlyAnswerGrace = 5 * time.Second
+
 // settle ends an exchange whose response went through: the app connection goes back to
 // the pool if it can serve again (keep), and the stream ends if it must (closing) or if
 // the app answered before the request's body was through.
 func (p *pipe) settle(j *job, c *appConn, closing, keep bool) outcome {
-	if !j.sent.Load() {
+	if !p.bodySent(j, c) {
 		closing, keep = true, false
-		_ = c.SetWriteDeadline(aLongTimeAgo) // the pipe stops sending the body
 	}
 	if closing {
 		p.cut()
@@ -78,6 +82,28 @@ func (p *pipe) settle(j *job, c *appConn, closing, keep bool) outcome {
 		c.Close()
 	}
 	return outcome{close: closing}
+}
+
+// bodySent reports whether the request's body reached the app whole. An app may answer
+// before the pipe is through with a streamed body: if the relay sends no body after a
+// final answer to Expect: 100-continue, the pipe stops waiting for it; otherwise the body
+// still comes, and the pipe gets earlyAnswerGrace to pass it on.
+func (p *pipe) bodySent(j *job, c *appConn) bool {
+	if j.sent.Load() || j.bodyEnd == nil {
+		return j.sent.Load()
+	}
+	if j.expect && !j.went100.Load() {
+		_ = c.SetWriteDeadline(aLongTimeAgo)
+		p.cut() // the pipe waits for a body that will not come
+		return false
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(earlyAnswerGrace))
+	<-j.bodyEnd
+	if !j.sent.Load() {
+		return false
+	}
+	_ = c.SetWriteDeadline(time.Time{}) // the connection may serve again
+	return true
 }
 
 // roundTrip sends a buffered request and reads the final response head, passing 1xx
@@ -125,6 +151,9 @@ func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err 
 		if n == max1xx {
 			c.heads.release()
 			return nil, got, errors.New("too many 1xx responses")
+		}
+		if c.resp.status == 100 {
+			j.went100.Store(true)
 		}
 		_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
 		c.heads.release()

@@ -10,9 +10,10 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
-// Header lists are stored as one BLOB: a version byte, then for each header
-// in order uvarint(len(name)), name, uvarint(len(value)), value. An empty
-// list is stored as NULL. Bytes are kept exactly, whatever their encoding.
+// A header list is encoded as a version byte, then for each header in
+// order uvarint(len(name)), name, uvarint(len(value)), value; an empty list
+// as nothing. It ends the BLOB of each half of a record (see halves.go).
+// Bytes are kept exactly, whatever their encoding.
 const headersV1 byte = 1
 
 // errBadHeaders reports a header BLOB this package did not write.

@@ -22,20 +22,39 @@
 // # Group commit
 //
 // The writer goroutine takes every write that is waiting when it becomes
-// free (up to [Options.MaxBatch]) and runs them in one transaction, each
-// inside its own savepoint so that one failing write does not undo the
-// others. Each caller returns only after the transaction holding its write
-// has committed, so a nil error still means the write is durable; batching
-// only shares the commit (and its fsync under SyncFull) between callers.
+// free (up to [Options.MaxBatch]) and runs them in one transaction. Each
+// caller returns only after the transaction holding its write has
+// committed, so a nil error still means the write is durable; batching only
+// shares the commit (and its fsync under SyncFull) between callers. Writes
+// in a batch have no savepoints of their own: when one fails, the
+// transaction is rolled back, that caller gets the error and the others run
+// again without it. When writes have been arriving together, the writer
+// yields the processor before committing while its batch keeps growing, so
+// that the callers the last commit woke can join.
+//
+// The writer runs its statements on the driver connection itself
+// ((*sql.Conn).Raw), prepared once, BEGIN and COMMIT included: database/sql
+// would convert every argument and take its locks again for each
+// statement, on the one goroutine every write waits for.
 //
 // # Layout
 //
 // The schema is created and upgraded by the numbered SQL files embedded from
 // migrations/, applied in order inside one transaction on [Open] and tracked in
-// the schema_migrations table. Records are rows of the records table; their
-// body bytes live in request_bodies and response_bodies keyed by the record's
-// seq, so that listing never reads them. Header lists are stored in order as
-// a compact length-prefixed BLOB (see encodeHeaders) rather than JSON, because
-// header values may hold bytes that are not valid UTF-8 and must survive
-// exactly. Times are Unix nanoseconds in UTC.
+// the schema_migrations table. Records are rows of the records table with
+// a column for each field a query filters on; the other fields of each half
+// of the record are packed into one BLOB per half (see halves.go), so that
+// recording a delivery binds few arguments and completing it rewrites few
+// columns. Bodies up to a couple of KiB are kept in the row; larger ones
+// live in request_bodies and response_bodies keyed by the record's seq, so
+// that listing never reads them. Header lists are stored in order as a
+// compact length-prefixed encoding (see encodeHeaders) rather than JSON,
+// because header values may hold bytes that are not valid UTF-8 and must
+// survive exactly. Times are Unix nanoseconds in UTC.
+//
+// The writer assigns seqs itself, above both the largest seq in use and
+// seq_floor, which purges raise before they delete, so that a seq is never
+// handed out twice (see seqCounter). The outcome index leaves out the
+// outcomes of ordinary deliveries ('pending' and 'ok'), which recording and
+// completing them would otherwise rewrite.
 package sqlite

@@ -31,8 +31,8 @@ func (db *DB) SetReadOnly(on bool) error {
 
 // pragma runs a statement on the write connection outside any transaction.
 func (db *DB) pragma(stmt string) error {
-	err := db.w.exec(context.Background(), func(ctx context.Context, wdb *sql.DB) error {
-		_, err := wdb.ExecContext(ctx, stmt)
+	err := db.w.exec(context.Background(), func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, stmt)
 		return err
 	})
 	return wrap("set pragma", err)

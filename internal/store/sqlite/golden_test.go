@@ -88,11 +88,12 @@ type namedQuery struct {
 
 func planQueries(t *testing.T) []namedQuery {
 	qs := []namedQuery{
-		{"insert record", qInsertRecord, 29}, {"complete record", qCompleteRecord, 14},
+		{"insert record", qInsertRecord, 29}, {"complete by seq", qCompleteBySeq, 15},
+		{"complete by id", qCompleteByID, 14},
 		{"get record", qGetRecord, 2}, {"queued", qQueued, 2}, {"missed", qMissed, 2},
 		{"seen event", qSeenEvent, 3}, {"expire queued", qExpireQueued, 1}, {"purge old", qPurgeOld, 2},
 		{"purge cap", qPurgeCap, 3}, {"crowded tunnels", qCrowdedTunnels, 1},
-		{"list tunnels", qListTunnels, 1},
+		{"list tunnels", qListTunnels, 1}, {"next seq", qNextSeq, 0}, {"raise floor", qRaiseFloor, 0},
 	}
 	for _, f := range listPlanFilters {
 		q, err := buildList(f.filter)
@@ -114,6 +115,9 @@ var listPlanFilters = []struct {
 	{"list tunnel oldest", store.Filter{Owner: "o", Tunnel: "t", Oldest: true,
 		Cursor: store.Cursor{Seq: 9, Oldest: true}.String()}},
 	{"list tunnel outcome", store.Filter{Owner: "o", Tunnel: "t", Outcome: store.OutcomeOffline}},
+	{"list tunnel outcome ok", store.Filter{Owner: "o", Tunnel: "t", Outcome: store.OutcomeOK}},
+	{"list tunnel missed", store.Filter{Owner: "o", Tunnel: "t", Missed: true}},
+	{"list all owners queued", store.Filter{AllOwners: true, Outcome: store.OutcomeQueued}},
 	{"list text", store.Filter{Owner: "o", Text: "x"}},
 	{"list all owners", store.Filter{AllOwners: true}},
 }

@@ -124,6 +124,9 @@ func (b *condBuilder) match(f store.Filter) error {
 			return fmt.Errorf("%w: unknown outcome %q", store.ErrInvalid, f.Outcome)
 		}
 		b.add("r.outcome = ?", string(f.Outcome))
+		if f.Outcome != store.OutcomeOK && f.Outcome != store.OutcomePending {
+			b.add("r." + uncommonOutcome)
+		}
 	}
 	if err := b.text(f.Text); err != nil {
 		return err
@@ -132,7 +135,9 @@ func (b *condBuilder) match(f store.Filter) error {
 		b.add("r.replay_of != ''")
 	}
 	if f.Missed {
-		b.add("r.outcome IN ('offline', 'expired') AND NOT EXISTS (SELECT 1 FROM records x WHERE x.replay_of = r.id)")
+		// x.replay_of != '' lets SQLite use the partial index records_replay_of.
+		b.add("r.outcome IN ('offline', 'expired') AND r." + uncommonOutcome +
+			" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.replay_of = r.id AND x.replay_of != '')")
 	}
 	return b.verified(f.Verified)
 }
@@ -169,8 +174,9 @@ func (b *condBuilder) text(s string) error {
 		return fmt.Errorf("%w: text filter longer than %d bytes", store.ErrInvalid, maxTextLen)
 	}
 	p := "%" + likeEscaper.Replace(s) + "%"
-	b.add(`(r.path LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM request_bodies b
-		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p)
+	b.add(`(r.path LIKE ? ESCAPE '\' OR CAST(r.body AS TEXT) LIKE ? ESCAPE '\'
+		OR EXISTS (SELECT 1 FROM request_bodies b
+		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p, p)
 	return nil
 }
 
@@ -180,9 +186,9 @@ func (b *condBuilder) verified(v string) error {
 	switch v {
 	case "":
 	case store.VerifiedOK:
-		b.add("r.verify_provider IS NOT NULL AND r.verify_ok = 1")
+		b.add("r.verified = 1")
 	case store.VerifiedFailed:
-		b.add("r.verify_provider IS NOT NULL AND r.verify_ok = 0")
+		b.add("r.verified = 0")
 	default:
 		return fmt.Errorf("%w: verified filter %q not in \"\", ok, failed", store.ErrInvalid, v)
 	}

@@ -87,9 +87,28 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 // migrate applies the migrations the database lacks, all in one
 // transaction, and returns how many it applied. A database from a newer
-// binary (a version above the newest known) is refused.
+// binary (a version above the newest known) is refused. Foreign keys are
+// off while migrations run, as SQLite requires for rebuilding a table that
+// others reference, and checked before the commit.
 func migrate(ctx context.Context, db *sql.DB, ms []migration) (n int, err error) {
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, wrap("migrate", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return 0, wrap("migrate: foreign keys off", err)
+	}
+	defer func() {
+		if _, onErr := conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`); onErr != nil && err == nil {
+			err = wrap("migrate: foreign keys on", onErr)
+		}
+	}()
+	return migrateTx(ctx, conn, ms)
+}
+
+func migrateTx(ctx context.Context, conn *sql.Conn, ms []migration) (n int, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, wrap("migrate", err)
 	}
@@ -110,7 +129,23 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (n int, err error)
 			return 0, err
 		}
 	}
+	if err := foreignKeyCheck(ctx, tx); err != nil {
+		return 0, err
+	}
 	return len(ms) - current, wrap("migrate: commit", tx.Commit())
+}
+
+// foreignKeyCheck fails if any row references a missing parent.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return wrap("migrate: foreign key check", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		return fmt.Errorf("migrate: foreign key check: %w", ErrIntegrity)
+	}
+	return wrap("migrate: foreign key check", rows.Err())
 }
 
 // schemaVersion creates the tracking table if needed and returns the

@@ -60,7 +60,6 @@ func (o Options) withDefaults() Options {
 type DB struct {
 	wdb, rdb *sql.DB
 	w        *writer
-	ws       writerStmts
 	rs       readerStmts
 	lists    listCache
 
@@ -85,7 +84,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := db.open(ctx, path, opts); err != nil {
 		return nil, errors.Join(fmt.Errorf("open store: %w", err), db.release())
 	}
-	db.w = newWriter(db.wdb, opts.MaxBatch, &db.ws)
 	return db, nil
 }
 
@@ -98,21 +96,32 @@ func (db *DB) open(ctx context.Context, path string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := migrate(ctx, db.wdb, ms); err != nil {
+	n, err := migrate(ctx, db.wdb, ms)
+	if err != nil {
 		return err
+	}
+	if n == len(ms) {
+		// A new database: the later migrations dropped tables the earlier
+		// ones created. Give their pages back, so that the file holds only
+		// what is in use (cheap now, while it is empty).
+		if _, err := db.wdb.ExecContext(ctx, `VACUUM`); err != nil {
+			return wrap("vacuum", err)
+		}
 	}
 	if db.rdb, err = openReaders(ctx, path, opts); err != nil {
 		return err
 	}
-	if err := prepareAll(ctx, db.wdb, db.ws.sql()); err != nil {
+	if err := prepareAll(ctx, db.rdb, db.rs.sql()); err != nil {
 		return err
 	}
-	return prepareAll(ctx, db.rdb, db.rs.sql())
+	db.w, err = newWriter(ctx, db.wdb, opts.MaxBatch)
+	return err
 }
 
 // openWriter opens the single write connection. _txlock=immediate makes
 // BEGIN take the write lock at once, so a transaction never fails halfway
-// because another process wrote first.
+// because another process wrote first (the migrations' transaction; the
+// writer begins its own with BEGIN IMMEDIATE).
 func openWriter(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	mode := "NORMAL"
 	if opts.SyncFull {
@@ -153,15 +162,19 @@ func openPool(ctx context.Context, dsn string, n int) (*sql.DB, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closed.Store(true)
-		db.w.close()
 		db.closeErr = db.release()
 	})
 	return db.closeErr
 }
 
-// release closes statements and pools, whatever of them is open.
+// release stops the writer and closes statements and pools, whatever of
+// them is open.
 func (db *DB) release() error {
-	errs := []error{closeAll(db.ws.sql()), closeAll(db.rs.sql()), db.lists.close()}
+	var errs []error
+	if db.w != nil {
+		errs = append(errs, db.w.close())
+	}
+	errs = append(errs, closeAll(db.rs.sql()), db.lists.close())
 	for _, p := range []*sql.DB{db.rdb, db.wdb} {
 		if p != nil {
 			errs = append(errs, p.Close())

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 )
@@ -26,9 +27,12 @@ func TestConnectionSettings(t *testing.T) {
 			t.Cleanup(func() { db.Close() })
 			var journal string
 			var sync, fk, busy, readOnly int
-			row := db.wdb.QueryRowContext(ctx, `SELECT * FROM pragma_journal_mode, pragma_synchronous,
-				pragma_foreign_keys, pragma_busy_timeout, pragma_query_only`)
-			if err := row.Scan(&journal, &sync, &fk, &busy, &readOnly); err != nil {
+			err = db.w.exec(ctx, func(ctx context.Context, conn *sql.Conn) error {
+				row := conn.QueryRowContext(ctx, `SELECT * FROM pragma_journal_mode, pragma_synchronous,
+					pragma_foreign_keys, pragma_busy_timeout, pragma_query_only`)
+				return row.Scan(&journal, &sync, &fk, &busy, &readOnly)
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if journal != "wal" || sync != tt.wantSync || fk != 1 || busy != 5000 || readOnly != 0 {

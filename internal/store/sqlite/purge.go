@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -20,7 +19,7 @@ func (db *DB) Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, 
 	}
 	total := 0
 	if !olderThan.IsZero() {
-		n, err := db.purgeLoop(ctx, db.ws.purgeOld, toNanos(olderThan), purgeChunk)
+		n, err := db.purgeLoop(ctx, sPurgeOld, toNanos(olderThan), purgeChunk)
 		total += n
 		if err != nil {
 			return total, wrap("purge old records", err)
@@ -38,8 +37,8 @@ func (db *DB) expireQueued(ctx context.Context, before time.Time) error {
 		return nil
 	}
 	cutoff := toNanos(before)
-	_, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		_, err := tx.StmtContext(ctx, db.ws.expireQueued).ExecContext(ctx, cutoff)
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		_, err := c.exec(sExpireQueued, args(cutoff))
 		return 0, err
 	})
 	return wrap("expire queued records", err)
@@ -54,7 +53,7 @@ func (db *DB) purgeExcess(ctx context.Context, keep int) (int, error) {
 	}
 	total := 0
 	for _, t := range tunnels {
-		n, err := db.purgeLoop(ctx, db.ws.purgeCap, t, keep, purgeChunk)
+		n, err := db.purgeLoop(ctx, sPurgeCap, t, keep, purgeChunk)
 		total += n
 		if err != nil {
 			return total, wrap("purge excess records of "+t, err)
@@ -84,12 +83,18 @@ func (db *DB) crowdedTunnels(ctx context.Context, keep int) ([]string, error) {
 }
 
 // purgeLoop runs a chunked DELETE (whose last argument is the chunk size)
-// until a chunk deletes fewer rows than the chunk size.
-func (db *DB) purgeLoop(ctx context.Context, st *sql.Stmt, args ...any) (int, error) {
+// until a chunk deletes fewer rows than the chunk size. Each chunk first
+// raises seq_floor to the largest seq, so that the seqs it deletes are
+// never handed out again.
+func (db *DB) purgeLoop(ctx context.Context, id stmtID, vals ...any) (int, error) {
 	total := 0
+	chunk := args(vals...)
 	for {
-		n, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-			res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		n, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+			if _, err := c.exec(sRaiseFloor, nil); err != nil {
+				return 0, err
+			}
+			res, err := c.exec(id, chunk)
 			if err != nil {
 				return 0, err
 			}

@@ -3,9 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
-	"time"
+	"slices"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 )
@@ -17,10 +18,10 @@ func (db *DB) Insert(ctx context.Context, r *store.Record) error {
 	if err := prepareInsert(r); err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
-	args := insertArgs(r)
+	row := insertArgs(r)
 	req, resp := r.Body.Data, r.RespBody.Data
-	seq, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return db.insertTx(ctx, tx, args, req, resp)
+	seq, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		return insertTx(c, row, req, resp)
 	})
 	if err != nil {
 		return wrap("insert record", err)
@@ -49,39 +50,39 @@ func prepareInsert(r *store.Record) error {
 	return nil
 }
 
-func insertArgs(r *store.Record) []any {
-	provider, ok, reason := verificationArgs(r.Verification)
-	return []any{r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, r.Host, r.Path,
-		r.RawQuery, r.Proto, r.RemoteAddr, encodeHeaders(r.Headers), r.Body.Size, r.Body.SHA256,
-		boolInt(r.Body.Truncated), r.Status, string(r.Outcome), r.ErrorCode,
-		encodeHeaders(r.RespHeaders), r.RespBody.Size, r.RespBody.SHA256,
-		boolInt(r.RespBody.Truncated), int64(r.Duration), r.ReplayOf, provider, ok, reason,
-		r.EventID, boolInt(r.Duplicate), r.Attempts}
+// insertArgs returns the arguments of qInsertRecord, the first, seq, left
+// for the writer to fill in.
+func insertArgs(r *store.Record) []driver.NamedValue {
+	resp := responseHalfOf(r)
+	return args(nil, r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, r.Path, r.Status,
+		string(r.Outcome), resp.verifiedColumn(), r.ReplayOf, r.EventID, requestHalfOf(r).encode(),
+		resp.encode(), inline(r.Body.Data, inlineRequestMax), inline(r.RespBody.Data, inlineResponseMax))
 }
 
-func verificationArgs(v *store.Verification) (provider any, ok int, reason string) {
-	if v == nil {
-		return nil, 0, ""
+// inline returns the value of a body column in records: the body when it
+// is small enough to be kept there, else NULL (nil).
+func inline(body []byte, max int) any {
+	if len(body) == 0 || len(body) > max {
+		return nil
 	}
-	return v.Provider, boolInt(v.OK), v.Reason
+	return body
 }
 
-func (db *DB) insertTx(ctx context.Context, tx *sql.Tx, args []any, req, resp []byte) (int64, error) {
-	res, err := tx.StmtContext(ctx, db.ws.insertRecord).ExecContext(ctx, args...)
-	if err != nil {
+// insertTx inserts a record and whichever of its bodies are too large for
+// the row.
+func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error) {
+	seq := c.seqs.next()
+	row[0].Value = seq
+	if _, err := c.exec(sInsertRecord, row); err != nil {
 		return 0, err
 	}
-	seq, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
-	}
-	if len(req) > 0 {
-		if _, err := tx.StmtContext(ctx, db.ws.insertReqBody).ExecContext(ctx, seq, req); err != nil {
+	if len(req) > inlineRequestMax {
+		if _, err := c.exec(sInsertReqBody, args(seq, req)); err != nil {
 			return 0, err
 		}
 	}
-	if len(resp) > 0 {
-		if _, err := tx.StmtContext(ctx, db.ws.upsertRespBody).ExecContext(ctx, seq, resp); err != nil {
+	if len(resp) > inlineResponseMax {
+		if _, err := c.exec(sUpsertRespBody, args(seq, resp)); err != nil {
 			return 0, err
 		}
 	}
@@ -89,37 +90,57 @@ func (db *DB) insertTx(ctx context.Context, tx *sql.Tx, args []any, req, resp []
 }
 
 // Complete writes the response half of the record r.ID (see store.Store).
-// r.Outcome must be a valid outcome; anything else is ErrInvalid.
+// r.Outcome must be a valid outcome; anything else is ErrInvalid. When
+// r.Seq is set, as Insert leaves it, the row is found by its seq.
 func (db *DB) Complete(ctx context.Context, r *store.Record) error {
 	if !r.Outcome.Valid() {
 		return fmt.Errorf("complete record: %w: unknown outcome %q", store.ErrInvalid, r.Outcome)
 	}
-	provider, ok, reason := verificationArgs(r.Verification)
-	args := []any{r.Status, string(r.Outcome), r.ErrorCode, encodeHeaders(r.RespHeaders),
-		r.RespBody.Size, r.RespBody.SHA256, boolInt(r.RespBody.Truncated), int64(r.Duration),
-		r.Attempts, provider, ok, reason, boolInt(r.Duplicate), r.ID}
+	half := responseHalfOf(r)
+	byID := args(r.Status, string(r.Outcome), half.verifiedColumn(), half.encode(),
+		inline(r.RespBody.Data, inlineResponseMax), r.ID)
+	var bySeq []driver.NamedValue
+	if r.Seq > 0 {
+		bySeq = append(slices.Clip(byID), driver.NamedValue{Ordinal: len(byID) + 1, Value: r.Seq})
+	}
 	resp := r.RespBody.Data
-	_, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return 0, db.completeTx(ctx, tx, args, resp)
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		return 0, completeTx(c, bySeq, byID, resp)
 	})
 	return wrap("complete record", err)
 }
 
-func (db *DB) completeTx(ctx context.Context, tx *sql.Tx, args []any, resp []byte) error {
-	var seq int64
-	err := tx.StmtContext(ctx, db.ws.completeRecord).QueryRowContext(ctx, args...).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.ErrNotFound
-	}
+// completeTx updates the record by seq when bySeq is set, and by ID when it
+// is not or names no record, then stores the response body if it is too
+// large for the row. A smaller one is in the row, and the response half
+// says so: a body left in response_bodies by an earlier answer is ignored
+// from then on, and goes with the record.
+func completeTx(c *wconn, bySeq, byID []driver.NamedValue, resp []byte) error {
+	seq, found, err := completeRow(c, bySeq, byID)
 	if err != nil {
 		return err
 	}
-	if len(resp) == 0 {
-		_, err = tx.StmtContext(ctx, db.ws.deleteRespBody).ExecContext(ctx, seq)
-		return err
+	if !found {
+		return store.ErrNotFound
 	}
-	_, err = tx.StmtContext(ctx, db.ws.upsertRespBody).ExecContext(ctx, seq, resp)
+	if len(resp) <= inlineResponseMax {
+		return nil
+	}
+	_, err = c.exec(sUpsertRespBody, args(seq, resp))
 	return err
+}
+
+func completeRow(c *wconn, bySeq, byID []driver.NamedValue) (seq int64, found bool, err error) {
+	if bySeq != nil {
+		res, err := c.exec(sCompleteBySeq, bySeq)
+		if err != nil {
+			return 0, false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return bySeq[len(bySeq)-1].Value.(int64), err == nil, err
+		}
+	}
+	return c.queryInt(sCompleteByID, byID)
 }
 
 // Get returns the record id of owner, with bodies (see store.Store).
@@ -142,34 +163,32 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// scanRecord reads one row selected with recordColumns plus two body columns.
+// scanRecord reads one row selected with recordColumns plus the three body
+// columns.
 func scanRecord(s scanner) (*store.Record, error) {
 	var (
-		r              store.Record
-		received, dur  int64
-		hdrs, respHdrs []byte
-		outcome        string
-		provider       sql.NullString
-		verifyOK       bool
-		reason         string
+		r                    store.Record
+		received             int64
+		outcome              string
+		request, response    []byte
+		respInRow, respApart []byte
 	)
-	err := s.Scan(&r.Seq, &r.ID, &r.Tunnel, &r.Owner, &received, &r.Method, &r.Host, &r.Path,
-		&r.RawQuery, &r.Proto, &r.RemoteAddr, &hdrs, &r.Body.Size, &r.Body.SHA256,
-		&r.Body.Truncated, &r.Status, &outcome, &r.ErrorCode, &respHdrs, &r.RespBody.Size,
-		&r.RespBody.SHA256, &r.RespBody.Truncated, &dur, &r.ReplayOf, &provider, &verifyOK,
-		&reason, &r.EventID, &r.Duplicate, &r.Attempts, &r.Body.Data, &r.RespBody.Data)
+	err := s.Scan(&r.Seq, &r.ID, &r.Tunnel, &r.Owner, &received, &r.Method, &r.Path, &r.Status,
+		&outcome, &r.ReplayOf, &r.EventID, &request, &response, &r.Body.Data, &respInRow, &respApart)
 	if err != nil {
 		return nil, err
 	}
-	r.ReceivedAt, r.Duration, r.Outcome = fromNanos(received), time.Duration(dur), store.Outcome(outcome)
-	if provider.Valid {
-		r.Verification = &store.Verification{Provider: provider.String, OK: verifyOK, Reason: reason}
+	r.ReceivedAt, r.Outcome = fromNanos(received), store.Outcome(outcome)
+	if err := decodeRequestHalf(request, &r); err != nil {
+		return nil, fmt.Errorf("record %s request: %w", r.ID, err)
 	}
-	if r.Headers, err = decodeHeaders(hdrs); err != nil {
-		return nil, fmt.Errorf("record %s headers: %w", r.ID, err)
+	apart, err := decodeResponseHalf(response, &r)
+	if err != nil {
+		return nil, fmt.Errorf("record %s response: %w", r.ID, err)
 	}
-	if r.RespHeaders, err = decodeHeaders(respHdrs); err != nil {
-		return nil, fmt.Errorf("record %s response headers: %w", r.ID, err)
+	r.RespBody.Data = respInRow
+	if apart {
+		r.RespBody.Data = respApart
 	}
 	return &r, nil
 }

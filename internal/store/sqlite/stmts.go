@@ -7,41 +7,52 @@ import (
 )
 
 // recordColumns is the column list every record query scans with scanRecord,
-// followed there by the two body columns (or NULLs when bodies are skipped).
-const recordColumns = `r.seq, r.id, r.tunnel, r.owner, r.received_at, r.method, r.host, r.path,
-	r.raw_query, r.proto, r.remote_addr, r.headers, r.body_size, r.body_sha256, r.body_truncated,
-	r.status, r.outcome, r.error_code, r.resp_headers, r.resp_body_size, r.resp_body_sha256,
-	r.resp_body_truncated, r.duration_ns, r.replay_of, r.verify_provider, r.verify_ok,
-	r.verify_reason, r.event_id, r.duplicate, r.attempts`
+// followed there by three body columns (or NULLs when bodies are skipped):
+// the request body, the response body kept in the row and the one kept in
+// response_bodies, of which the response half says which holds the body.
+const recordColumns = `r.seq, r.id, r.tunnel, r.owner, r.received_at, r.method, r.path, r.status,
+	r.outcome, r.replay_of, r.event_id, r.request, r.response`
 
 // withBodies selects records with their stored body bytes.
-const withBodies = `SELECT ` + recordColumns + `, rb.data, sb.data FROM records r
+const withBodies = `SELECT ` + recordColumns + `, coalesce(r.body, rb.data), r.resp_body, sb.data
+	FROM records r
 	LEFT JOIN request_bodies rb ON rb.seq = r.seq
 	LEFT JOIN response_bodies sb ON sb.seq = r.seq`
 
 // withoutBodies selects records with NULL in place of the body bytes.
-const withoutBodies = `SELECT ` + recordColumns + `, NULL, NULL FROM records r`
+const withoutBodies = `SELECT ` + recordColumns + `, NULL, NULL, NULL FROM records r`
+
+// uncommonOutcome is the condition of the partial index
+// records_tunnel_outcome. A query on an outcome other than 'ok' and
+// 'pending' repeats it word for word, which is how SQLite knows the index
+// holds every row the query wants.
+const uncommonOutcome = `outcome NOT IN ('ok', 'pending')`
+
+// completeColumns sets the response half from the first five parameters.
+// Parameters are anonymous throughout: the driver looks up the name of
+// each numbered one for every execution.
+const completeColumns = `status = ?, outcome = ?, verified = ?, response = ?, resp_body = ?`
 
 // The prepared statements' SQL, named so tests can check their query plans.
 const (
-	qSavepoint    = `SAVEPOINT op`
-	qRelease      = `RELEASE op`
-	qRollbackTo   = `ROLLBACK TO op`
-	qInsertRecord = `INSERT INTO records (id, tunnel, owner, received_at, method, host, path,
-			raw_query, proto, remote_addr, headers, body_size, body_sha256, body_truncated, status,
-			outcome, error_code, resp_headers, resp_body_size, resp_body_sha256, resp_body_truncated,
-			duration_ns, replay_of, verify_provider, verify_ok, verify_reason, event_id, duplicate,
-			attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			?, ?, ?, ?)`
+	qInsertRecord = `INSERT INTO records (seq, id, tunnel, owner, received_at, method, path, status,
+			outcome, verified, replay_of, event_id, request, response, body, resp_body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qNextSeq is one more than the largest seq ever handed out.
+	qNextSeq = `SELECT max(ifnull((SELECT max(seq) FROM records), 0),
+			ifnull((SELECT seq FROM seq_floor WHERE one = 1), 0)) + 1`
+	// qRaiseFloor runs before a purge deletes, so that the seq of the newest
+	// record is remembered even if the purge deletes it.
+	qRaiseFloor = `INSERT INTO seq_floor (one, seq) VALUES (1, ifnull((SELECT max(seq) FROM records), 0))
+			ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)`
 	qInsertReqBody  = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
 	qUpsertRespBody = `INSERT INTO response_bodies (seq, data) VALUES (?, ?)
 			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
-	qDeleteRespBody = `DELETE FROM response_bodies WHERE seq = ?`
-	qCompleteRecord = `UPDATE records SET status = ?, outcome = ?, error_code = ?,
-			resp_headers = ?, resp_body_size = ?, resp_body_sha256 = ?, resp_body_truncated = ?,
-			duration_ns = ?, attempts = ?, verify_provider = ?, verify_ok = ?, verify_reason = ?,
-			duplicate = ? WHERE id = ? RETURNING seq`
-	qClaimTunnel = `INSERT INTO tunnels (name, owner, offline, queue_status, created_at, last_seen)
+	// The two forms of Complete: by seq and ID when the caller's record
+	// carries its seq (it went through Insert), by ID alone otherwise.
+	qCompleteBySeq = `UPDATE records SET ` + completeColumns + ` WHERE id = ? AND seq = ?`
+	qCompleteByID  = `UPDATE records SET ` + completeColumns + ` WHERE id = ? RETURNING seq`
+	qClaimTunnel   = `INSERT INTO tunnels (name, owner, offline, queue_status, created_at, last_seen)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET offline = excluded.offline,
 				queue_status = excluded.queue_status, last_seen = excluded.last_seen
@@ -56,10 +67,10 @@ const (
 				SELECT seq FROM records WHERE tunnel = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)
 			ORDER BY seq LIMIT ?3)`
 	qGetRecord = withBodies + ` WHERE r.id = ? AND r.owner = ?`
-	qQueued    = withBodies + ` WHERE r.tunnel = ? AND r.outcome = 'queued'
+	qQueued    = withBodies + ` WHERE r.tunnel = ? AND r.outcome = 'queued' AND r.` + uncommonOutcome + `
 			ORDER BY r.seq LIMIT ?`
-	qMissed = `SELECT count(*) FROM records
-			WHERE tunnel = ? AND outcome IN ('offline', 'queued', 'expired') AND received_at >= ?`
+	qMissed = `SELECT count(*) FROM records WHERE tunnel = ? AND ` + uncommonOutcome + `
+			AND outcome IN ('offline', 'queued', 'expired') AND received_at >= ?`
 	qSeenEvent = `SELECT EXISTS (SELECT 1 FROM records
 			WHERE tunnel = ? AND event_id = ? AND event_id != '' AND seq < ?)`
 	qSeenEventAny = `SELECT EXISTS (SELECT 1 FROM records
@@ -72,33 +83,6 @@ const (
 			FROM tunnels ORDER BY name`
 	qCrowdedTunnels = `SELECT tunnel FROM records GROUP BY tunnel HAVING count(*) > ?`
 )
-
-// writerStmts are prepared once on the write connection.
-type writerStmts struct {
-	savepoint, release, rollbackTo *sql.Stmt
-
-	insertRecord, insertReqBody, upsertRespBody, deleteRespBody, completeRecord *sql.Stmt
-	claimTunnel, touchTunnel                                                    *sql.Stmt
-	expireQueued, purgeOld, purgeCap                                            *sql.Stmt
-}
-
-func (s *writerStmts) sql() map[**sql.Stmt]string {
-	return map[**sql.Stmt]string{
-		&s.savepoint:      qSavepoint,
-		&s.release:        qRelease,
-		&s.rollbackTo:     qRollbackTo,
-		&s.insertRecord:   qInsertRecord,
-		&s.insertReqBody:  qInsertReqBody,
-		&s.upsertRespBody: qUpsertRespBody,
-		&s.deleteRespBody: qDeleteRespBody,
-		&s.completeRecord: qCompleteRecord,
-		&s.claimTunnel:    qClaimTunnel,
-		&s.touchTunnel:    qTouchTunnel,
-		&s.expireQueued:   qExpireQueued,
-		&s.purgeOld:       qPurgeOld,
-		&s.purgeCap:       qPurgeCap,
-	}
-}
 
 // readerStmts are prepared once on the read pool.
 type readerStmts struct {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -17,10 +18,10 @@ func (db *DB) ClaimTunnel(ctx context.Context, t store.Tunnel) error {
 		return fmt.Errorf("claim tunnel: %w", err)
 	}
 	now := time.Now()
-	args := []any{t.Name, t.Owner, t.Offline, t.QueueStatus,
-		toNanos(orTime(t.CreatedAt, now)), toNanos(orTime(t.LastSeen, now))}
-	_, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return 0, db.claimTx(ctx, tx, args)
+	row := args(t.Name, t.Owner, t.Offline, t.QueueStatus,
+		toNanos(orTime(t.CreatedAt, now)), toNanos(orTime(t.LastSeen, now)))
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		return 0, claimTx(c, row)
 	})
 	return wrap("claim tunnel "+t.Name, err)
 }
@@ -41,8 +42,8 @@ func validTunnel(t *store.Tunnel) error {
 
 // claimTx upserts the tunnel; the update applies only for the same owner,
 // so no row changed means another owner holds it.
-func (db *DB) claimTx(ctx context.Context, tx *sql.Tx, args []any) error {
-	res, err := tx.StmtContext(ctx, db.ws.claimTunnel).ExecContext(ctx, args...)
+func claimTx(c *wconn, row []driver.NamedValue) error {
+	res, err := c.exec(sClaimTunnel, row)
 	if err != nil {
 		return err
 	}
@@ -100,14 +101,14 @@ func (db *DB) ListTunnels(ctx context.Context, owner string) ([]store.Tunnel, er
 // zero); see store.Store.
 func (db *DB) TouchTunnel(ctx context.Context, name string, seen time.Time) error {
 	at := toNanos(orNow(seen))
-	_, err := db.w.write(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return 0, db.touchTx(ctx, tx, at, name)
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		return 0, touchTx(c, at, name)
 	})
 	return wrap("touch tunnel "+name, err)
 }
 
-func (db *DB) touchTx(ctx context.Context, tx *sql.Tx, at int64, name string) error {
-	res, err := tx.StmtContext(ctx, db.ws.touchTunnel).ExecContext(ctx, at, name)
+func touchTx(c *wconn, at int64, name string) error {
+	res, err := c.exec(sTouchTunnel, args(at, name))
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ func Run(t *testing.T, open Opener) {
 		{"Missed", testMissed},
 		{"Purge", testPurge},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentFailures", testConcurrentFailures},
+		{"SeqNeverReused", testSeqNeverReused},
+		{"CompleteStaleSeq", testCompleteStaleSeq},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ type delivery struct {
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
+	bodySaved       bool          // reqBody is in the store
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
 	requeued        bool          // the tunnel went offline mid-way; queued for the next client
@@ -254,9 +255,16 @@ func (s *Server) readBody(r *http.Request) (store.Body, error) {
 	return c.body(), nil
 }
 
+// saveStreamedBody stores a body recorded as it streamed through, once: before the
+// response goes out, or when the delivery ends without one.
 func (s *Server) saveStreamedBody(d *delivery) {
+	if d.bodySaved {
+		return
+	}
+	d.bodySaved = true
 	d.rec.Body = d.reqBody.body()
-	if err := s.cfg.Store.Complete(context.Background(), d.rec); err != nil {
+	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
+		s.cfg.Observer.StoreError("save_body")
 		s.log.Error("save request body", "id", d.id, "err", err)
 	}
 }
@@ -273,7 +281,7 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	}
 	rec := d.rec
 	if d.reqBody != nil {
-		rec.Body = d.reqBody.body()
+		s.saveStreamedBody(d)
 	}
 	rec.Status = cw.status
 	rec.RespHeaders = headerList(cw.header)

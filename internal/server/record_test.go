@@ -201,3 +201,22 @@ func TestAbortedDownloadIsRecorded(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestLargeBodyRecorded: a body beyond the prebuffer streams through and is still
+// recorded byte-exact, with its size and digest.
+func TestLargeBodyRecorded(t *testing.T) {
+	srv, _, rec, _, _ := recordSetup(t, nil, "")
+	body := strings.Repeat("0123456789abcdef", 10<<10) // 160 KiB
+	if resp := post(t, srv.URL+"/t/hook/big", body); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	rec.wait(t, 1)
+	c := apiClient(t, srv, relaytest.Token)
+	got, err := c.Get(context.Background(), lastID(t, c, "hook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Request.Body) != body || got.Size != int64(len(body)) {
+		t.Fatalf("recorded %d body bytes (size %d), want %d", len(got.Request.Body), got.Size, len(body))
+	}
+}

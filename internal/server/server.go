@@ -119,10 +119,10 @@ type Server struct {
 	mux      *http.ServeMux
 	ctx      context.Context // canceled by Close; parent of every session
 	cancel   context.CancelFunc
-	work     workers        // sessions and background work
-	sessions atomic.Int64   // connected clients
-	hub      hub            // live feed of finished records
-	settling completions    // response halves being saved in the background
+	work     workers      // sessions and background work
+	sessions atomic.Int64 // connected clients
+	hub      hub          // live feed of finished records
+	settling completions  // response halves being saved in the background
 }
 
 // New returns a Server for cfg.

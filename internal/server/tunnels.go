@@ -14,6 +14,7 @@ import (
 type Store interface {
 	Insert(ctx context.Context, r *store.Record) error
 	Complete(ctx context.Context, r *store.Record) error
+	SaveRequestBody(ctx context.Context, r *store.Record) error
 	Get(ctx context.Context, owner, id string) (*store.Record, error)
 	List(ctx context.Context, f store.Filter) (store.Page, error)
 	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)

@@ -35,6 +35,10 @@ type Store interface {
 	// Verification and Duplicate. r.Outcome must be valid (ErrInvalid
 	// otherwise). ErrNotFound if there is no such record.
 	Complete(ctx context.Context, r *Record) error
+	// SaveRequestBody writes r.Body for the record with ID r.ID: the body of
+	// a delivery recorded before its body streamed through. ErrNotFound if
+	// there is no such record.
+	SaveRequestBody(ctx context.Context, r *Record) error
 	// Get returns the record with bodies. ErrNotFound if it is absent or
 	// owned by someone other than owner.
 	Get(ctx context.Context, owner, id string) (*Record, error)

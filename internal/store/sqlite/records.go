@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -87,6 +88,27 @@ func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error
 		}
 	}
 	return seq, nil
+}
+
+// SaveRequestBody writes r.Body for the record r.ID (see store.Store): the
+// request half is rewritten with the body's size and digest, and the body
+// goes in the row or in request_bodies by its size.
+func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
+	row := args(requestHalfOf(r).encode(), inline(r.Body.Data, inlineRequestMax), r.ID)
+	data := r.Body.Data
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		seq, found, err := c.queryInt(sSetRequest, row)
+		if err != nil || !found {
+			return 0, cmp.Or(err, store.ErrNotFound)
+		}
+		if len(data) > inlineRequestMax {
+			_, err = c.exec(sUpsertReqBody, args(seq, data))
+		} else {
+			_, err = c.exec(sDeleteReqBody, args(seq))
+		}
+		return 0, err
+	})
+	return wrap("save request body", err)
 }
 
 // Complete writes the response half of the record r.ID (see store.Store).

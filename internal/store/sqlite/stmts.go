@@ -45,7 +45,13 @@ const (
 	// record is remembered even if the purge deletes it.
 	qRaiseFloor = `INSERT INTO seq_floor (one, seq) VALUES (1, ifnull((SELECT max(seq) FROM records), 0))
 			ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)`
-	qInsertReqBody  = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
+	qInsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
+	qUpsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)
+			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
+	qDeleteReqBody = `DELETE FROM request_bodies WHERE seq = ?`
+	// qSetRequest replaces the request half and the inline body of a record
+	// whose body streamed through after Insert.
+	qSetRequest     = `UPDATE records SET request = ?, body = ? WHERE id = ? RETURNING seq`
 	qUpsertRespBody = `INSERT INTO response_bodies (seq, data) VALUES (?, ?)
 			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
 	// The two forms of Complete: by seq and ID when the caller's record

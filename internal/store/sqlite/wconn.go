@@ -23,6 +23,9 @@ const (
 	sNextSeq
 	sRaiseFloor
 	sInsertReqBody
+	sUpsertReqBody
+	sDeleteReqBody
+	sSetRequest
 	sUpsertRespBody
 	sCompleteBySeq
 	sCompleteByID
@@ -43,6 +46,9 @@ var writerSQL = [numStmts]string{
 	sNextSeq:        qNextSeq,
 	sRaiseFloor:     qRaiseFloor,
 	sInsertReqBody:  qInsertReqBody,
+	sUpsertReqBody:  qUpsertReqBody,
+	sDeleteReqBody:  qDeleteReqBody,
+	sSetRequest:     qSetRequest,
 	sUpsertRespBody: qUpsertRespBody,
 	sCompleteBySeq:  qCompleteBySeq,
 	sCompleteByID:   qCompleteByID,

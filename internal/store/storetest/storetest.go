@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentFailures", testConcurrentFailures},
 		{"SeqNeverReused", testSeqNeverReused},
 		{"CompleteStaleSeq", testCompleteStaleSeq},
+		{"SaveRequestBody", testSaveRequestBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 )
@@ -73,5 +74,33 @@ func TestTextFilterFindsBodiesEverywhere(t *testing.T) {
 		if err != nil || len(p.Records) != 1 {
 			t.Errorf("text filter on a %d-byte body found %d records, %v", len(body), len(p.Records), err)
 		}
+	}
+}
+
+// TestBodyInParts: a request body saved in parts is found by the text filter and goes
+// with its record when the record is purged.
+func TestBodyInParts(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	r := &store.Record{Tunnel: "t", Owner: "o"}
+	if err := db.Insert(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	body := append(bytes.Repeat([]byte("x"), 3*bodyPartSize), "needle"...)
+	r.Body = store.Body{Data: body, Size: int64(len(body))}
+	if err := db.SaveRequestBody(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	checkBodies(t, db, r.ID, body, nil)
+	page, err := db.List(ctx, store.Filter{Owner: "o", Text: "needle"})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("text filter over parts: %v, %d records", err, len(page.Records))
+	}
+	if _, err := db.Purge(ctx, time.Now().Add(time.Hour), 0, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	var parts int
+	if err := db.rdb.QueryRowContext(ctx, `SELECT count(*) FROM request_body_parts`).Scan(&parts); err != nil || parts != 0 {
+		t.Fatalf("after purge: %d parts left (%v)", parts, err)
 	}
 }

@@ -176,7 +176,9 @@ func (b *condBuilder) text(s string) error {
 	p := "%" + likeEscaper.Replace(s) + "%"
 	b.add(`(r.path LIKE ? ESCAPE '\' OR CAST(r.body AS TEXT) LIKE ? ESCAPE '\'
 		OR EXISTS (SELECT 1 FROM request_bodies b
-		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p, p)
+		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\')
+		OR EXISTS (SELECT 1 FROM request_body_parts b
+		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p, p, p)
 	return nil
 }
 

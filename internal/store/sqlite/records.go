@@ -101,14 +101,41 @@ func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
 		if err != nil || !found {
 			return 0, cmp.Or(err, store.ErrNotFound)
 		}
-		if len(data) > inlineRequestMax {
-			_, err = c.exec(sUpsertReqBody, args(seq, data))
-		} else {
-			_, err = c.exec(sDeleteReqBody, args(seq))
-		}
-		return 0, err
+		return 0, saveRequestBody(c, seq, data)
 	})
 	return wrap("save request body", err)
+}
+
+// bodyPartSize is the largest piece of a request body bound to one statement: the
+// driver copies what it binds, so a 10 MiB body in one piece would cost 10 MiB more.
+const bodyPartSize = 256 << 10
+
+// saveRequestBody stores data as the request body of seq outside the row: in
+// request_bodies when it fits one part, else in request_body_parts. Whatever an
+// earlier save left in the other place goes.
+func saveRequestBody(c *wconn, seq int64, data []byte) error {
+	if _, err := c.exec(sDeleteReqParts, args(seq)); err != nil {
+		return err
+	}
+	if len(data) <= bodyPartSize {
+		if len(data) > inlineRequestMax {
+			_, err := c.exec(sUpsertReqBody, args(seq, data))
+			return err
+		}
+		_, err := c.exec(sDeleteReqBody, args(seq))
+		return err
+	}
+	if _, err := c.exec(sDeleteReqBody, args(seq)); err != nil {
+		return err
+	}
+	for part := 0; len(data) > 0; part++ {
+		n := min(len(data), bodyPartSize)
+		if _, err := c.exec(sInsertReqPart, args(seq, part, data[:n])); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 // Complete writes the response half of the record r.ID (see store.Store).
@@ -177,7 +204,30 @@ func (db *DB) Get(ctx context.Context, owner, id string) (*store.Record, error) 
 	if err != nil {
 		return nil, wrap("get record", err)
 	}
+	if r.Body.Data == nil && r.Body.Size > bodyPartSize {
+		if r.Body.Data, err = db.requestParts(ctx, owner, id); err != nil {
+			return nil, wrap("get record body", err)
+		}
+	}
 	return r, nil
+}
+
+// requestParts reads a request body stored in parts, nil if there is none.
+func (db *DB) requestParts(ctx context.Context, owner, id string) ([]byte, error) {
+	rows, err := db.rs.reqParts.QueryContext(ctx, id, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var body []byte
+	for rows.Next() {
+		var part []byte
+		if err := rows.Scan(&part); err != nil {
+			return nil, err
+		}
+		body = append(body, part...)
+	}
+	return body, rows.Err()
 }
 
 // scanner is the part of *sql.Row and *sql.Rows scanRecord needs.

@@ -48,7 +48,11 @@ const (
 	qInsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
 	qUpsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)
 			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
-	qDeleteReqBody = `DELETE FROM request_bodies WHERE seq = ?`
+	qDeleteReqBody  = `DELETE FROM request_bodies WHERE seq = ?`
+	qInsertReqPart  = `INSERT INTO request_body_parts (seq, part, data) VALUES (?, ?, ?)`
+	qDeleteReqParts = `DELETE FROM request_body_parts WHERE seq = ?`
+	qGetReqParts    = `SELECT p.data FROM request_body_parts p JOIN records r ON r.seq = p.seq
+			WHERE r.id = ? AND r.owner = ? ORDER BY p.part`
 	// qSetRequest replaces the request half and the inline body of a record
 	// whose body streamed through after Insert.
 	qSetRequest     = `UPDATE records SET request = ?, body = ? WHERE id = ? RETURNING seq`
@@ -94,7 +98,7 @@ const (
 type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
-	crowdedTunnels                                     *sql.Stmt
+	crowdedTunnels, reqParts                           *sql.Stmt
 }
 
 func (s *readerStmts) sql() map[**sql.Stmt]string {
@@ -108,6 +112,7 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.listTunnels:    qListTunnels,
 		&s.listAllTunnels: qListAllTunnels,
 		&s.crowdedTunnels: qCrowdedTunnels,
+		&s.reqParts:       qGetReqParts,
 	}
 }
 

@@ -25,6 +25,8 @@ const (
 	sInsertReqBody
 	sUpsertReqBody
 	sDeleteReqBody
+	sInsertReqPart
+	sDeleteReqParts
 	sSetRequest
 	sUpsertRespBody
 	sCompleteBySeq
@@ -48,6 +50,8 @@ var writerSQL = [numStmts]string{
 	sInsertReqBody:  qInsertReqBody,
 	sUpsertReqBody:  qUpsertReqBody,
 	sDeleteReqBody:  qDeleteReqBody,
+	sInsertReqPart:  qInsertReqPart,
+	sDeleteReqParts: qDeleteReqParts,
 	sSetRequest:     qSetRequest,
 	sUpsertRespBody: qUpsertRespBody,
 	sCompleteBySeq:  qCompleteBySeq,

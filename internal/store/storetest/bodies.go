@@ -13,7 +13,7 @@ import (
 // byte-exact with its size and digest, whatever its size, and can be saved again.
 func testSaveRequestBody(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	for _, size := range []int{0, 10, 2048, 2049, 100 << 10, 5} {
+	for _, size := range []int{0, 10, 2048, 2049, 100 << 10, 600<<10 + 7, 5} {
 		r := mustInsert(t, s, newRecord("hook", "alice", 0))
 		data := bytes.Repeat([]byte{byte(size)}, size)
 		r.Body = newBody(data)

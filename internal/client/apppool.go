@@ -62,13 +62,14 @@ func dialAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-// get returns an idle connection, or a new one. A caller that cannot send its request
-// twice asks for a live one: idle connections the app may have closed are checked.
-func (p *appPool) get(live bool) (*appConn, error) {
+// get returns an idle connection, or a new one. Idle connections the app may have
+// closed are checked first: a request that is not idempotent is never sent twice, so a
+// connection found dead after the request went out fails it.
+func (p *appPool) get() (*appConn, error) {
 	for {
 		select {
 		case c := <-p.idle:
-			if time.Since(c.since) > idleTimeout || live && c.stale() {
+			if time.Since(c.since) > idleTimeout || c.stale() {
 				c.Close()
 				continue
 			}
@@ -94,8 +95,14 @@ func (p *appPool) connect() (*appConn, error) {
 	return &appConn{Conn: nc, heads: headReader{br: bufio.NewReaderSize(nc, 8<<10)}}, nil
 }
 
-// put keeps c for another request, or closes it if the pool is full.
+// put keeps c for another request, or closes it if the pool is full. A connection with
+// bytes the response did not account for (a body on a HEAD answer, more than its
+// Content-Length) would hand them to the next request as its answer: it is closed.
 func (p *appPool) put(c *appConn) {
+	if c.heads.br.Buffered() > 0 {
+		c.Close()
+		return
+	}
 	c.reused, c.since = true, time.Now()
 	select {
 	case p.idle <- c:

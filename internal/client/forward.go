@@ -25,6 +25,7 @@ type forwarder struct {
 	targets  map[string]*target  // tunnel name -> local app
 	pools    map[string]*appPool // scheme://host:port -> kept-alive connections
 	inflight counter             // requests being served, upgraded ones included
+	stall    time.Duration       // appStall; shorter in tests
 }
 
 // target is the local app of a tunnel.
@@ -37,7 +38,7 @@ type target struct {
 
 func newForwarder(report *reporter, maxIdle int) *forwarder {
 	return &forwarder{report: report, maxIdle: maxIdle, targets: make(map[string]*target),
-		pools: make(map[string]*appPool)}
+		pools: make(map[string]*appPool), stall: appStall}
 }
 
 func (f *forwarder) set(name string, u *url.URL) {

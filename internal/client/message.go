@@ -105,10 +105,10 @@ func sameLength(prev int64, v []byte) (int64, error) {
 	return n, nil
 }
 
-// validTarget accepts the request-target forms a relay sends: origin-form ("/..."),
-// asterisk-form and absolute-form, with no spaces or control characters.
+// validTarget accepts the one request-target form a relay sends, origin-form ("/...",
+// see proto), with no spaces or control characters: the app's path prefix goes in front.
 func validTarget(t []byte) bool {
-	if len(t) == 0 || t[0] != '/' && string(t) != "*" && !bytes.Contains(t, []byte("://")) {
+	if len(t) == 0 || t[0] != '/' {
 		return false
 	}
 	for _, c := range t {
@@ -149,13 +149,8 @@ func named(tokens [][]byte, name []byte) bool {
 func (r *request) appendHead(b []byte, prefix, host string) []byte {
 	b = append(b, r.method...)
 	b = append(b, ' ')
-	path, query, _ := bytes.Cut(r.target, []byte{'?'})
 	b = append(b, prefix...)
-	b = append(b, path...)
-	if len(query) > 0 {
-		b = append(b, '?')
-		b = append(b, query...)
-	}
+	b = append(b, r.target...) // origin-form: the prefix goes before the path, query and all
 	b = append(b, " HTTP/1.1\r\n"...)
 	if r.noHost {
 		b = append(b, "Host: "...)

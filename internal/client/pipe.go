@@ -45,22 +45,23 @@ type pipe struct {
 
 // job is a request handed to the responder.
 type job struct {
-	t       *target
-	app     *appConn
-	err     error         // no connection to the app: the error to answer
-	buf     *[]byte       // holds out
-	out     []byte        // the whole request when it can be sent again; nil when streamed
-	sent    atomic.Bool   // the request reached the app whole
-	whole   bool          // the request was read whole from the stream before the exchange
-	bodyEnd chan struct{} // closed when the pipe stops sending a streamed body
-	expect  bool          // Expect: 100-continue, so the relay sends the body only after a 100
-	went100 atomic.Bool   // a 100 Continue was passed on to the relay
-	head    bool          // a HEAD request: no response body
-	upgrade []byte        // the protocol asked for, if any
-	close   bool          // the stream closes after this exchange
-	method  string
-	uri     string
-	start   time.Time
+	t         *target
+	app       *appConn
+	err       error         // no connection to the app: the error to answer
+	buf       *[]byte       // holds out
+	out       []byte        // the whole request when it can be sent again; nil when streamed
+	sent      atomic.Bool   // the request reached the app whole
+	whole     bool          // the request was read whole from the stream before the exchange
+	bodyEnd   chan struct{} // closed when the pipe stops sending a streamed body
+	expect    bool          // Expect: 100-continue, so the relay sends the body only after a 100
+	went100   atomic.Bool   // a 100 Continue was passed on to the relay
+	bodyBegun atomic.Bool   // the first bytes of an Expect request's body came
+	head      bool          // a HEAD request: no response body
+	upgrade   []byte        // the protocol asked for, if any
+	close     bool          // the stream closes after this exchange
+	method    string
+	uri       string
+	start     time.Time
 }
 
 // outcome is the responder's word on an exchange.
@@ -123,6 +124,7 @@ func (p *pipe) prepare(t *target) *job {
 	j.t, j.app, j.err, j.out, j.whole, j.bodyEnd, j.expect = t, nil, nil, nil, false, nil, r.expect
 	j.sent.Store(false)
 	j.went100.Store(false)
+	j.bodyBegun.Store(false)
 	j.head, j.close = string(r.method) == "HEAD", r.close
 	j.upgrade = append(j.upgrade[:0], r.upgrade...)
 	j.method, j.uri, j.start = methodString(r.method), string(r.target), time.Now()
@@ -145,11 +147,11 @@ func (p *pipe) exchange(j *job, fr framing) bool {
 			return false
 		}
 		j.out, j.whole = out, true
-		j.app, j.err = j.t.pool.get(false)
+		j.app, j.err = j.t.pool.get()
 		p.handOff(j)
 		return p.await(j, true, false)
 	}
-	j.app, j.err = j.t.pool.get(true)
+	j.app, j.err = j.t.pool.get()
 	j.bodyEnd = make(chan struct{})
 	if !p.handOff(j) { // the answer may start before the body is through: 100-continue
 		putBuf(j.buf)
@@ -157,24 +159,54 @@ func (p *pipe) exchange(j *job, fr framing) bool {
 		return p.await(j, false, false)
 	}
 	err := p.sendStreamed(j, fr)
+	if err != nil && !isReadErr(err) && isTimeout(err) {
+		p.abort() // the app stopped reading: give the exchange up
+	}
 	close(j.bodyEnd)
 	return p.await(j, err == nil, err != nil && isReadErr(err))
 }
 
 // sendStreamed writes the head and copies the body to the app as it arrives.
+// An app that stops reading a streamed body makes the copy fail after appStall without
+// progress, which ends the exchange: nothing else would, since the pipe does not read
+// the stream (and so does not see the relay give up) while it is blocked writing.
 func (p *pipe) sendStreamed(j *job, fr framing) error {
-	w := getWriter(j.app)
+	w := getWriter(stallWriter{j.app, p.f.stall})
 	defer putWriter(w)
 	_, err := w.Write(*j.buf)
 	putBuf(j.buf)
 	if err != nil {
 		return writeErr(err)
 	}
+	if j.expect { // the body comes after a 100, or once the relay stops waiting for one
+		if err := w.Flush(); err != nil {
+			return writeErr(err)
+		}
+		if _, err := p.heads.br.Peek(1); err != nil {
+			return readErr(err)
+		}
+		j.bodyBegun.Store(true)
+	}
 	if err := copyBody(w, p.heads.br, fr); err != nil {
 		return err
 	}
+	_ = j.app.SetWriteDeadline(time.Time{})
 	j.sent.Store(true)
 	return nil
+}
+
+// appStall is how long a write of a streamed body to the app may make no progress.
+const appStall = 30 * time.Second
+
+// stallWriter gives every write to the app a time limit to go through.
+type stallWriter struct {
+	c     net.Conn
+	limit time.Duration
+}
+
+func (w stallWriter) Write(b []byte) (int, error) {
+	_ = w.c.SetWriteDeadline(time.Now().Add(w.limit))
+	return w.c.Write(b)
 }
 
 // handOff gives the exchange to the responder, starting it for the first request; false

@@ -92,7 +92,7 @@ func (p *pipe) bodySent(j *job, c *appConn) bool {
 	if j.sent.Load() || j.bodyEnd == nil {
 		return j.sent.Load()
 	}
-	if j.expect && !j.went100.Load() {
+	if j.expect && !j.went100.Load() && !j.bodyBegun.Load() {
 		_ = c.SetWriteDeadline(aLongTimeAgo)
 		p.cut() // the pipe waits for a body that will not come
 		return false
@@ -108,11 +108,14 @@ func (p *pipe) bodySent(j *job, c *appConn) bool {
 
 // roundTrip sends a buffered request and reads the final response head, passing 1xx
 // responses on. A buffered request that fails on a reused connection before anything came
-// back is sent once more on a new one: the app may have closed the idle connection.
+// back is sent once more on a new one (the app may have closed the idle connection) if
+// the app cannot have acted on it: the write itself failed, or the method is idempotent.
+// A webhook POST the app may have processed is never delivered twice by the pipe.
 func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, got, err := p.tryOnce(j, bw)
-		if err == nil || got || j.out == nil || !j.app.reused || attempt > 0 || p.isAborted() || isTimeout(err) {
+		if err == nil || got || j.out == nil || !j.app.reused || attempt > 0 || p.isAborted() ||
+			isTimeout(err) || j.sent.Load() && !idempotent(j.method) {
 			return resp, err
 		}
 		p.drop(j.app)
@@ -123,6 +126,16 @@ func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*response, error) {
 			return nil, errAborted
 		}
 	}
+}
+
+// idempotent reports whether a request with this method may be sent again (RFC 9110
+// section 9.2.2; the ones http.Transport retries).
+func idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 // tryOnce writes a buffered request and reads the response; got reports that something

@@ -13,9 +13,9 @@ import (
 )
 
 type replayOptions struct {
-	ff     filterFlags
-	edit   bool
-	to     string
+	ff       filterFlags
+	edit     bool
+	to       string
 	resign   bool
 	missed   bool
 	parallel int

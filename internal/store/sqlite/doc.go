@@ -47,9 +47,9 @@
 // recording a delivery binds few arguments and completing it rewrites few
 // columns. Bodies up to a couple of KiB are kept in the row; larger ones
 // live in request_bodies and response_bodies keyed by the record's seq, so
-// that listing never reads them; a request body that streamed through and is
-// larger than bodyPartSize is stored in request_body_parts, in order, so that
-// saving it never copies the whole body at once. Header lists are stored in order as a
+// that listing never reads them; a request body larger than bodyPartSize is
+// stored in request_body_parts, in order, so that saving it never copies the
+// whole body at once. Header lists are stored in order as a
 // compact length-prefixed encoding (see encodeHeaders) rather than JSON,
 // because header values may hold bytes that are not valid UTF-8 and must
 // survive exactly. Times are Unix nanoseconds in UTC.

@@ -77,10 +77,8 @@ func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error
 	if _, err := c.exec(sInsertRecord, row); err != nil {
 		return 0, err
 	}
-	if len(req) > inlineRequestMax {
-		if _, err := c.exec(sInsertReqBody, args(seq, req)); err != nil {
-			return 0, err
-		}
+	if err := placeRequestBody(c, seq, req); err != nil {
+		return 0, err
 	}
 	if len(resp) > inlineResponseMax {
 		if _, err := c.exec(sUpsertRespBody, args(seq, resp)); err != nil {
@@ -92,7 +90,7 @@ func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error
 
 // SaveRequestBody writes r.Body for the record r.ID (see store.Store): the
 // request half is rewritten with the body's size and digest, and the body
-// goes in the row or in request_bodies by its size.
+// goes in the row, request_bodies or request_body_parts by its size.
 func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
 	row := args(requestHalfOf(r).encode(), inline(r.Body.Data, inlineRequestMax), r.ID)
 	data := r.Body.Data
@@ -101,7 +99,10 @@ func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
 		if err != nil || !found {
 			return 0, cmp.Or(err, store.ErrNotFound)
 		}
-		return 0, saveRequestBody(c, seq, data)
+		if err := dropRequestBody(c, seq); err != nil {
+			return 0, err
+		}
+		return 0, placeRequestBody(c, seq, data)
 	})
 	return wrap("save request body", err)
 }
@@ -110,22 +111,15 @@ func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
 // driver copies what it binds, so a 10 MiB body in one piece would cost 10 MiB more.
 const bodyPartSize = 256 << 10
 
-// saveRequestBody stores data as the request body of seq outside the row: in
-// request_bodies when it fits one part, else in request_body_parts. Whatever an
-// earlier save left in the other place goes.
-func saveRequestBody(c *wconn, seq int64, data []byte) error {
-	if _, err := c.exec(sDeleteReqParts, args(seq)); err != nil {
-		return err
-	}
-	if len(data) <= bodyPartSize {
-		if len(data) > inlineRequestMax {
-			_, err := c.exec(sUpsertReqBody, args(seq, data))
-			return err
-		}
-		_, err := c.exec(sDeleteReqBody, args(seq))
-		return err
-	}
-	if _, err := c.exec(sDeleteReqBody, args(seq)); err != nil {
+// placeRequestBody stores the part of a request body that the row does not
+// hold (see inline): one row of request_bodies when it fits bodyPartSize,
+// else request_body_parts, in order. The record seq has no body stored apart.
+func placeRequestBody(c *wconn, seq int64, data []byte) error {
+	switch {
+	case len(data) <= inlineRequestMax:
+		return nil
+	case len(data) <= bodyPartSize:
+		_, err := c.exec(sInsertReqBody, args(seq, data))
 		return err
 	}
 	for part := 0; len(data) > 0; part++ {
@@ -136,6 +130,15 @@ func saveRequestBody(c *wconn, seq int64, data []byte) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// dropRequestBody deletes whatever request body of seq is stored apart.
+func dropRequestBody(c *wconn, seq int64) error {
+	if _, err := c.exec(sDeleteReqParts, args(seq)); err != nil {
+		return err
+	}
+	_, err := c.exec(sDeleteReqBody, args(seq))
+	return err
 }
 
 // Complete writes the response half of the record r.ID (see store.Store).

@@ -45,9 +45,7 @@ const (
 	// record is remembered even if the purge deletes it.
 	qRaiseFloor = `INSERT INTO seq_floor (one, seq) VALUES (1, ifnull((SELECT max(seq) FROM records), 0))
 			ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)`
-	qInsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
-	qUpsertReqBody = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)
-			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
+	qInsertReqBody  = `INSERT INTO request_bodies (seq, data) VALUES (?, ?)`
 	qDeleteReqBody  = `DELETE FROM request_bodies WHERE seq = ?`
 	qInsertReqPart  = `INSERT INTO request_body_parts (seq, part, data) VALUES (?, ?, ?)`
 	qDeleteReqParts = `DELETE FROM request_body_parts WHERE seq = ?`

@@ -23,7 +23,6 @@ const (
 	sNextSeq
 	sRaiseFloor
 	sInsertReqBody
-	sUpsertReqBody
 	sDeleteReqBody
 	sInsertReqPart
 	sDeleteReqParts
@@ -48,7 +47,6 @@ var writerSQL = [numStmts]string{
 	sNextSeq:        qNextSeq,
 	sRaiseFloor:     qRaiseFloor,
 	sInsertReqBody:  qInsertReqBody,
-	sUpsertReqBody:  qUpsertReqBody,
 	sDeleteReqBody:  qDeleteReqBody,
 	sInsertReqPart:  qInsertReqPart,
 	sDeleteReqParts: qDeleteReqParts,

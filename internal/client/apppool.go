@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"time"
+
+	"github.com/hookrelay/hookrelay/internal/wire"
 )
 
 const (
@@ -23,7 +25,7 @@ type appPool struct {
 	addr string      // host:port
 	tls  *tls.Config // nil for http
 	dial *net.Dialer
-	idle chan *appConn
+	idle wire.Idle[*appConn]
 }
 
 // appConn is a connection to a local app with its read buffer and head parser.
@@ -38,7 +40,7 @@ type appConn struct {
 // newAppPool returns the pool of the app at u; an https app's connections are made with
 // base (nil: the defaults, the system's roots).
 func newAppPool(u *url.URL, maxIdle int, base *tls.Config) *appPool {
-	p := &appPool{addr: dialAddr(u), idle: make(chan *appConn, maxIdle),
+	p := &appPool{addr: dialAddr(u), idle: wire.NewIdle[*appConn](maxIdle),
 		dial: &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}}
 	if u.Scheme == "https" {
 		p.tls = base.Clone()
@@ -67,16 +69,14 @@ func dialAddr(u *url.URL) string {
 // connection found dead after the request went out fails it.
 func (p *appPool) get() (*appConn, error) {
 	for {
-		select {
-		case c := <-p.idle:
-			if time.Since(c.since) > idleTimeout || c.stale() {
-				c.Close()
-				continue
-			}
-			return c, nil
-		default:
+		c, ok := p.idle.Take()
+		if !ok {
 			return p.connect()
 		}
+		if time.Since(c.since) <= idleTimeout && !c.stale() {
+			return c, nil
+		}
+		c.Close()
 	}
 }
 
@@ -104,24 +104,11 @@ func (p *appPool) put(c *appConn) {
 		return
 	}
 	c.reused, c.since = true, time.Now()
-	select {
-	case p.idle <- c:
-	default:
-		c.Close()
-	}
+	p.idle.Keep(c)
 }
 
 // closeIdle closes the idle connections.
-func (p *appPool) closeIdle() {
-	for {
-		select {
-		case c := <-p.idle:
-			c.Close()
-		default:
-			return
-		}
-	}
-}
+func (p *appPool) closeIdle() { p.idle.CloseAll() }
 
 // stale reports whether an idle connection may have been closed by the app: a plain
 // connection is asked (the app's FIN is waiting on it); a TLS one, whose socket may hold

@@ -43,19 +43,17 @@ func (c *Conn) watch(ctx context.Context) {
 // Pool keeps idle connections to one peer.
 type Pool struct {
 	dial func() (net.Conn, error)
-	idle chan *Conn
+	idle Idle[*Conn]
 }
 
 // NewPool returns a pool keeping up to max idle connections made by dial.
 func NewPool(max int, dial func() (net.Conn, error)) *Pool {
-	return &Pool{dial: dial, idle: make(chan *Conn, max)}
+	return &Pool{dial: dial, idle: NewIdle[*Conn](max)}
 }
 
 func (p *Pool) get() (c *Conn, fresh bool, err error) {
-	select {
-	case c := <-p.idle:
+	if c, ok := p.idle.Take(); ok {
 		return c, false, nil
-	default:
 	}
 	nc, err := p.dial()
 	if err != nil {
@@ -70,24 +68,11 @@ func (p *Pool) Put(c *Conn) {
 		c.Conn.Close()
 		return
 	}
-	select {
-	case p.idle <- c:
-	default:
-		c.Close()
-	}
+	p.idle.Keep(c)
 }
 
 // CloseIdle closes the idle connections.
-func (p *Pool) CloseIdle() {
-	for {
-		select {
-		case c := <-p.idle:
-			c.Close()
-		default:
-			return
-		}
-	}
-}
+func (p *Pool) CloseIdle() { p.idle.CloseAll() }
 
 // ErrTimeout is returned when the response head does not arrive in time.
 var ErrTimeout = errors.New("wire: response timeout")

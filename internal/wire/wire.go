@@ -2,8 +2,8 @@
 // and an in-memory body onto a kept-alive tunnel stream and copies the response back,
 // without httputil.ReverseProxy and http.Transport (whose goroutine handoffs and header
 // copies dominate a small request's cost). Requests it does not cover (upgrades, Expect,
-// trailers, streamed bodies) stay with ReverseProxy. (relay-client does not use it: it
-// pipes each stream's bytes to the app, see package client.)
+// trailers, streamed bodies) stay with ReverseProxy. (relay-client pipes each stream's
+// bytes to the app instead, see package client; it shares only Idle.)
 package wire
 
 import (

@@ -14,6 +14,9 @@ func printBanner(w io.Writer, r *relay) {
 	cfg := r.cfg
 	fmt.Fprintf(w, "hookrelay relay-server listening on %s (tunnels: %s/t/NAME/ and NAME.%s)\n",
 		r.publicURL, r.publicURL, cfg.Domain)
+	if u := r.srv.AdminURL(); u != "" {
+		fmt.Fprintf(w, "team inspector on its own origin: %s (log in with a client token)\n", u)
+	}
 	printTLS(w, r)
 	if ln := r.lns.http; ln != nil {
 		what := "redirects to HTTPS"

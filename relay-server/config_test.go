@@ -160,9 +160,41 @@ func TestExampleConfig(t *testing.T) {
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])
 	}
-	wantHosts := []string{"relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
+	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {
 		t.Errorf("certHosts = %v, want %v", got, wantHosts)
+	}
+}
+
+// TestAdminHost: --admin-host defaults to inspect.DOMAIN, must be one name under the
+// domain, cannot be a tunnel name the config reserves, and "off" turns it off.
+func TestAdminHost(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // "" with wantErr
+		err  bool
+	}{
+		{[]string{"--domain", "relay.example.com"}, "inspect.relay.example.com", false},
+		{[]string{"--dev"}, "inspect.localhost", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "Team.Relay.Example.com."}, "team.relay.example.com", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "off"}, "", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "admin.example.org"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "a.b.relay.example.com"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "relay.example.com"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--token", "sha256:" + strings.Repeat("ab", 32), "--admin-host", "stripe.relay.example.com",
+			"--config", filepath.Join("testdata", "config.yaml")}, "", true},
+	}
+	for _, tt := range tests {
+		c, err := load(tt.args, func(string) string { return "" })
+		if tt.err {
+			if err == nil {
+				t.Errorf("%v: no error, admin host %q", tt.args, c.AdminHost)
+			}
+			continue
+		}
+		if err != nil || c.AdminHost != tt.want {
+			t.Errorf("%v: admin host %q, err %v; want %q", tt.args, c.AdminHost, err, tt.want)
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ type fileConfig struct {
 	Addr          string                    `yaml:"addr"`
 	HTTPAddr      *string                   `yaml:"http_addr"`
 	AdminAddr     *string                   `yaml:"admin_addr"`
+	AdminHost     string                    `yaml:"admin_host"`
 	Domain        string                    `yaml:"domain"`
 	Data          string                    `yaml:"data"`
 	Tokens        []tokenEntry              `yaml:"tokens"`
@@ -70,6 +71,7 @@ func mergeFile(c *config, file *fileConfig, fs *pflag.FlagSet) {
 	pick(fs, "addr", &c.Addr, file.Addr)
 	pickPtr(fs, "http-addr", &c.HTTPAddr, file.HTTPAddr)
 	pickPtr(fs, "admin-addr", &c.AdminAddr, file.AdminAddr)
+	pick(fs, "admin-host", &c.AdminHost, file.AdminHost)
 	pick(fs, "domain", &c.Domain, file.Domain)
 	pick(fs, "data", &c.Data, file.Data)
 	pick(fs, "dev", &c.Dev, file.Dev)

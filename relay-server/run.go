@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -174,7 +175,7 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 
 func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
 	sc := server.Config{
-		Domain: cfg.Domain, PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
+		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
 		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
 		Retention: cfg.Retention, MaxRecords: cfg.MaxRecords, QueueTTL: cfg.QueueTTL,
 		Tunnels: make(map[string]server.TunnelSettings),

@@ -55,7 +55,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, _ *session) {
-	if c, err := r.Cookie(cookieName); err == nil {
+	if c, err := r.Cookie(h.cookieNameFor(r)); err == nil {
 		h.sessions.remove(c.Value)
 	}
 	h.setCookie(w, r, "", -1)

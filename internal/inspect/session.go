@@ -7,8 +7,20 @@ import (
 	"time"
 )
 
-// cookieName is the inspector's session cookie.
+// cookieName is the inspector's session cookie. Served over TLS at the root of its
+// origin, it carries the "__Host-" prefix: browsers then refuse it from any other host,
+// so a sibling host (a tunnel's NAME.DOMAIN) cannot plant or overwrite it.
 const cookieName = "hookrelay_inspect"
+
+// cookieNameFor is the session cookie's name on r.
+func (h *Handler) cookieNameFor(r *http.Request) string {
+	if h.secure(r) && h.cfg.BasePath == "/" {
+		return "__Host-" + cookieName
+	}
+	return cookieName
+}
+
+func (h *Handler) secure(r *http.Request) bool { return h.cfg.SecureCookies || r.TLS != nil }
 
 // Login limits: at most maxSessions live sessions (beyond, arbitrary ones are dropped), and
 // at most maxFailures failed logins per failureWindow before the form answers 429.
@@ -99,7 +111,7 @@ func (h *Handler) session(r *http.Request) *session {
 	if h.local != nil {
 		return h.local
 	}
-	c, err := r.Cookie(cookieName)
+	c, err := r.Cookie(h.cookieNameFor(r))
 	if err != nil {
 		return nil
 	}
@@ -107,8 +119,8 @@ func (h *Handler) session(r *http.Request) *session {
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: value, Path: h.cfg.BasePath, MaxAge: maxAge,
-		HttpOnly: true, Secure: h.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: h.cookieNameFor(r), Value: value, Path: h.cfg.BasePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // authed serves pages to a session; anyone else is sent to the login form.

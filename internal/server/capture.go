@@ -142,11 +142,14 @@ func headerList(h http.Header) []store.Header {
 	return out
 }
 
-// headerMap is the inverse of headerList.
+// headerMap is the inverse of headerList. Names are canonicalized: an edited replay's
+// "host" or "x-hookrelay-verified" must meet the same rules as "Host" and
+// "X-Hookrelay-Verified".
 func headerMap(list []store.Header) http.Header {
 	h := make(http.Header, len(list))
 	for _, kv := range list {
-		h[kv.Name] = append(h[kv.Name], kv.Value)
+		k := http.CanonicalHeaderKey(kv.Name)
+		h[k] = append(h[k], kv.Value)
 	}
 	return h
 }

@@ -58,24 +58,17 @@ type forwardKey struct{}
 func deliveryOf(r *http.Request) *delivery { return r.Context().Value(forwardKey{}).(*delivery) }
 
 // rewrite sends the request to the tunnel exactly as received: same request target bytes,
-// Host, headers and body. X-Forwarded-* come from the relay, never from the sender (the
-// proxy drops inbound ones before calling Rewrite).
+// Host, headers and body, with the changes of the forwarding contract (wire.ForwardHead),
+// as the direct path makes them.
 func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	d := deliveryOf(pr.In)
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
 	wire.SetRawPath(out.URL, d.path)
 	out.URL.RawQuery = d.query
-	out.Host = pr.In.Host
-	pr.SetXForwarded()
-	out.Header.Set(proto.HeaderTunnel, b.tunnel.name)
-	out.Header.Set(proto.HeaderRequestID, d.id)
-	if d.replayOf != "" {
-		out.Header.Set(proto.HeaderReplayOf, d.replayOf)
-	}
-	if d.verdict != "" {
-		out.Header.Set(proto.HeaderVerified, d.verdict)
-	}
+	var head wire.Head
+	wire.ForwardHead(&head, pr.In, "", d.relay(), nil)
+	head.SetOn(out)
 }
 
 // proxyError answers a request the tunnel could not complete.

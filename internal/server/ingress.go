@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -77,6 +78,7 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		s.storeFailed(w, err, "")
 		return
 	}
+	wire.DropRelayFields(r.Header) // only the relay speaks for itself, in records too
 	d := s.newDelivery(r, t, uri)
 	s.deliver(w, r, d)
 }

@@ -130,8 +130,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	reg      *registry
-	mux      *http.ServeMux // the public origin: tunnels, connect, API
-	admin    *http.ServeMux // the admin origin: team inspector and API; nil when off
+	mux      *http.ServeMux  // the public origin: tunnels, connect, API
+	admin    *http.ServeMux  // the admin origin: team inspector and API; nil when off
 	ctx      context.Context // canceled by Close; parent of every session
 	cancel   context.CancelFunc
 	work     workers      // sessions and background work

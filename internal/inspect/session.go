@@ -22,13 +22,8 @@ func (h *Handler) cookieNameFor(r *http.Request) string {
 
 func (h *Handler) secure(r *http.Request) bool { return h.cfg.SecureCookies || r.TLS != nil }
 
-// Login limits: at most maxSessions live sessions (beyond, arbitrary ones are dropped), and
-// at most maxFailures failed logins per failureWindow before the form answers 429.
-const (
-	maxSessions   = 10000
-	maxFailures   = 20
-	failureWindow = time.Minute
-)
+// maxSessions caps live sessions; beyond, arbitrary ones are dropped.
+const maxSessions = 10000
 
 // session is one logged-in browser, or the single implicit one of a loopback inspector.
 type session struct {
@@ -40,12 +35,10 @@ type session struct {
 // sessions are the logged-in browsers, by cookie value: a random id. The secret that
 // logged in is never kept.
 type sessions struct {
-	mu       sync.Mutex
-	ttl      time.Duration
-	now      func() time.Time
-	byID     map[string]*session
-	failures int
-	window   time.Time
+	mu   sync.Mutex
+	ttl  time.Duration
+	now  func() time.Time
+	byID map[string]*session
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
@@ -82,28 +75,6 @@ func (ss *sessions) remove(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	delete(ss.byID, id)
-}
-
-// failed counts a failed login.
-func (ss *sessions) failed() {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	ss.rollWindow()
-	ss.failures++
-}
-
-// throttled reports whether too many logins failed lately.
-func (ss *sessions) throttled() bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	ss.rollWindow()
-	return ss.failures >= maxFailures
-}
-
-func (ss *sessions) rollWindow() {
-	if now := ss.now(); now.Sub(ss.window) > failureWindow {
-		ss.window, ss.failures = now, 0
-	}
 }
 
 // session returns the request's session, nil when it must log in.

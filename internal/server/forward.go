@@ -118,8 +118,8 @@ func errorMessage(code proto.Code, name string) string {
 		return "request body is over the tunnel's limit"
 	case proto.CodeLocalTimeout:
 		return "the local app of tunnel " + name + " did not answer in time"
-	case proto.CodeTunnelOffline:
-		return "tunnel " + name + " has no client connected"
+	case proto.CodeTunnelOffline: // also the answer for a name nobody owns
+		return "tunnel " + name + " is offline or does not exist"
 	case proto.CodeTunnelBusy:
 		return "tunnel " + name + " has too many requests in flight"
 	}

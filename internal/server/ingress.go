@@ -71,7 +71,7 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
-		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
+		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, name), "") // as if offline: see publicID
 		return
 	}
 	if err != nil {
@@ -345,6 +345,30 @@ func outcomeOf(code proto.Code, err error, status int) store.Outcome {
 
 // refuse answers with the relay's own error and records the request (headers only).
 func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
+	s.recordRefused(d, code)
+	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
+}
+
+// refuseOffline records a request to an offline tunnel and answers 503 tunnel_offline,
+// exactly as a name nobody owns is answered, unless the sender is the owner (see
+// publicID).
+func (s *Server) refuseOffline(w http.ResponseWriter, r *http.Request, d *delivery) {
+	s.recordRefused(d, proto.CodeTunnelOffline)
+	writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
+}
+
+// publicID is the record id an offline answer may carry: only the tunnel's owner (the
+// request has the owner's bearer token) learns it. Anyone else gets the answer a name
+// nobody owns gets, so unknown and offline names cannot be told apart.
+func (s *Server) publicID(r *http.Request, d *delivery) string {
+	if owner, ok := s.cfg.Tokens.Owner(bearer(r)); ok && owner == d.tunnel.owner {
+		return d.id
+	}
+	return ""
+}
+
+// recordRefused records a refused request (headers only) and counts it.
+func (s *Server) recordRefused(d *delivery, code proto.Code) {
 	d.code = code
 	s.cfg.Observer.Delivery(d.tunnel.name, code.Status(), string(code), s.cfg.Now().Sub(d.start), 0, 0)
 	if d.rec != nil {
@@ -357,7 +381,6 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 		}
 		s.hub.publish(d.rec)
 	}
-	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
 }
 
 // failRecord answers a request that could not be recorded or read.

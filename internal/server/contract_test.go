@@ -1,14 +1,17 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/client"
@@ -137,6 +140,7 @@ func TestSenderCannotSpeakForRelay(t *testing.T) {
 func TestUnknownAnsweredLikeOffline(t *testing.T) {
 	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "parked", Target: relaytest.Target(t, "http://127.0.0.1:1")}).Stop()
+	waitOffline(t, apiClient(t, srv, relaytest.Token), "parked")
 	answer := func(name, token string) (int, http.Header, string) {
 		req := mustRequest(t, "POST", srv.URL+"/t/"+name+"/hook", strings.NewReader(`{"a":1}`))
 		if token != "" {
@@ -159,4 +163,76 @@ func TestUnknownAnsweredLikeOffline(t *testing.T) {
 		!strings.Contains(b, h.Get(proto.HeaderRequestID)) {
 		t.Fatalf("the owner's answer lacks the record id: %d %v %s", s, h, b)
 	}
+}
+
+// TestTrailersPassFramingDoesNot: trailer fields pass both ways on the proxy route with
+// their values; fields that can never be trailers (Content-Length, Transfer-Encoding,
+// Host) are left out instead of failing the exchange.
+func TestTrailersPassFramingDoesNot(t *testing.T) {
+	srv := relaytest.StartServer(t, "", nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	got := make(chan http.Header, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			got <- nil
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		got <- req.Trailer
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\n"+
+			"X-Sum: resp\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nHost: evil\r\n\r\n")
+	}()
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "tr", Target: relaytest.Target(t, "http://"+ln.Addr().String())})
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /t/tr/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\n"+
+		"X-Sum: req\r\nContent-Length: 5\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || string(body) != "abc" {
+		t.Fatalf("answer %d %q %v", resp.StatusCode, body, err)
+	}
+	if want := (http.Header{"X-Sum": {"resp"}}); !reflect.DeepEqual(resp.Trailer, want) {
+		t.Errorf("sender got trailers %v, want %v", resp.Trailer, want)
+	}
+	if tr := <-got; !reflect.DeepEqual(tr, http.Header{"X-Sum": {"req"}}) {
+		t.Errorf("app got trailers %v, want X-Sum: req", tr)
+	}
+}
+
+// waitOffline waits until the server no longer counts tunnel name online.
+func waitOffline(tb testing.TB, c *api.Client, name string) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ts, err := c.Tunnels(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		online := false
+		for _, tun := range ts {
+			online = online || tun.Name == name && tun.Online
+		}
+		if !online {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("tunnel %s still online", name)
 }

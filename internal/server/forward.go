@@ -69,6 +69,10 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	var head wire.Head
 	wire.ForwardHead(&head, pr.In, "", d.relay(), nil)
 	head.SetOn(out)
+	// The proxy cloned the trailer map before the body was read; the sender's trailer
+	// values land in the inbound map at the body's end, which is before the transport
+	// writes the trailer section from this one.
+	out.Trailer = pr.In.Trailer
 }
 
 // proxyError answers a request the tunnel could not complete.
@@ -90,7 +94,11 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 		writeQueued(w, d, cfg.queueStatus)
 		return
 	}
-	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
+	id := d.id
+	if code == proto.CodeTunnelOffline {
+		id = "" // answered like any offline or unknown name (see Server.publicID)
+	}
+	writeError(w, code, errorMessage(code, b.tunnel.name), id)
 }
 
 // classify maps a forwarding error to the code answered to the sender; "" when the sender

@@ -2,8 +2,13 @@
 // and an in-memory body onto a kept-alive tunnel stream and copies the response back,
 // without httputil.ReverseProxy and http.Transport (whose goroutine handoffs and header
 // copies dominate a small request's cost). Requests it does not cover (upgrades, Expect,
-// trailers, streamed bodies) stay with ReverseProxy. (relay-client pipes each stream's
-// bytes to the app instead, see package client; it shares only Idle.)
+// trailers, streamed bodies) stay with ReverseProxy.
+//
+// It also holds the rules both server routes and relay-client share, each written once:
+// the forwarding contract (ForwardHead, see forward.go), the hop-by-hop table
+// (HopByHop), the check of a head that did not come from a parser (CheckRequest), the
+// relay's error answer (WriteError, AppendErrorResponse) and the idle-connection holder
+// (Idle). relay-client pipes each stream's bytes to the app itself (see package client).
 package wire
 
 import (

@@ -98,6 +98,9 @@ func (c *Config) setDefaults() error {
 	if c.AdminHost == AdminOff {
 		c.AdminHost = ""
 	}
+	if c.AdminHost == c.Domain {
+		return errors.New("server config: the admin host must differ from the domain, which path-form tunnels share")
+	}
 	setDefault(&c.Timeout, DefaultTimeout)
 	setDefault(&c.BodyLimit, DefaultBodyLimit)
 	setDefault(&c.RecordCap, DefaultRecordCap)

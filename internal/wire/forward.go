@@ -67,18 +67,25 @@ func ForwardHead(h *Head, r *http.Request, target string, rel Relay, body []byte
 	}
 	*h = Head{Method: r.Method, Target: target, Host: r.Host, Header: r.Header, Skip: replacedBySender,
 		Body: body, HadLength: len(r.Header["Content-Length"]) > 0}
-	x := append(h.fields[:0], "X-Forwarded-Host", r.Host, "X-Forwarded-Proto", scheme)
+	h.add("X-Forwarded-Host", r.Host)
+	h.add("X-Forwarded-Proto", scheme)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		x = append(x, "X-Forwarded-For", ip)
+		h.add("X-Forwarded-For", ip)
 	}
-	x = append(x, proto.HeaderTunnel, rel.Tunnel, proto.HeaderRequestID, rel.RequestID)
+	h.add(proto.HeaderTunnel, rel.Tunnel)
+	h.add(proto.HeaderRequestID, rel.RequestID)
 	if rel.ReplayOf != "" {
-		x = append(x, proto.HeaderReplayOf, rel.ReplayOf)
+		h.add(proto.HeaderReplayOf, rel.ReplayOf)
 	}
 	if rel.Verified != "" {
-		x = append(x, proto.HeaderVerified, rel.Verified)
+		h.add(proto.HeaderVerified, rel.Verified)
 	}
-	h.Extra = x
+}
+
+// add appends one of the relay's fields.
+func (h *Head) add(name, value string) {
+	h.relay[h.nRelay], h.relay[h.nRelay+1] = name, value
+	h.nRelay += 2
 }
 
 // SetOn gives out, a request httputil.ReverseProxy is about to send, h's Host and the
@@ -89,7 +96,8 @@ func (h *Head) SetOn(out *http.Request) {
 	for k := range h.Skip {
 		delete(out.Header, k)
 	}
-	for i := 0; i+1 < len(h.Extra); i += 2 {
-		out.Header[h.Extra[i]] = []string{h.Extra[i+1]}
+	x := h.relayFields()
+	for i := 0; i+1 < len(x); i += 2 {
+		out.Header[x[i]] = []string{x[i+1]}
 	}
 }

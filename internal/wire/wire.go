@@ -58,8 +58,14 @@ type Head struct {
 	Body      []byte
 	HadLength bool
 
-	fields [14]string // room for Extra, so that ForwardHead allocates nothing more
+	// relay holds ForwardHead's fields after Extra, as name/value pairs, in place: a
+	// Head on the stack then needs no allocation of its own.
+	relay  [14]string
+	nRelay int
 }
+
+// relayFields are the fields ForwardHead set.
+func (h *Head) relayFields() []string { return h.relay[:h.nRelay] }
 
 // Write writes h and its body to bw (not flushed).
 func (h *Head) Write(bw *bufio.Writer) {
@@ -81,8 +87,13 @@ func (h *Head) Write(bw *bufio.Writer) {
 	for i := 0; i+1 < len(h.Extra); i += 2 {
 		field(bw, h.Extra[i], h.Extra[i+1])
 	}
+	for i := 0; i+1 < h.nRelay; i += 2 {
+		field(bw, h.relay[i], h.relay[i+1])
+	}
 	if len(h.Body) > 0 || h.HadLength {
-		field(bw, "Content-Length", strconv.Itoa(len(h.Body)))
+		bw.WriteString("Content-Length: ")
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(h.Body)), 10))
+		bw.WriteString("\r\n")
 	}
 	bw.WriteString("\r\n")
 	bw.Write(h.Body)

@@ -50,7 +50,9 @@ type Store interface {
 	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)
 	// Queued returns the tunnel's records with outcome "queued", oldest
 	// first, with bodies, at most limit (DefaultLimit when <= 0, at most
-	// MaxLimit).
+	// MaxLimit). A backend may return fewer (at least one while any is
+	// queued) to bound the body bytes of one call; callers read until the
+	// queue is empty.
 	Queued(ctx context.Context, tunnel string, limit int) ([]Record, error)
 	// Missed counts the tunnel's records with outcome offline, queued or
 	// expired received at or after since.

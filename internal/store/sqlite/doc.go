@@ -49,7 +49,8 @@
 // live in request_bodies and response_bodies keyed by the record's seq, so
 // that listing never reads them; a request body larger than bodyPartSize is
 // stored in request_body_parts, in order, so that saving it never copies the
-// whole body at once. Header lists are stored in order as a
+// whole body at once. One rule (placeOf, in bodies.go) places a request body
+// for every writer, and every reader reads the place it chose. Header lists are stored in order as a
 // compact length-prefixed encoding (see encodeHeaders) rather than JSON,
 // because header values may hold bytes that are not valid UTF-8 and must
 // survive exactly. Times are Unix nanoseconds in UTC.

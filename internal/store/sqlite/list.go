@@ -230,20 +230,40 @@ func makePage(recs []store.Record, limit int, oldest bool) store.Page {
 }
 
 func queryRecords(ctx context.Context, st *sql.Stmt, args ...any) ([]store.Record, error) {
+	rows, err := queryRows(ctx, st, 0, args...)
+	recs := make([]store.Record, len(rows))
+	for i := range rows {
+		recs[i] = rows[i].Record
+	}
+	return recs, err
+}
+
+// queryRows runs a record query. With budget > 0 it stops after the row
+// whose stored request body brings the total past budget bytes (a body in
+// parts counted by its size), so at least one row is returned.
+func queryRows(ctx context.Context, st *sql.Stmt, budget int64, args ...any) ([]scannedRow, error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var recs []store.Record
+	var out []scannedRow
+	var total int64
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
 			return nil, err
 		}
-		recs = append(recs, *r)
+		out = append(out, *r)
+		total += int64(len(r.Body.Data))
+		if r.inParts {
+			total += r.Body.Size
+		}
+		if budget > 0 && total >= budget {
+			break
+		}
 	}
-	return recs, rows.Err()
+	return out, rows.Err()
 }
 
 // listCache holds the prepared statement of each List query text.

@@ -7,14 +7,29 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
+// queuedBudget bounds the request body bytes one Queued call returns: a
+// queue of large bodies is handed out a few at a time (at least one) rather
+// than up to limit bodies of up to the record cap each at once.
+const queuedBudget = 64 << 20
+
 // Queued returns the tunnel's queued records, oldest first, with bodies
-// (see store.Store).
+// (see store.Store), fewer than limit when their bodies exceed queuedBudget.
 func (db *DB) Queued(ctx context.Context, tunnel string, limit int) ([]store.Record, error) {
 	if db.closed.Load() {
 		return nil, errClosed
 	}
-	recs, err := queryRecords(ctx, db.rs.queued, tunnel, pageSize(limit))
-	return recs, wrap("list queued", err)
+	rows, err := queryRows(ctx, db.rs.queued, queuedBudget, tunnel, pageSize(limit))
+	if err != nil {
+		return nil, wrap("list queued", err)
+	}
+	recs := make([]store.Record, len(rows))
+	for i := range rows {
+		if err := db.readRequestBody(ctx, &rows[i]); err != nil {
+			return nil, wrap("read queued body", err)
+		}
+		recs[i] = rows[i].Record
+	}
+	return recs, nil
 }
 
 // Missed counts the tunnel's offline, queued and expired records received

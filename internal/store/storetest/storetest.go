@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"SeqNeverReused", testSeqNeverReused},
 		{"CompleteStaleSeq", testCompleteStaleSeq},
 		{"SaveRequestBody", testSaveRequestBody},
+		{"BodiesEveryReader", testBodiesEveryReader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -179,7 +179,8 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		s.inspect(r, d, cfg, nil)
 		d.reqBody = newBodyCapture(s.cfg.RecordCap)
 		d.reqBody.hint(r.ContentLength)
-		d.reqBody.Write(body)
+		// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the
+		// tee records each byte once, as it goes to the tunnel.
 		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
 	}
 	if d.rec == nil {

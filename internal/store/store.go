@@ -57,6 +57,11 @@ type Store interface {
 	// Missed counts the tunnel's records with outcome offline, queued or
 	// expired received at or after since.
 	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	// Interrupt gives every record still pending that was received before
+	// t the outcome interrupted, and returns how many. A relay calls it when
+	// it starts, with its start time: what a previous process left pending
+	// will never be completed.
+	Interrupt(ctx context.Context, before time.Time) (int, error)
 	// ClaimTunnel creates the tunnel or, when t.Owner already owns it,
 	// updates its settings and LastSeen. ErrConflict if another owner has it.
 	ClaimTunnel(ctx context.Context, t Tunnel) error

@@ -22,7 +22,7 @@ var halfCases = []struct {
 		Body: store.Body{Size: 1 << 40, SHA256: strings.Repeat("ab", 32), Truncated: true}}},
 	{"response fields", store.Record{ErrorCode: "tunnel_offline", RespHeaders: []store.Header{hdr("Set-Cookie", "a=b")},
 		RespBody: store.Body{Size: 7, SHA256: "00", Truncated: true}, Duration: 1234567 * time.Nanosecond,
-		Attempts: 3, Duplicate: true}},
+		Attempts: 3, Duplicate: true, Resigned: true}},
 	{"verification passed", store.Record{Verification: &store.Verification{Provider: "stripe", OK: true}}},
 	{"verification failed", store.Record{Verification: &store.Verification{Provider: "github", Reason: "stale"}}},
 	{"verification without provider", store.Record{Verification: &store.Verification{}}},

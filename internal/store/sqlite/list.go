@@ -136,7 +136,7 @@ func (b *condBuilder) match(f store.Filter) error {
 	}
 	if f.Missed {
 		// x.replay_of != '' lets SQLite use the partial index records_replay_of.
-		b.add("r.outcome IN ('offline', 'expired') AND r." + uncommonOutcome +
+		b.add("r.outcome IN (" + missedOutcomes + ") AND r." + uncommonOutcome +
 			" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.replay_of = r.id AND x.replay_of != '')")
 	}
 	return b.verified(f.Verified)
@@ -180,6 +180,17 @@ func (b *condBuilder) text(s string) error {
 		OR EXISTS (SELECT 1 FROM request_body_parts b
 		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p, p, p)
 	return nil
+}
+
+// missedOutcomes is store.MissedOutcomes as an SQL list.
+var missedOutcomes = sqlList(store.MissedOutcomes)
+
+func sqlList(os []store.Outcome) string {
+	quoted := make([]string, len(os))
+	for i, o := range os {
+		quoted[i] = "'" + string(o) + "'"
+	}
+	return strings.Join(quoted, ", ")
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -61,3 +61,44 @@ func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int6
 	}
 	return seen, wrap("look up event", err)
 }
+
+// Interrupt marks the records left pending before t as interrupted (see
+// store.Store).
+func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
+	cutoff := toNanos(before)
+	n, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		res, err := c.exec(sInterrupt, args(cutoff))
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	})
+	return int(n), wrap("interrupt pending records", err)
+}
+
+// Probe sizes: it writes probeSize bytes more than the database file has free, so
+// that it needs new pages as a delivery does on a full disk (free pages would
+// take it whatever the disk holds), but at most probeMax: a file with that much
+// free has room for any delivery.
+const (
+	probeSize = 64 << 10
+	probeMax  = 16 << 20
+)
+
+// Probe checks that the store can write now: it writes and deletes a blob in one
+// transaction, so it fails like a delivery would on a full disk or a read-only
+// file, and changes nothing a reader sees.
+func (db *DB) Probe(ctx context.Context) error {
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		free, _, err := c.queryInt(sFreeBytes, nil)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := c.exec(sProbeWrite, args(min(free+probeSize, probeMax))); err != nil {
+			return 0, err
+		}
+		_, err = c.exec(sProbeClear, nil)
+		return 0, err
+	})
+	return wrap("probe", err)
+}

@@ -72,7 +72,15 @@ const (
 	qTouchTunnel  = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
 	qExpireQueued = `UPDATE records SET outcome = 'expired'
 			WHERE outcome = 'queued' AND received_at < ?`
-	qPurgeOld = `DELETE FROM records WHERE seq IN (
+	// qInterrupt scans the table: the outcome index leaves pending records
+	// out (see uncommonOutcome), and this runs once per start.
+	qInterrupt = `UPDATE records SET outcome = 'interrupted'
+			WHERE outcome = 'pending' AND received_at < ?`
+	qFreeBytes = `SELECT (SELECT freelist_count FROM pragma_freelist_count()) *
+			(SELECT page_size FROM pragma_page_size())`
+	qProbeWrite = `INSERT OR REPLACE INTO write_probe (one, data) VALUES (1, zeroblob(?))`
+	qProbeClear = `DELETE FROM write_probe`
+	qPurgeOld   = `DELETE FROM records WHERE seq IN (
 			SELECT seq FROM records WHERE received_at < ? ORDER BY received_at LIMIT ?)`
 	qPurgeCap = `DELETE FROM records WHERE seq IN (
 			SELECT seq FROM records WHERE tunnel = ?1 AND seq <= (

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"SeenEvent", testSeenEvent},
 		{"Queued", testQueued},
 		{"Missed", testMissed},
+		{"Interrupt", testInterrupt},
 		{"Purge", testPurge},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentFailures", testConcurrentFailures},

@@ -123,6 +123,8 @@ type Server struct {
 	sessions atomic.Int64 // connected clients
 	hub      hub          // live feed of finished records
 	settling completions  // response halves being saved in the background
+	watch    *storeWatch  // the store's health
+	parked   parked       // completions waiting for the store to write again
 }
 
 // New returns a Server for cfg.
@@ -132,6 +134,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.newStoreWatch()
+	if err := s.settle(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.mux = s.routes()
 	s.startPurger()
 	return s, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -80,4 +81,25 @@ func (w *workers) close() {
 	w.closed = true
 	w.mu.Unlock()
 	w.wg.Wait()
+}
+
+// settle gives every record a previous process left pending the outcome interrupted: it
+// was recorded, but the process stopped (crash, kill -9, power loss) before its outcome
+// was saved, and nothing will complete it now. Whether its sender got an answer, or its
+// app the request, cannot be known; replay --missed lists it. It runs before New
+// returns, so before this process records anything, and takes only records received
+// before this process started.
+func (s *Server) settle(ctx context.Context) error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	n, err := s.cfg.Store.Interrupt(ctx, s.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("settle records left pending: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("records left pending by a previous run settled as interrupted; list them with replay --missed",
+			"count", n)
+	}
+	return nil
 }

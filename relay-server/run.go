@@ -83,6 +83,7 @@ func (r *relay) start(ctx context.Context) error {
 	if r.srv, err = server.New(serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)); err != nil {
 		return err
 	}
+	r.ready.writes = r.srv.StoreErr
 	return r.metrics.WatchStats(r.srv.Stats)
 }
 

@@ -1,0 +1,158 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+	"github.com/hookrelay/hookrelay/internal/webhook"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// waitRecord polls the record until ok accepts it (generous deadline: outcome, not speed).
+func waitRecord(t *testing.T, c *api.Client, id string, ok func(*api.Record) bool) *api.Record {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r, err := c.Get(context.Background(), id)
+		if err == nil && ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %s: %+v, %v", id, r, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestQueuedDeliveryRefusedEndsFailed: a queued delivery the app answers 400 (its sender
+// had a 202 and will not retry) ends failed and is listed as missed; one answered 2xx is
+// ok and is not.
+func TestQueuedDeliveryRefusedEndsFailed(t *testing.T) {
+	srv, _, _, _, cl := recordSetup(t, nil, proto.OfflineQueue)
+	cl.Stop()
+	for _, path := range []string{"/refuse", "/accept"} {
+		if resp := post(t, srv.URL+"/t/hook"+path, `{}`); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("queue %s: status %d", path, resp.StatusCode)
+		}
+	}
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/refuse" {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
+	c := apiClient(t, srv, relaytest.Token)
+	page, err := c.List(context.Background(), store.Filter{Tunnel: "hook", Oldest: true})
+	if err != nil || len(page.Requests) != 2 {
+		t.Fatalf("list: %v %d", err, len(page.Requests))
+	}
+	refused := waitRecord(t, c, page.Requests[0].ID, func(r *api.Record) bool { return r.Outcome != store.OutcomeQueued })
+	accepted := waitRecord(t, c, page.Requests[1].ID, func(r *api.Record) bool { return r.Outcome != store.OutcomeQueued })
+	if refused.Outcome != store.OutcomeFailed || refused.Status != 400 || accepted.Outcome != store.OutcomeOK {
+		t.Fatalf("outcomes: refused %s %d, accepted %s %d", refused.Outcome, refused.Status, accepted.Outcome, accepted.Status)
+	}
+	missed, err := c.List(context.Background(), store.Filter{Tunnel: "hook", Missed: true})
+	if err != nil || len(missed.Requests) != 1 || missed.Requests[0].ID != refused.ID {
+		t.Fatalf("missed: %v %+v, want only the refused delivery", err, missed.Requests)
+	}
+}
+
+// TestQueuedTimestampedDeliveryResigned queues a Stripe delivery the relay verified and
+// delivers it ten minutes later: the app gets a fresh signature it accepts, marked
+// X-Hookrelay-Resigned, with the verdict dated; the record says resigned.
+func TestQueuedTimestampedDeliveryResigned(t *testing.T) {
+	const spec = "stripe:whsec_dGVzdHNlY3JldA"
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	srv, _, _, _, cl := recordSetup(t, func(c *server.Config) { c.Now = now }, proto.OfflineQueue)
+	cl.Stop()
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Offline: proto.OfflineQueue,
+		Verify: []string{spec}, Target: relaytest.Target(t, httpServer(t, http.NotFoundHandler()))}).Stop()
+	scheme, err := webhook.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"evt_1","type":"invoice.paid"}`)
+	req := mustRequest(t, "POST", srv.URL+"/t/hook/stripe", bytes.NewReader(body))
+	if err := scheme.Sign(req.Header, body, now(), ""); err != nil {
+		t.Fatal(err)
+	}
+	original := req.Header.Get("Stripe-Signature")
+	if resp := mustDo(t, req); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("queue: status %d", resp.StatusCode)
+	}
+	skew.Store(int64(10 * time.Minute))
+	got := make(chan http.Header, 1)
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		if v := scheme.Verify(r.Header, b.Bytes(), now()); !v.OK {
+			w.WriteHeader(http.StatusBadRequest) // stale, as Stripe's library would say
+		}
+		got <- r.Header.Clone()
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Offline: proto.OfflineQueue,
+		Verify: []string{spec}, Target: relaytest.Target(t, app)})
+	h := <-got
+	if h.Get("Stripe-Signature") == original || h.Get(server.HeaderResigned) != "stripe" ||
+		!strings.Contains(h.Get(proto.HeaderVerified), "checked=") {
+		t.Fatalf("delivered with signature %q (original %q), resigned %q, verdict %q", h.Get("Stripe-Signature"),
+			original, h.Get(server.HeaderResigned), h.Get(proto.HeaderVerified))
+	}
+	c := apiClient(t, srv, relaytest.Token)
+	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomeQueued })
+	if r.Outcome != store.OutcomeOK || r.Status != 200 || !r.Resigned {
+		t.Fatalf("record: outcome %s status %d resigned %v", r.Outcome, r.Status, r.Resigned)
+	}
+}
+
+// TestCompletionRetriedUntilStoreWrites makes the store read-only while the app holds a
+// request: its response half cannot be saved, is kept, and lands once the store writes
+// again; meanwhile the server says why it is not ready.
+func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
+	arrived, release := make(chan struct{}), make(chan struct{})
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
+	done := make(chan *http.Response, 1)
+	go func() { done <- post(t, srv.URL+"/t/hook/x", `{}`) }()
+	<-arrived
+	if err := db.SetReadOnly(true); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if resp := <-done; resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for srv.StoreErr() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // past the retries in place: the completion waits in memory
+	if err := db.SetReadOnly(false); err != nil {
+		t.Fatal(err)
+	}
+	c := apiClient(t, srv, relaytest.Token)
+	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
+	if r.Outcome != store.OutcomeOK || r.Status != http.StatusCreated {
+		t.Fatalf("record: outcome %s status %d", r.Outcome, r.Status)
+	}
+	for srv.StoreErr() != nil { // the probe or the completion saw the store write again
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -53,6 +53,9 @@ func (s *Server) drain(b *binding) {
 		}
 		s.log.Info("delivering queued requests", "tunnel", b.tunnel.name, "count", len(recs))
 		for i := range recs {
+			if s.isParked(recs[i].ID) {
+				return // delivered; its outcome waits for the store, which drains again after
+			}
 			if b.tunnel.live.Load() != b || s.ctx.Err() != nil || !s.deliverQueued(b, &recs[i]) {
 				return // the client went away again, or the store holds back: what is left stays queued
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -58,6 +59,7 @@ type prober interface {
 
 // storeWatch is the store's health as the server last saw it.
 type storeWatch struct {
+	down     atomic.Bool // failing, read without the lock on every write
 	mu       sync.Mutex
 	failing  bool
 	since    time.Time // when the current state began
@@ -72,6 +74,9 @@ type storeWatch struct {
 
 // observe notes the result of one write and returns err.
 func (w *storeWatch) observe(op string, err error) error {
+	if err == nil && !w.down.Load() {
+		return nil // the common case: healthy and staying so
+	}
 	if err != nil && !errors.Is(err, store.ErrUnavailable) {
 		return err // not about the store's health (not found, invalid)
 	}
@@ -85,6 +90,7 @@ func (w *storeWatch) observe(op string, err error) error {
 	if changed {
 		failed, since = w.failed, w.since
 		w.failing, w.since, w.failed, w.summary = err != nil, w.now(), 0, w.now()
+		w.down.Store(w.failing)
 	}
 	if err != nil {
 		w.failed++
@@ -111,11 +117,7 @@ func (w *storeWatch) err() error {
 }
 
 // isFailing reports whether the last write failed.
-func (w *storeWatch) isFailing() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.failing
-}
+func (w *storeWatch) isFailing() bool { return w.down.Load() }
 
 // due returns the failures to summarise when a summary is due, else ok false.
 func (w *storeWatch) due() (failed int, since time.Time, err error, ok bool) {

@@ -184,6 +184,9 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the
 		// tee records each byte once, as it goes to the tunnel.
 		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+		if d.rec != nil {
+			d.rec.Body = unsavedBody(r.ContentLength)
+		}
 	}
 	if d.rec == nil {
 		return nil

@@ -7,6 +7,14 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
+// unsavedBody is what the record of a streaming body says until saveStreamedBody
+// replaces it: nothing kept of a body of length n (0 when not known), so that a record
+// whose body was never saved (a crash, a full disk) is refused as not_replayable rather
+// than replayed with an empty body.
+func unsavedBody(n int64) store.Body {
+	return store.Body{Size: max(n, 0), Truncated: true}
+}
+
 // saveStreamedBody stores a body recorded as it streamed through, once: before the
 // response goes out, or when the delivery ends without one.
 func (s *Server) saveStreamedBody(d *delivery) {

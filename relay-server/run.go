@@ -96,7 +96,8 @@ func (r *relay) openStore(ctx context.Context) error {
 		}
 		return nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), sqlite.Options{})
+	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
+	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), opts)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

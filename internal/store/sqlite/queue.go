@@ -15,10 +15,15 @@ const queuedBudget = 64 << 20
 // Queued returns the tunnel's queued records, oldest first, with bodies
 // (see store.Store), fewer than limit when their bodies exceed queuedBudget.
 func (db *DB) Queued(ctx context.Context, tunnel string, limit int) ([]store.Record, error) {
+	return db.queued(ctx, tunnel, limit, queuedBudget)
+}
+
+// queued is Queued with a budget of body bytes.
+func (db *DB) queued(ctx context.Context, tunnel string, limit int, budget int64) ([]store.Record, error) {
 	if db.closed.Load() {
 		return nil, errClosed
 	}
-	rows, err := queryRows(ctx, db.rs.queued, queuedBudget, tunnel, pageSize(limit))
+	rows, err := queryRows(ctx, db.rs.queued, budget, tunnel, pageSize(limit))
 	if err != nil {
 		return nil, wrap("list queued", err)
 	}

@@ -16,6 +16,7 @@ func direct(r *http.Request, d *delivery) bool { return d.inMemory && wire.Eligi
 var relayHeaders = map[string]bool{
 	"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
 	proto.HeaderTunnel: true, proto.HeaderRequestID: true, proto.HeaderReplayOf: true, proto.HeaderVerified: true,
+	proto.HeaderResigned: true,
 }
 
 // serveDirect writes r, as rewrite would have made it, straight onto a pooled stream of
@@ -60,6 +61,9 @@ func directHead(r *http.Request, d *delivery, tunnel string) *wire.Head {
 	}
 	if d.verdict != "" {
 		extra = append(extra, proto.HeaderVerified, d.verdict)
+	}
+	if d.resigned != "" {
+		extra = append(extra, proto.HeaderResigned, d.resigned)
 	}
 	return &wire.Head{Method: r.Method, Target: target, Host: r.Host, Header: r.Header, Skip: relayHeaders,
 		Extra: extra, Body: d.body, HadLength: len(r.Header["Content-Length"]) > 0}

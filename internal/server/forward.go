@@ -76,6 +76,10 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	if d.verdict != "" {
 		out.Header.Set(proto.HeaderVerified, d.verdict)
 	}
+	out.Header.Del(proto.HeaderResigned) // only the relay says so
+	if d.resigned != "" {
+		out.Header.Set(proto.HeaderResigned, d.resigned)
+	}
 }
 
 // proxyError answers a request the tunnel could not complete.

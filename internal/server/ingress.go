@@ -18,6 +18,7 @@ type delivery struct {
 	id, path, query string
 	replayOf        string
 	verdict         string // X-Hookrelay-Verified value, if verified
+	resigned        string // X-Hookrelay-Resigned value: a queued delivery re-signed (see restamp)
 	start           time.Time
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store

@@ -105,10 +105,10 @@ func TestQueuedTimestampedDeliveryResigned(t *testing.T) {
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Offline: proto.OfflineQueue,
 		Verify: []string{spec}, Target: relaytest.Target(t, app)})
 	h := <-got
-	if h.Get("Stripe-Signature") == original || h.Get(server.HeaderResigned) != "stripe" ||
+	if h.Get("Stripe-Signature") == original || h.Get(proto.HeaderResigned) != "stripe" ||
 		!strings.Contains(h.Get(proto.HeaderVerified), "checked=") {
 		t.Fatalf("delivered with signature %q (original %q), resigned %q, verdict %q", h.Get("Stripe-Signature"),
-			original, h.Get(server.HeaderResigned), h.Get(proto.HeaderVerified))
+			original, h.Get(proto.HeaderResigned), h.Get(proto.HeaderVerified))
 	}
 	c := apiClient(t, srv, relaytest.Token)
 	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomeQueued })
@@ -154,5 +154,20 @@ func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
 	}
 	for srv.StoreErr() != nil { // the probe or the completion saw the store write again
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSenderCannotClaimResigned: X-Hookrelay-Resigned comes from the relay only, on both
+// forwarding paths (a small body read first, a large one streamed).
+func TestSenderCannotClaimResigned(t *testing.T) {
+	srv, _, rec, _, _ := recordSetup(t, nil, "")
+	for i, body := range []string{"{}", strings.Repeat("x", 200<<10)} {
+		req := mustRequest(t, "POST", srv.URL+"/t/hook/x", strings.NewReader(body))
+		req.Header.Set(proto.HeaderResigned, "stripe")
+		mustDo(t, req).Body.Close()
+		rec.wait(t, 1)
+		if got := rec.all()[i].Header.Get(proto.HeaderResigned); got != "" {
+			t.Fatalf("body of %d bytes: the app got %s: %q from the sender", len(body), proto.HeaderResigned, got)
+		}
 	}
 }

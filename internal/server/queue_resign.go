@@ -17,10 +17,6 @@ import (
 // The verdict sent with any queued delivery says when it was made:
 // X-Hookrelay-Verified: stripe; ok; checked=2026-01-02T15:04:05Z.
 
-// HeaderResigned names the provider whose signature the relay recomputed for a queued
-// delivery.
-const HeaderResigned = "X-Hookrelay-Resigned"
-
 // farFuture is how far ahead a verdict is taken to tell a timestamped scheme: its
 // verdict on the same bytes changes with the clock, and no tolerance is this long.
 const farFuture = 100 * 365 * 24 * time.Hour
@@ -52,7 +48,7 @@ func (s *Server) restamp(req *http.Request, d *delivery, cfg tunnelConfig) {
 	fresh := cfg.verify.set.Verify(req.Header, body, now)
 	d.rec.Resigned = fresh.OK
 	if fresh.OK {
-		req.Header.Set(HeaderResigned, fresh.Provider)
+		d.resigned = fresh.Provider
 	}
 }
 

@@ -91,13 +91,6 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 	return false
 }
 
-func verdictString(v *store.Verification) string {
-	if v.OK {
-		return v.Provider + "; ok"
-	}
-	return v.Provider + "; failed=" + v.Reason
-}
-
 // startPurger runs retention in the background: records older than Retention, beyond
 // MaxRecords per tunnel, and queued ones older than QueueTTL (marked expired).
 func (s *Server) startPurger() {

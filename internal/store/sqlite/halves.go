@@ -81,7 +81,7 @@ func (h requestHalf) encode() []byte {
 
 // decodeRequestHalf parses records.request into r.
 func decodeRequestHalf(b []byte, r *store.Record) error {
-	d, err := newHalfReader(b)
+	d, err := newHalfReader(b, halfV1)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (h responseHalf) verifiedColumn() any {
 // decodeResponseHalf parses records.response into r. apart reports that
 // the body is in response_bodies.
 func decodeResponseHalf(b []byte, r *store.Record) (apart bool, err error) {
-	d, err := newHalfReader(b)
+	d, err := newHalfReader(b, halfV2)
 	if err != nil {
 		return false, err
 	}
@@ -195,9 +195,10 @@ type halfReader struct {
 	err     error
 }
 
-func newHalfReader(b []byte) (*halfReader, error) {
-	if len(b) == 0 || b[0] != halfV1 && b[0] != halfV2 {
-		return nil, fmt.Errorf("%w: no version %d or %d header", errBadHalf, halfV1, halfV2)
+// newHalfReader reads a BLOB of a version from halfV1 to latest.
+func newHalfReader(b []byte, latest byte) (*halfReader, error) {
+	if len(b) == 0 || b[0] < halfV1 || b[0] > latest {
+		return nil, fmt.Errorf("%w: no version 1 to %d header", errBadHalf, latest)
 	}
 	return &halfReader{b: b[1:], version: b[0]}, nil
 }

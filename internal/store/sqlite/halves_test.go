@@ -85,6 +85,23 @@ func TestDecodeHalvesRejects(t *testing.T) {
 	if err := decodeRequestHalf([]byte{2}, &r); !errors.Is(err, errBadHalf) {
 		t.Errorf("unknown version: %v, want errBadHalf", err)
 	}
+	if _, err := decodeResponseHalf([]byte{3}, &r); !errors.Is(err, errBadHalf) {
+		t.Errorf("unknown response version: %v, want errBadHalf", err)
+	}
+}
+
+// TestDecodeResponseHalfV1 reads a response half written before the resigned flag
+// (databases from before version 2).
+func TestDecodeResponseHalfV1(t *testing.T) {
+	// error code "", body size 1, digest "", not truncated, in the row, duration 0,
+	// 3 attempts, duplicate, no verification, no headers.
+	v1 := []byte{halfV1, 0, 2, 0, 0, 0, 0, 6, 1, 0}
+	var r store.Record
+	apart, err := decodeResponseHalf(v1, &r)
+	want := store.Record{RespBody: store.Body{Size: 1}, Attempts: 3, Duplicate: true}
+	if err != nil || apart || !reflect.DeepEqual(r, want) {
+		t.Fatalf("version 1: %+v apart %v, %v; want %+v", r, apart, err, want)
+	}
 }
 
 // FuzzDecodeRequestHalf checks that any input is refused or decodes to a

@@ -59,5 +59,8 @@
 // seq_floor, which purges raise before they delete, so that a seq is never
 // handed out twice (see seqCounter). The outcome index leaves out the
 // outcomes of ordinary deliveries ('pending' and 'ok'), which recording and
-// completing them would otherwise rewrite.
+// completing them would otherwise rewrite; Interrupt, which looks for pending
+// records once per start, scans the table instead (about 0.1 s for 200,000
+// records). Probe writes and deletes a blob in write_probe, sized past the
+// file's free pages, to tell whether a delivery could be written now.
 package sqlite

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
@@ -24,7 +26,13 @@ func (s *Server) saveStreamedBody(d *delivery) {
 	d.bodySaved = true
 	d.rec.Body = d.reqBody.body()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
-		s.log.Warn("save request body", "id", d.id, "err", err)
+		// The record keeps the unsavedBody placeholder. An unavailable store is logged
+		// once per change by its watch, not once per delivery.
+		level := slog.LevelWarn
+		if errors.Is(err, store.ErrUnavailable) {
+			level = slog.LevelDebug
+		}
+		s.log.Log(context.Background(), level, "save request body", "id", d.id, "err", err)
 	}
 }
 

@@ -41,7 +41,7 @@ func TestKill9PendingSettledAtRestart(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	<-held
+	recv(t, held, "the app to hold a request")
 	answered := loadUntilKill(t, first, cmd)
 	t.Logf("%d requests answered before kill -9", len(answered))
 	_ = cmd.Wait()

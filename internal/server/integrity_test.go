@@ -168,12 +168,12 @@ func TestStreamedBodyNotSavedIsNotReplayable(t *testing.T) {
 	body := patternBytes(300 << 10)
 	done := make(chan *http.Response, 1)
 	go func() { done <- post(t, srv.URL+"/t/hook/big", string(body)) }()
-	<-arrived
+	recv(t, arrived, "the request at the app")
 	if err := db.SetReadOnly(true); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
-	<-done
+	recv(t, done, "the answer")
 	if err := db.SetReadOnly(false); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,28 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
+// recv receives from ch, failing the test after a generous deadline.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(60 * time.Second):
+		t.Fatalf("waited 60 s for %s", what)
+		panic("unreachable")
+	}
+}
+
+// eventually waits for cond, failing the test after a generous deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 60 s for %s", what)
+		}
+	}
+}
+
 // waitRecord polls the record until ok accepts it (generous deadline: outcome, not speed).
 func waitRecord(t *testing.T, c *api.Client, id string, ok func(*api.Record) bool) *api.Record {
 	t.Helper()
@@ -124,7 +146,7 @@ func queueStripeDelivery(t *testing.T, spec, signWith string) (http.Header, *api
 	}))
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Offline: proto.OfflineQueue,
 		Verify: []string{spec}, Target: relaytest.Target(t, app)})
-	h := <-got
+	h := recv(t, got, "the queued delivery")
 	c := apiClient(t, srv, relaytest.Token)
 	return h, waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomeQueued })
 }
@@ -152,17 +174,15 @@ func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
 	done := make(chan *http.Response, 1)
 	go func() { done <- post(t, srv.URL+"/t/hook/x", `{}`) }()
-	<-arrived
+	recv(t, arrived, "the request at the app")
 	if err := db.SetReadOnly(true); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
-	if resp := <-done; resp.StatusCode != http.StatusCreated {
+	if resp := recv(t, done, "the answer"); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	for srv.StoreErr() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, "the server to see the store fail", func() bool { return srv.StoreErr() != nil })
 	time.Sleep(3 * time.Second) // past the retries in place: the completion waits in memory
 	if err := db.SetReadOnly(false); err != nil {
 		t.Fatal(err)
@@ -172,9 +192,8 @@ func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
 	if r.Outcome != store.OutcomeOK || r.Status != http.StatusCreated {
 		t.Fatalf("record: outcome %s status %d", r.Outcome, r.Status)
 	}
-	for srv.StoreErr() != nil { // the probe or the completion saw the store write again
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The probe or the completion saw the store write again.
+	eventually(t, "the server to see the store write again", func() bool { return srv.StoreErr() == nil })
 }
 
 // TestSenderCannotClaimResigned: X-Hookrelay-Resigned comes from the relay only, on both

@@ -43,6 +43,11 @@ func (s watchedStore) SaveRequestBody(ctx context.Context, r *store.Record) erro
 	return s.w.observe("save_body", s.Store.SaveRequestBody(ctx, r))
 }
 
+func (s watchedStore) Interrupt(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.Store.Interrupt(ctx, before)
+	return n, s.w.observe("interrupt", err)
+}
+
 func (s watchedStore) ClaimTunnel(ctx context.Context, t store.Tunnel) error {
 	return s.w.observe("claim", s.Store.ClaimTunnel(ctx, t))
 }

@@ -23,9 +23,10 @@ const (
 
 // parked holds completions waiting for the store to write again.
 type parked struct {
-	mu      sync.Mutex
-	recs    map[string]parkedRec // by record id
-	looping bool                 // a recovery loop runs
+	mu        sync.Mutex
+	recs      map[string]parkedRec // by record id
+	looping   bool                 // a recovery loop runs
+	unsettled time.Time            // settle could not run at start: records before it wait
 }
 
 type parkedRec struct {
@@ -126,6 +127,7 @@ func (s *Server) recover() {
 			return
 		}
 		s.probe()
+		s.retrySettle()
 		s.retryParked()
 		if failed, since, err, ok := s.watch.due(); ok {
 			s.log.Warn("store still cannot write", "since", since.UTC().Format(time.RFC3339),
@@ -141,7 +143,7 @@ func (s *Server) recover() {
 func (s *Server) stopRecovery(force bool) bool {
 	s.parked.mu.Lock()
 	defer s.parked.mu.Unlock()
-	if !force && (len(s.parked.recs) > 0 || s.watch.isFailing()) {
+	if !force && (len(s.parked.recs) > 0 || !s.parked.unsettled.IsZero() || s.watch.isFailing()) {
 		return false
 	}
 	s.parked.looping = false

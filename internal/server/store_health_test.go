@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -80,4 +82,32 @@ func TestStoreFullLoggedOncePerChange(t *testing.T) {
 	if n := logs.get(slog.LevelInfo, "store writes again"); srv.StoreErr() != nil || n != 1 {
 		t.Errorf("store healed: StoreErr %v, recovery lines %d", srv.StoreErr(), n)
 	}
+}
+
+// TestStartOnReadOnlyStoreSettlesLater starts a server on a store that cannot write: it
+// starts all the same, says why it is not ready, and settles what a previous run left
+// pending once the store writes again.
+func TestStartOnReadOnlyStoreSettlesLater(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", func(c *server.Config) {
+		relaytest.WithStore(t, &db)(c)
+		left := &store.Record{Tunnel: "hook", Owner: "o", ReceivedAt: time.Now().Add(-time.Minute)}
+		if err := db.Insert(context.Background(), left); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetReadOnly(true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if srv.StoreErr() == nil {
+		t.Fatal("server on a read-only store reports no store error")
+	}
+	if err := db.SetReadOnly(false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pending record to be settled", func() bool {
+		p, err := db.List(context.Background(), store.Filter{AllOwners: true, Outcome: store.OutcomeInterrupted})
+		return err == nil && len(p.Records) == 1
+	})
+	eventually(t, "the store to be seen writing", func() bool { return srv.StoreErr() == nil })
 }

@@ -13,9 +13,9 @@ import (
 
 // Store health. Every write the server makes goes through watchedStore, which tells
 // storeWatch whether the store could write. The state changes are logged once each
-// (one ERROR when writes start failing, one INFO when they work again), with a WARN
-// summary every summaryEvery while they keep failing, instead of a line per refused
-// delivery; /readyz and the hookrelay_store_healthy gauge read the state (see
+// (one ERROR when writes start failing, at most one per summaryEvery for a store that
+// flaps, and one INFO when they work again), with a WARN summary every summaryEvery
+// while they keep failing, instead of a line per refused delivery; /readyz and the hookrelay_store_healthy gauge read the state (see
 // StoreErr and Stats).
 const (
 	// recoverEvery is how often, while the store fails or completions wait, the
@@ -71,6 +71,8 @@ type storeWatch struct {
 	lastErr  error
 	failed   int       // failed writes since the last log line
 	summary  time.Time // when the last log line about the failure was written
+	told     time.Time // when the last change to failing was reported
+	telling  bool      // that failure was reported: its end will be too
 	notify   func(failing bool, failed int, since time.Time, err error)
 	onChange func() // called, outside the lock, when writes start failing
 	stats    func(op string)
@@ -92,23 +94,41 @@ func (w *storeWatch) observe(op string, err error) error {
 	changed := w.failing != (err != nil)
 	var failed int
 	var since time.Time
+	tell := false
 	if changed {
 		failed, since = w.failed, w.since
 		w.failing, w.since, w.failed, w.summary = err != nil, w.now(), 0, w.now()
 		w.down.Store(w.failing)
+		tell = w.tellChange()
 	}
 	if err != nil {
 		w.failed++
 		w.lastErr = err
 	}
 	w.mu.Unlock()
-	if changed {
+	if tell {
 		w.notify(err != nil, failed, since, err)
-		if err != nil {
-			w.onChange()
-		}
+	}
+	if changed && err != nil {
+		w.onChange()
 	}
 	return err
+}
+
+// tellChange decides whether a change of health is reported, with w.mu held: a store
+// that flaps (small writes pass while large ones fail) reports failing at most once per
+// summaryEvery, and recovering only after a reported failure.
+func (w *storeWatch) tellChange() bool {
+	if !w.failing {
+		told := w.telling
+		w.telling = false
+		return told
+	}
+	if !w.told.IsZero() && w.now().Sub(w.told) < summaryEvery {
+		return false
+	}
+	w.told, w.telling = w.now(), true
+	return true
 }
 
 // err returns why the store cannot write, nil when it can.

@@ -24,7 +24,7 @@ func TestStoreWatchLogsChangesOnly(t *testing.T) {
 		{"healthy", []error{nil, nil, nil}, nil, false, 0},
 		{"fails once per change", []error{nil, full, full, full}, []bool{true}, true, 3},
 		{"recovers", []error{full, full, nil, nil}, []bool{true, false}, false, 2},
-		{"flaps", []error{full, nil, full, nil}, []bool{true, false, true, false}, false, 2},
+		{"flaps: told once per interval", []error{full, nil, full, nil, full}, []bool{true, false}, true, 3},
 		{"not found is not health", []error{notFound, notFound}, nil, false, 0},
 	}
 	for _, tt := range tests {

@@ -26,8 +26,7 @@
 //
 // The store's health is watched on every write (record_watch.go): one log line when
 // writes start failing (at most one per 30 s) and one when they work again, a summary
-// every 30 s in between
-// rather than a line per refused delivery; StoreErr feeds /readyz and Stats the
-// hookrelay_store_healthy gauge. While it fails, a probe write every 2 s notices
-// recovery even with no traffic.
+// every 30 s in between rather than a line per refused delivery; StoreErr feeds /readyz
+// and Stats the hookrelay_store_healthy gauge. While it fails, a probe write every 2 s
+// notices recovery even with no traffic.
 package server

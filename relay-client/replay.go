@@ -27,8 +27,8 @@ func replayCommand(g *globals) *cobra.Command {
 		Use:   "replay [ID]",
 		Short: "Send recorded deliveries again through their tunnel",
 		Long: "With an ID, replay that delivery (byte-exact unless --edit or --resign).\n" +
-			"Without, replay every delivery matching the filters, oldest first: --missed for those that\n" +
-			"reached no client, or --since/--status/... for any selection. --parallel N keeps N\n" +
+			"Without, replay every delivery matching the filters, oldest first: --missed for those the app\n" +
+			"may not have got (offline, expired, failed, interrupted), or --since/--status/... for any selection. --parallel N keeps N\n" +
 			"replays in flight (faster; the app may then see them out of order).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,7 +43,7 @@ func replayCommand(g *globals) *cobra.Command {
 	fl.BoolVar(&o.edit, "edit", false, "edit method, path, headers and body in $EDITOR before sending")
 	fl.StringVar(&o.to, "to", "", "send to this local URL instead of through the tunnel (not recorded)")
 	fl.BoolVar(&o.resign, "resign", false, "recompute the webhook signature with the tunnel's secret")
-	fl.BoolVar(&o.missed, "missed", false, "replay the deliveries that reached no client and were not replayed yet")
+	fl.BoolVar(&o.missed, "missed", false, "replay the deliveries the app may not have got (outcome offline, expired, failed or interrupted) and not replayed yet")
 	fl.IntVar(&o.parallel, "parallel", 1, fmt.Sprintf("bulk: replays in flight at once, 1 to %d (above 1 the app may see them out of order)", api.MaxParallel))
 	return cmd
 }

@@ -20,6 +20,12 @@ const (
 	addrOff = "off"
 )
 
+// Values of --sync: SQLite's synchronous setting (see internal/store/sqlite).
+const (
+	syncNormal = "normal"
+	syncFull   = "full"
+)
+
 // config is everything relay-server reads from flags, env and the config file.
 type config struct {
 	Addr       string
@@ -39,6 +45,7 @@ type config struct {
 	LogFormat  string
 	Tunnels    map[string]tunnelSettings
 	NoRecord   bool
+	Sync       string // SQLite synchronous mode: syncNormal or syncFull
 
 	Email         string
 	ACMEDirectory string
@@ -77,6 +84,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.QueueTTL, "queue-ttl", 24*time.Hour, "how long a queued delivery waits for its client")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.NoRecord, "no-record", false, "record nothing (benchmarks only: no replay, no queue)")
+	fs.StringVar(&c.Sync, "sync", syncNormal, "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes per second)")
 	c.tlsFlags(fs)
 }
 
@@ -162,6 +170,9 @@ func (c *config) finish(fs *pflag.FlagSet) error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.Sync != syncNormal && c.Sync != syncFull {
+		return fmt.Errorf("--sync %q: want %s or %s", c.Sync, syncNormal, syncFull)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key must be given together")

@@ -117,6 +117,7 @@ var loadErrorTests = []struct {
 	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: "field timeuot not found"},
 	{name: "cert without key", args: []string{"--domain", "relay.test", "--tls-cert", "c.pem"}, want: "must be given together"},
 	{name: "dev with self-signed", args: []string{"--dev", "--self-signed"}, want: "--dev serves plain HTTP"},
+	{name: "bad sync", args: []string{"--domain", "relay.test", "--sync", "sometimes"}, want: "want normal or full"},
 	{name: "bad log format", args: []string{"--domain", "relay.test", "--log-format", "xml"}, want: "want text or json"},
 	{name: "token entry unknown key", file: "domain: relay.test\ntokens: [{token: x, name: [a]}]\n",
 		want: `unknown key "name"`, is: errTokenEntry},
@@ -156,6 +157,9 @@ func TestExampleConfig(t *testing.T) {
 		tokens: []tokenEntry{{Spec: digestTest}, {Spec: digestTest2, Names: []string{"stripe", "github"}}}}
 	if got := summary(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if c.Sync != syncFull {
+		t.Errorf("sync = %q, want %q", c.Sync, syncFull)
 	}
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])

@@ -32,6 +32,7 @@ type fileConfig struct {
 	LogFormat     string                    `yaml:"log_format"`
 	Tunnels       map[string]tunnelSettings `yaml:"tunnels"`
 	NoRecord      bool                      `yaml:"no_record"`
+	Sync          string                    `yaml:"sync"`
 	Email         string                    `yaml:"email"`
 	ACMEDirectory string                    `yaml:"acme_directory"`
 	ACMECAFile    string                    `yaml:"acme_ca_file"`
@@ -83,6 +84,7 @@ func mergeFile(c *config, file *fileConfig, fs *pflag.FlagSet) {
 	pick(fs, "queue-ttl", &c.QueueTTL, file.QueueTTL)
 	pick(fs, "log-format", &c.LogFormat, file.LogFormat)
 	pick(fs, "no-record", &c.NoRecord, file.NoRecord)
+	pick(fs, "sync", &c.Sync, file.Sync)
 	pick(fs, "email", &c.Email, file.Email)
 	pick(fs, "acme-directory", &c.ACMEDirectory, file.ACMEDirectory)
 	pick(fs, "acme-ca-file", &c.ACMECAFile, file.ACMECAFile)

@@ -84,6 +84,7 @@ func (r *relay) start(ctx context.Context) error {
 	if r.srv, err = server.New(serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)); err != nil {
 		return err
 	}
+	r.ready.writes = r.srv.StoreErr
 	return r.metrics.WatchStats(r.srv.Stats)
 }
 
@@ -96,7 +97,8 @@ func (r *relay) openStore(ctx context.Context) error {
 		}
 		return nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), sqlite.Options{})
+	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
+	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), opts)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

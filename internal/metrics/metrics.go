@@ -103,7 +103,8 @@ func (m *Metrics) register(cs ...prometheus.Collector) error {
 	return nil
 }
 
-// WatchStats exports hookrelay_connected_clients and hookrelay_online_tunnels, read
+// WatchStats exports hookrelay_connected_clients, hookrelay_online_tunnels,
+// hookrelay_store_healthy and hookrelay_store_waiting_completions, read
 // from stats (usually (*server.Server).Stats) at every scrape. Call it once, after the
 // server exists; a second call fails.
 func (m *Metrics) WatchStats(stats func() server.Stats) error {
@@ -111,7 +112,18 @@ func (m *Metrics) WatchStats(stats func() server.Stats) error {
 		Help: "Relay clients connected."}, func() float64 { return float64(stats().Sessions) })
 	tunnels := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_online_tunnels",
 		Help: "Tunnels with a connected client."}, func() float64 { return float64(stats().Tunnels) })
-	return m.register(clients, tunnels)
+	healthy := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_store_healthy",
+		Help: "1 while the store writes, 0 while its writes fail (deliveries get 503 store_unavailable)."},
+		func() float64 {
+			if stats().StoreFailing {
+				return 0
+			}
+			return 1
+		})
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_store_waiting_completions",
+		Help: "Delivery outcomes the store refused, kept in memory and retried until it takes them."},
+		func() float64 { return float64(stats().WaitingCompletions) })
+	return m.register(clients, tunnels, healthy, waiting)
 }
 
 // queueGauge is hookrelay_queue_depth, cached as Config describes.

@@ -45,5 +45,5 @@ func (d *delivery) target() string {
 
 // relay is what the relay states about d to the app.
 func (d *delivery) relay() wire.Relay {
-	return wire.Relay{Tunnel: d.tunnel.name, RequestID: d.id, ReplayOf: d.replayOf, Verified: d.verdict}
+	return wire.Relay{Tunnel: d.tunnel.name, RequestID: d.id, ReplayOf: d.replayOf, Verified: d.verdict, Resigned: d.resigned}
 }

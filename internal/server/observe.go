@@ -22,9 +22,16 @@ func (nopObserver) StoreError(string)                                         {}
 type Stats struct {
 	// Sessions is the number of connected clients; Tunnels the number of online tunnels.
 	Sessions, Tunnels int
+	// StoreFailing reports that the store's last write failed (disk full, read-only):
+	// deliveries get 503 store_unavailable until it writes again.
+	StoreFailing bool
+	// WaitingCompletions counts response halves the store refused, kept in memory and
+	// retried until it takes them.
+	WaitingCompletions int
 }
 
 // Stats returns the current state.
 func (s *Server) Stats() Stats {
-	return Stats{Sessions: int(s.sessions.Load()), Tunnels: s.reg.online()}
+	return Stats{Sessions: int(s.sessions.Load()), Tunnels: s.reg.online(),
+		StoreFailing: s.watch.isFailing(), WaitingCompletions: s.parkedCount()}
 }

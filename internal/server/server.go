@@ -141,6 +141,8 @@ type Server struct {
 	sessions atomic.Int64 // connected clients
 	hub      hub          // live feed of finished records
 	settling completions  // response halves being saved in the background
+	watch    *storeWatch  // the store's health
+	parked   parked       // completions waiting for the store to write again
 }
 
 // New returns a Server for cfg.
@@ -150,6 +152,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.newStoreWatch()
+	if err := s.settle(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.mux, s.admin = s.routes(), s.adminRoutes()
 	s.startPurger()
 	return s, nil

@@ -52,9 +52,9 @@ func DropRelayFields(h http.Header) {
 }
 
 // Relay is what the relay states about a forwarded request, in its X-Hookrelay-*
-// fields. Empty ReplayOf and Verified are left out.
+// fields. Empty ReplayOf, Verified and Resigned are left out.
 type Relay struct {
-	Tunnel, RequestID, ReplayOf, Verified string
+	Tunnel, RequestID, ReplayOf, Verified, Resigned string
 }
 
 // ForwardHead fills h with the head the relay forwards for r, per the contract above:
@@ -79,6 +79,9 @@ func ForwardHead(h *Head, r *http.Request, target string, rel Relay, body []byte
 	}
 	if rel.Verified != "" {
 		h.add(proto.HeaderVerified, rel.Verified)
+	}
+	if rel.Resigned != "" {
+		h.add(proto.HeaderResigned, rel.Resigned)
 	}
 }
 

@@ -60,7 +60,7 @@ type Head struct {
 
 	// relay holds ForwardHead's fields after Extra, as name/value pairs, in place: a
 	// Head on the stack then needs no allocation of its own.
-	relay  [14]string
+	relay  [16]string
 	nRelay int
 }
 

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/webhook"
 )
 
 type replayOptions struct {
@@ -78,32 +80,22 @@ func (o *replayOptions) one(cmd *cobra.Command, g *globals, id string) error {
 	if rec == nil {
 		rec, _ = c.Get(cmd.Context(), id)
 	}
-	warnStale(g.stderr, rec, o.resign || edit.Body != nil && o.resign)
+	warnStale(g.stderr, rec, o.resign)
 	fmt.Fprintf(g.stdout, "Replayed %s as %s: %s %s, %.1f ms\n", id, out.ID, status(out.Status), out.Outcome, out.DurationMS)
 	return nil
 }
 
-// timestampHeaders mark schemes whose signature covers a timestamp that receivers check.
-var timestampHeaders = []string{"Stripe-Signature", "X-Slack-Request-Timestamp", "Webhook-Timestamp", "Svix-Timestamp"}
-
-// staleAfter is the usual tolerance of timestamped signatures (Stripe, Slack, Standard
-// Webhooks all use five minutes).
-const staleAfter = 5 * time.Minute
-
-// warnStale tells the user when a byte-exact replay carries a signature the app will
-// likely reject as too old.
+// warnStale tells the user when a byte-exact replay carries a timestamped signature the
+// app will likely reject: one signed longer ago than the schemes' 5-minute tolerance,
+// judged by the signature's own timestamp (a delivery may arrive already old).
 func warnStale(w io.Writer, rec *api.Record, resigned bool) {
-	if rec == nil || resigned || time.Since(rec.ReceivedAt) < staleAfter {
+	if rec == nil || resigned {
 		return
 	}
-	for _, h := range rec.Request.Headers {
-		for _, name := range timestampHeaders {
-			if strings.EqualFold(h[0], name) {
-				fmt.Fprintf(w, "warning: the recorded %s is %s old; apps checking a 5-minute tolerance will reject it (use --resign)\n",
-					name, time.Since(rec.ReceivedAt).Round(time.Second))
-				return
-			}
-		}
+	name, at, ok := webhook.SignedAt(headerMap(rec.Request.Headers))
+	if age := time.Since(at); ok && (age > webhook.DefaultTolerance || age < -webhook.DefaultTolerance) {
+		fmt.Fprintf(w, "warning: the recorded %s is %s old; apps checking a 5-minute tolerance will reject it (use --resign)\n",
+			name, age.Round(time.Second))
 	}
 }
 
@@ -179,4 +171,13 @@ func progressBar(w io.Writer, done, total int) {
 	if done == total {
 		fmt.Fprintln(w)
 	}
+}
+
+// headerMap turns recorded header pairs into an http.Header, names as recorded.
+func headerMap(pairs [][2]string) http.Header {
+	h := make(http.Header, len(pairs))
+	for _, p := range pairs {
+		h[p[0]] = append(h[p[0]], p[1])
+	}
+	return h
 }

@@ -57,9 +57,10 @@ func (a *app) count() int {
 
 // env is a server with a store, an app and a client tunnel "hook" verifying with specs.
 type env struct {
-	srv *relaytest.Server
-	app *app
-	url string
+	srv    *relaytest.Server
+	app    *app
+	url    string
+	appURL string
 }
 
 func newEnv(t *testing.T, mode string, specs ...string) *env {
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, mode string, specs ...string) *env {
 	t.Cleanup(be.Close)
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook",
 		Target: relaytest.Target(t, be.URL), Verify: specs, VerifyMode: mode})
-	return &env{srv: srv, app: a, url: srv.URL}
+	return &env{srv: srv, app: a, url: srv.URL, appURL: be.URL}
 }
 
 // cli runs relay-client with args against the env's server and returns stdout.

@@ -71,10 +71,10 @@ type harRequest struct {
 // that is not UTF-8 is base64 text marked by the custom field _encoding. (params
 // and text are mutually exclusive in HAR; text keeps the exact bytes.)
 type harPost struct {
-	MimeType string  `json:"mimeType"`
-	Text     string  `json:"text"`
-	Encoding string  `json:"_encoding,omitempty"`
-	Comment  string  `json:"comment,omitempty"`
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text"`
+	Encoding string `json:"_encoding,omitempty"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 type harResponse struct {

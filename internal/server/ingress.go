@@ -264,7 +264,7 @@ func (s *Server) saveStreamedBody(d *delivery) {
 	d.bodySaved = true
 	d.rec.Body = d.reqBody.body()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
-		s.cfg.Observer.StoreError("save_body")
+		s.cfg.Observer.StoreError(opSaveBody)
 		s.log.Error("save request body", "id", d.id, "err", err)
 	}
 }
@@ -314,7 +314,7 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 
 func (s *Server) saveComplete(rec *store.Record) {
 	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
-		s.cfg.Observer.StoreError("complete")
+		s.cfg.Observer.StoreError(opComplete)
 		s.log.Error("complete record", "id", rec.ID, "err", err)
 	}
 	s.hub.publish(rec)
@@ -350,7 +350,7 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 		d.rec.Outcome = outcomeOf(code, nil, 0)
 		d.rec.Duration = s.cfg.Now().Sub(d.start)
 		if err := s.cfg.Store.Insert(context.Background(), d.rec); err != nil {
-			s.cfg.Observer.StoreError("insert")
+			s.cfg.Observer.StoreError(opInsert)
 			s.log.Error("record refused request", "id", d.id, "err", err)
 		}
 		s.hub.publish(d.rec)
@@ -374,7 +374,7 @@ func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.
 func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	if errors.Is(err, store.ErrUnavailable) {
-		s.cfg.Observer.StoreError("insert")
+		s.cfg.Observer.StoreError(opInsert)
 		s.log.Error("store cannot write; refusing deliveries until it can", "err", err)
 		writeError(w, proto.CodeStoreUnavailable, "the relay cannot record deliveries right now; retry later", id)
 		return

@@ -137,11 +137,14 @@ func (s *streams) abort() {
 
 // appendError appends the relay's error answer for code: the code's status, the code in
 // proto.HeaderError and a JSON body, ending the stream after it when closing.
-func appendError(b []byte, code proto.Code, msg string, closing bool) []byte {
+func appendError(b []byte, code proto.Code, msg, requestID string, closing bool) []byte {
 	var body struct {
-		Error proto.Error `json:"error"`
+		Error struct {
+			proto.Error
+			RequestID string `json:"request_id,omitempty"`
+		} `json:"error"`
 	}
-	body.Error = proto.Error{Code: code, Message: msg}
+	body.Error.Error, body.Error.RequestID = proto.Error{Code: code, Message: msg}, requestID
 	js, _ := json.Marshal(body)
 	js = append(js, '\n')
 	status := code.Status()

@@ -143,6 +143,7 @@ const (
 	kindUpgrade
 	kindExpect
 	kindTunnel
+	kindRequestID // proto.HeaderRequestID: forwarded, and kept for the client's own error answers
 )
 
 var kinds = map[string]fieldKind{
@@ -150,11 +151,12 @@ var kinds = map[string]fieldKind{
 	"connection": kindConnection, "keep-alive": kindKeepAlive, "proxy-connection": kindProxy,
 	"proxy-authorization": kindProxy, "proxy-authenticate": kindProxy, "te": kindTE, "trailer": kindTrailer,
 	"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
+	"x-hookrelay-request-id": kindRequestID,
 }
 
 // kindOf classifies a header name, case-insensitively, without allocating.
 func kindOf(name []byte) fieldKind {
-	const longest = len("proxy-authorization")
+	const longest = len("x-hookrelay-request-id")
 	if len(name) > longest {
 		return kindOther
 	}

@@ -69,3 +69,13 @@ func (r *reporter) request(start time.Time, tunnel, method, uri string, status i
 		"method": method, "path": uri, "status": status, "duration_ms": float64(d.Microseconds()) / 1000},
 		"%s  %-6s %s  %d  %s\n", start.Format("15:04:05.000"), method, uri, status, d.Round(10*time.Microsecond))
 }
+
+// appError tells the user why the client answered for the app (the sender only learns
+// that the app was unreachable or slow, never its address).
+func (r *reporter) appError(target *url.URL, err error) {
+	if r.out == io.Discard {
+		return
+	}
+	r.emit(map[string]any{"event": "app_error", "target": target.String(), "error": err.Error()},
+		"             the local app at %s: %v\n", target, err)
+}

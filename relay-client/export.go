@@ -73,7 +73,7 @@ func fetchAll(ctx context.Context, c *api.Client, f store.Filter, progress io.Wr
 		}
 		f.Cursor = page.Next
 	}
-	fmt.Fprintf(progress, "exported %d deliveries\n", len(out))
+	fmt.Fprintf(progress, "exported %s\n", deliveries(len(out)))
 	return out, nil
 }
 

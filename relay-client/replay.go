@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 )
 
@@ -81,7 +82,7 @@ func (o *replayOptions) one(cmd *cobra.Command, g *globals, id string) error {
 		rec, _ = c.Get(cmd.Context(), id)
 	}
 	warnStale(g.stderr, rec, o.resign)
-	fmt.Fprintf(g.stdout, "Replayed %s as %s: %s %s, %.1f ms\n", id, out.ID, status(out.Status), out.Outcome, out.DurationMS)
+	fmt.Fprintf(g.stdout, "Replayed %s as %s: %s, %.1f ms\n", id, out.ID, answer(out), out.DurationMS)
 	return nil
 }
 
@@ -141,13 +142,13 @@ type bulkSummary struct {
 
 func (s *bulkSummary) add(r api.ReplayResult) {
 	s.total++
-	if r.Error == "" && r.Record != nil && r.Record.Outcome == "ok" {
+	if r.Error == "" && r.Record != nil && accepted(r.Record) {
 		s.ok++
 		return
 	}
 	why := r.Error
 	if why == "" && r.Record != nil {
-		why = string(r.Record.Outcome) + " " + status(r.Record.Status)
+		why = answer(r.Record)
 	}
 	s.failed = append(s.failed, r.Original+" ("+why+")")
 }
@@ -157,7 +158,7 @@ func (s *bulkSummary) print(w io.Writer) {
 		fmt.Fprintln(w, "Nothing to replay.")
 		return
 	}
-	fmt.Fprintf(w, "Replayed %d deliveries: %d ok, %d failed\n", s.total, s.ok, len(s.failed))
+	fmt.Fprintf(w, "Replayed %s: %d ok, %d failed\n", deliveries(s.total), s.ok, len(s.failed))
 	for _, f := range s.failed {
 		fmt.Fprintf(w, "  failed: %s\n", f)
 	}
@@ -180,4 +181,30 @@ func headerMap(pairs [][2]string) http.Header {
 		h[p[0]] = append(h[p[0]], p[1])
 	}
 	return h
+}
+
+// accepted reports whether the app took a replay: it answered, with a 1xx, 2xx or 3xx.
+func accepted(r *api.Record) bool {
+	return r.Outcome == store.OutcomeOK && r.Status < 400
+}
+
+// answer says how a replay ended: "the app answered 400 Bad Request", or the relay's
+// outcome and error code when the app did not answer, e.g. "refused (local_unreachable)".
+func answer(r *api.Record) string {
+	if r.Outcome == store.OutcomeOK {
+		return fmt.Sprintf("the app answered %d %s", r.Status, http.StatusText(r.Status))
+	}
+	s := string(r.Outcome)
+	if r.ErrorCode != "" {
+		s += " (" + r.ErrorCode + ")"
+	}
+	return s
+}
+
+// deliveries counts deliveries in words: "1 delivery", "3 deliveries".
+func deliveries(n int) string {
+	if n == 1 {
+		return "1 delivery"
+	}
+	return fmt.Sprintf("%d deliveries", n)
 }

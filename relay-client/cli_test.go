@@ -207,10 +207,15 @@ func TestBulkReplayAndExport(t *testing.T) {
 		}
 	}
 	var har struct {
-		Log struct{ Entries []json.RawMessage }
+		Log struct {
+			Entries []struct{ Request struct{ URL string } }
+		}
 	}
 	if err := json.Unmarshal([]byte(e.cli(t, "export", "--name", "hook", "--format", "har")), &har); err != nil || len(har.Log.Entries) != 10 {
 		t.Fatalf("har: %v, %d entries", err, len(har.Log.Entries))
+	}
+	if got, want := har.Log.Entries[0].Request.URL, e.url+"/t/hook/n/0"; got != want {
+		t.Fatalf("har url %q, want the public path-form URL %q", got, want)
 	}
 }
 

@@ -277,3 +277,30 @@ func TestReplayWarnsOfStaleSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkReplayWarnsOfStaleSignatures: a bulk replay without --resign of a delivery
+// signed long ago warns once, counting them.
+func TestBulkReplayWarnsOfStaleSignatures(t *testing.T) {
+	e := newEnv(t, "flag", "stripe:whsec_x")
+	scheme, _ := webhook.Parse("stripe:whsec_x")
+	body := []byte(`{"id":"evt_old"}`)
+	req, _ := http.NewRequest("POST", e.url+"/t/hook/stripe", bytes.NewReader(body))
+	if err := scheme.Sign(req.Header, body, time.Now().Add(-time.Hour), ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{"HOOKRELAY_SERVER": e.url, "HOOKRELAY_TOKEN": relaytest.Token}[k]
+	}
+	if err := run(context.Background(), []string{"replay", "--name", "hook", "--since", "1h"}, getenv, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "warning: 1 delivery carried a signature over 5 minutes old") {
+		t.Fatalf("stderr: %q", stderr.String())
+	}
+}

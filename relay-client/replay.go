@@ -93,11 +93,18 @@ func warnStale(w io.Writer, rec *api.Record, resigned bool) {
 	if rec == nil || resigned {
 		return
 	}
-	name, at, ok := webhook.SignedAt(headerMap(rec.Request.Headers))
-	if age := time.Since(at); ok && (age > webhook.DefaultTolerance || age < -webhook.DefaultTolerance) {
+	if name, age, ok := staleSignature(rec); ok {
 		fmt.Fprintf(w, "warning: the recorded %s is %s old; apps checking a 5-minute tolerance will reject it (use --resign)\n",
 			name, age.Round(time.Second))
 	}
+}
+
+// staleSignature reports a timestamped signature of rec's request outside the
+// schemes' tolerance, the header it is in and its age.
+func staleSignature(rec *api.Record) (string, time.Duration, bool) {
+	name, at, ok := webhook.SignedAt(headerMap(rec.Request.Headers))
+	age := time.Since(at)
+	return name, age, ok && (age > webhook.DefaultTolerance || age < -webhook.DefaultTolerance)
 }
 
 func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
@@ -119,7 +126,7 @@ func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
-	var sum bulkSummary
+	sum := bulkSummary{resign: o.resign}
 	err = c.BulkReplay(cmd.Context(), f, api.BulkOptions{Resign: o.resign, Parallel: o.parallel}, func(r api.ReplayResult) {
 		sum.add(r)
 		if g.json {
@@ -132,16 +139,22 @@ func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	sum.print(g.stdout)
+	sum.warn(g.stderr)
 	return nil
 }
 
 type bulkSummary struct {
 	total, ok int
 	failed    []string
+	resign    bool
+	stale     int // replays that carried a signature past its tolerance
 }
 
 func (s *bulkSummary) add(r api.ReplayResult) {
 	s.total++
+	if _, _, old := staleOf(r.Record); old && !s.resign {
+		s.stale++
+	}
 	if r.Error == "" && r.Record != nil && accepted(r.Record) {
 		s.ok++
 		return
@@ -207,4 +220,19 @@ func deliveries(n int) string {
 		return "1 delivery"
 	}
 	return fmt.Sprintf("%d deliveries", n)
+}
+
+func staleOf(rec *api.Record) (string, time.Duration, bool) {
+	if rec == nil {
+		return "", 0, false
+	}
+	return staleSignature(rec)
+}
+
+// warn tells the user when replays went out with signatures the app likely rejects.
+func (s *bulkSummary) warn(w io.Writer) {
+	if s.stale > 0 {
+		fmt.Fprintf(w, "warning: %s carried a signature over 5 minutes old; apps checking the tolerance reject them (use --resign)\n",
+			deliveries(s.stale))
+	}
 }

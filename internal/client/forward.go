@@ -135,8 +135,8 @@ func (s *streams) abort() {
 
 // appendError appends the relay's error answer for code (see wire.AppendErrorResponse),
 // ending the stream after it when closing.
-func appendError(b []byte, code proto.Code, msg string, closing bool) []byte {
-	return wire.AppendErrorResponse(b, code, msg, "", closing)
+func appendError(b []byte, code proto.Code, msg, requestID string, closing bool) []byte {
+	return wire.AppendErrorResponse(b, code, msg, requestID, closing)
 }
 
 // counter counts requests in flight. Unlike a sync.WaitGroup it may be incremented while

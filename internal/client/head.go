@@ -146,6 +146,7 @@ const (
 	kindUpgrade
 	kindExpect
 	kindTunnel
+	kindRequestID // proto.HeaderRequestID: forwarded, and kept for the client's own error answers
 )
 
 // kinds classifies header names, lowercase. The hop-by-hop names are wire.HopByHop, the
@@ -155,6 +156,7 @@ var kinds = func() map[string]fieldKind {
 		"host": kindHost, "content-length": kindContentLength, "transfer-encoding": kindTransferEncoding,
 		"connection": kindConnection, "keep-alive": kindKeepAlive, "te": kindTE, "trailer": kindTrailer,
 		"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
+		"x-hookrelay-request-id": kindRequestID,
 	}
 	for _, name := range wire.HopByHop {
 		if k := strings.ToLower(name); m[k] == kindOther {
@@ -166,7 +168,7 @@ var kinds = func() map[string]fieldKind {
 
 // kindOf classifies a header name, case-insensitively, without allocating.
 func kindOf(name []byte) fieldKind {
-	const longest = len("proxy-authorization")
+	const longest = len("x-hookrelay-request-id")
 	if len(name) > longest {
 		return kindOther
 	}

@@ -207,16 +207,19 @@ func (p *pipe) fail(j *job, bw *bufio.Writer, err error) (int, outcome) {
 	if p.isAborted() {
 		return 0, outcome{close: true}
 	}
-	code, msg := proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", j.t.url, err)
+	// The answer goes to the public sender: it names neither the app's address nor the
+	// error's detail, which the client prints locally.
+	code, msg := proto.CodeLocalUnreachable, "the local app is not reachable"
 	var bad badAnswer
 	switch {
 	case isTimeout(err):
-		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time: "+err.Error()
+		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time"
 	case errors.As(err, &bad):
-		code, msg = proto.CodeLocalBadResponse, fmt.Sprintf("the local app at %s gave no HTTP answer: %v", j.t.url, bad.err)
+		code, msg = proto.CodeLocalBadResponse, "the local app gave no HTTP answer"
 	}
+	p.f.report.appError(j.t.url, err)
 	closing := !j.whole || j.close
-	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, closing))
+	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, string(j.id), closing))
 	if bw.Flush() != nil || closing {
 		p.cut()
 		return code.Status(), outcome{close: true}

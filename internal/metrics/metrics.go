@@ -72,7 +72,23 @@ func New(cfg Config) (*Metrics, error) {
 	if err := m.register(cs...); err != nil {
 		return nil, err
 	}
+	m.zeroStoreErrors(cfg.QueueDepth != nil)
 	return m, nil
+}
+
+// opQueueDepth is the store operation of Config.QueueDepth.
+const opQueueDepth = "queue_depth"
+
+// zeroStoreErrors creates every hookrelay_store_errors_total series at 0, so that an
+// alert on its rate works before the first failure.
+func (m *Metrics) zeroStoreErrors(queueDepth bool) {
+	ops := server.StoreOps
+	if queueDepth {
+		ops = append(slices.Clip(ops), opQueueDepth)
+	}
+	for _, op := range ops {
+		m.storeErrors.WithLabelValues(op)
+	}
 }
 
 // newMetrics creates the delivery and store metrics.
@@ -128,7 +144,7 @@ func (m *Metrics) WatchStats(stats func() server.Stats) error {
 
 // queueGauge is hookrelay_queue_depth, cached as Config describes.
 func (m *Metrics) queueGauge(cfg Config) prometheus.Collector {
-	onErr := func() { m.StoreError("queue_depth") }
+	onErr := func() { m.StoreError(opQueueDepth) }
 	c := newCachedCount(cfg.QueueDepth, cfg.QueueDepthEvery, cfg.Now, onErr)
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_queue_depth",
 		Help: "Deliveries waiting in offline queues for their client."}, c.value)

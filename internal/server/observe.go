@@ -9,9 +9,19 @@ type Observer interface {
 	// if none), the relay's error code if it answered itself, the time from receipt to
 	// the end of the response, and the body bytes in and out.
 	Delivery(tunnel string, status int, code string, d time.Duration, bytesIn, bytesOut int64)
-	// StoreError reports a failed store write.
+	// StoreError reports a failed store write; op is one of StoreOps.
 	StoreError(op string)
 }
+
+// StoreOps are the store operations StoreError reports, so that their counters can
+// exist at zero before any fails.
+var StoreOps = []string{opInsert, opSaveBody, opComplete}
+
+const (
+	opInsert   = "insert"    // the request half, before forwarding
+	opSaveBody = "save_body" // a large body recorded as it streamed
+	opComplete = "complete"  // the response half
+)
 
 type nopObserver struct{}
 

@@ -32,15 +32,15 @@ type watchedStore struct {
 }
 
 func (s watchedStore) Insert(ctx context.Context, r *store.Record) error {
-	return s.w.observe("insert", s.Store.Insert(ctx, r))
+	return s.w.observe(opInsert, s.Store.Insert(ctx, r))
 }
 
 func (s watchedStore) Complete(ctx context.Context, r *store.Record) error {
-	return s.w.observe("complete", s.Store.Complete(ctx, r))
+	return s.w.observe(opComplete, s.Store.Complete(ctx, r))
 }
 
 func (s watchedStore) SaveRequestBody(ctx context.Context, r *store.Record) error {
-	return s.w.observe("save_body", s.Store.SaveRequestBody(ctx, r))
+	return s.w.observe(opSaveBody, s.Store.SaveRequestBody(ctx, r))
 }
 
 func (s watchedStore) Interrupt(ctx context.Context, before time.Time) (int, error) {

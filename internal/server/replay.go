@@ -72,7 +72,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.resign(t, req, edit); err != nil {
+	if err := s.resign(t, req, edit, orig); err != nil {
 		return nil, err
 	}
 	d := s.newDelivery(req, t, req.RequestURI)

@@ -33,8 +33,8 @@ func writeError(w http.ResponseWriter, code proto.Code, msg, requestID string) {
 		h.Set(proto.HeaderRequestID, requestID)
 	}
 	status := code.Status()
-	if status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", strconv.Itoa(retryAfter)) // a shed request has set a shorter one
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)

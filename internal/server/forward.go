@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -29,18 +30,20 @@ type binding struct {
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b := &binding{tunnel: t, sess: ss}
 	b.streams = wire.NewPool(s.cfg.MaxInflight, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()
 		},
-		MaxIdleConns:          s.cfg.MaxInflight,
-		MaxIdleConnsPerHost:   s.cfg.MaxInflight,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: cfg.timeout,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true, // never touch Accept-Encoding or decode bodies
-		WriteBufferSize:       32 << 10,
-		ReadBufferSize:        32 << 10,
+		MaxIdleConns:           s.cfg.MaxInflight,
+		MaxIdleConnsPerHost:    s.cfg.MaxInflight,
+		IdleConnTimeout:        90 * time.Second,
+		ResponseHeaderTimeout:  cfg.timeout,
+		MaxResponseHeaderBytes: s.cfg.ResponseHeadLimit,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // never touch Accept-Encoding or decode bodies
+		WriteBufferSize:        32 << 10,
+		ReadBufferSize:         32 << 10,
 	}
 	b.proxy = &httputil.ReverseProxy{
 		Rewrite:      b.rewrite,
@@ -108,6 +111,10 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	switch {
 	case errors.As(err, &maxErr):
 		return proto.CodeBodyTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return proto.CodeBodyTimeout
+	case errors.Is(err, wire.ErrHeadTooLarge), headTooLarge(err):
+		return proto.CodeBadResponse
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
@@ -119,8 +126,18 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	return proto.CodeLocalUnreachable
 }
 
+// headTooLarge recognizes http.Transport's error for a response head over
+// MaxResponseHeaderBytes, which it gives as text only.
+func headTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server response headers exceeded")
+}
+
 func errorMessage(code proto.Code, name string) string {
 	switch code {
+	case proto.CodeBodyTimeout:
+		return "the request body did not arrive in time"
+	case proto.CodeBadResponse:
+		return "the client of tunnel " + name + " sent a response head over the limit"
 	case proto.CodeBodyTooLarge:
 		return "request body is over the tunnel's limit"
 	case proto.CodeLocalTimeout:

@@ -68,6 +68,12 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		writeError(w, proto.CodeBadRequest, "the request target must be a path (origin-form)", "")
 		return
 	}
+	if ok, wait := s.rateLimit(r, name); !ok {
+		s.cfg.Observer.Delivery(name, http.StatusTooManyRequests, string(proto.CodeRateLimited), 0, 0, 0)
+		setRetryAfter(w, wait)
+		writeError(w, proto.CodeRateLimited, shedMessage(proto.CodeRateLimited, name), "")
+		return
+	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
 		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
@@ -78,6 +84,7 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		return
 	}
 	d := s.newDelivery(r, t, uri)
+	s.timeBody(w, r)
 	s.deliver(w, r, d)
 }
 
@@ -96,7 +103,10 @@ func (s *Server) newDelivery(r *http.Request, t *tunnel, uri string) *delivery {
 }
 
 // deliver records a request and forwards it to its tunnel, or applies the tunnel's offline
-// policy. Live traffic, replays and queued deliveries all go through here.
+// policy. Live traffic, replays and queued deliveries all go through here. A small body
+// is read before the delivery takes a tunnel slot and its bytes on the in-flight budgets,
+// so a sender still uploading holds neither; a larger one holds them while it streams,
+// bounded by the body deadline.
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	cfg := d.tunnel.config()
 	if r.ContentLength > cfg.bodyLimit {
@@ -110,12 +120,25 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		s.offline(w, r, d, cfg)
 		return
 	}
-	if !d.tunnel.acquire() {
-		s.refuse(w, d, proto.CodeTunnelBusy)
+	if err := s.readRequest(r, d, cfg); err != nil {
+		s.failRecord(w, d, err)
 		return
 	}
-	defer d.tunnel.release()
-	if err := s.recordRequest(r, d, cfg); err != nil {
+	if code, wait := s.overQuota(d); code != "" {
+		s.shed(w, d, code, wait)
+		return
+	}
+	adm, code := s.admit(d, reserveOf(r, d))
+	if code == proto.CodeTunnelBusy {
+		s.refuse(w, d, code)
+		return
+	}
+	if code != "" {
+		s.shed(w, d, code, overloadRetry)
+		return
+	}
+	defer adm.release()
+	if err := s.insert(r, d); err != nil {
 		s.failRecord(w, d, err)
 		return
 	}
@@ -153,11 +176,11 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 // errAborted marks a delivery whose response was cut off mid-body.
 var errAborted = errors.New("server: response aborted mid-body")
 
-// recordRequest inserts the request half of the record before anything is forwarded. A
+// readRequest reads what is recorded of the request before anything is forwarded. A
 // body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
-// signatures) is read first, verified, and stored with the record; a larger one is
-// recorded as it streams and saved before the response goes out.
-func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
+// signatures) is read first and verified; a larger one is recorded as it streams and
+// saved before the response goes out.
+func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
 	if d.rec == nil && cfg.verify == nil {
 		return readSmall(r, d)
 	}
@@ -175,16 +198,22 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
 		d.body, d.inMemory = body, true
-	} else {
-		s.inspect(r, d, cfg, nil)
-		d.reqBody = newBodyCapture(s.cfg.RecordCap)
-		d.reqBody.hint(r.ContentLength)
-		d.reqBody.Write(body)
-		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+		return nil
 	}
+	s.inspect(r, d, cfg, nil)
+	d.reqBody = newBodyCapture(s.cfg.RecordCap)
+	d.reqBody.hint(r.ContentLength)
+	d.reqBody.Write(body)
+	r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+	return nil
+}
+
+// insert stores the request half of the record, once the delivery is admitted.
+func (s *Server) insert(r *http.Request, d *delivery) error {
 	if d.rec == nil {
 		return nil
 	}
+	s.quotas.add(d, recordedSize(r, d), s.cfg.Now())
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
 }
 
@@ -244,9 +273,9 @@ func max64(a, b int64) int64 {
 }
 
 // readBody reads a whole request body for the offline path and returns the recorded
-// form (truncated beyond the record cap).
-func (s *Server) readBody(r *http.Request) (store.Body, error) {
-	c := newBodyCapture(s.cfg.RecordCap)
+// form (truncated beyond keep bytes).
+func (s *Server) readBody(r *http.Request, keep int64) (store.Body, error) {
+	c := newBodyCapture(keep)
 	if r.Body != nil && r.Body != http.NoBody {
 		if _, err := io.Copy(c, r.Body); err != nil {
 			return store.Body{}, err
@@ -361,14 +390,17 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 // failRecord answers a request that could not be recorded or read.
 func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		if d.rec != nil {
-			d.rec.Body = store.Body{}
-		}
-		s.refuse(w, d, proto.CodeBodyTooLarge)
+	code := proto.CodeBodyTooLarge
+	if errors.Is(err, errBodyTimeout) {
+		code = proto.CodeBodyTimeout
+	} else if !errors.As(err, &maxErr) {
+		s.storeFailed(w, err, d.id)
 		return
 	}
-	s.storeFailed(w, err, d.id)
+	if d.rec != nil {
+		d.rec.Body = store.Body{}
+	}
+	s.refuse(w, d, code)
 }
 
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.

@@ -66,6 +66,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Limits bound what senders and tunnel clients can make the server hold.
+	Limits
 }
 
 // TunnelSettings are per-tunnel settings from the server config. Zero fields keep the
@@ -83,6 +85,10 @@ func (c *Config) setDefaults() error {
 	if c.Tokens == nil {
 		c.Tokens = new(Tokens)
 	}
+	if err := c.Limits.check(); err != nil {
+		return err
+	}
+	c.Limits.setDefaults()
 	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
 	setDefault(&c.Timeout, DefaultTimeout)
 	setDefault(&c.BodyLimit, DefaultBodyLimit)
@@ -123,6 +129,11 @@ type Server struct {
 	sessions atomic.Int64 // connected clients
 	hub      hub          // live feed of finished records
 	settling completions  // response halves being saved in the background
+	inflight budget       // request body bytes in flight, server-wide
+	// sourceRates and tunnelRates limit public requests by source address and tunnel.
+	sourceRates, tunnelRates limiters
+	quotas                   quotas       // body bytes recorded per tunnel and token
+	owners                   ownerSessions // open sessions per token
 }
 
 // New returns a Server for cfg.
@@ -132,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.inflight.limit = cfg.ServerInflightBytes
 	s.mux = s.routes()
 	s.startPurger()
 	return s, nil

@@ -132,7 +132,7 @@ type Server struct {
 	inflight budget       // request body bytes in flight, server-wide
 	// sourceRates and tunnelRates limit public requests by source address and tunnel.
 	sourceRates, tunnelRates limiters
-	quotas                   quotas       // body bytes recorded per tunnel and token
+	quotas                   quotas        // body bytes recorded per tunnel and token
 	owners                   ownerSessions // open sessions per token
 }
 

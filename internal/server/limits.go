@@ -81,8 +81,8 @@ type Limits struct {
 	RejectRecordCap int64
 }
 
-// check refuses negative limits.
-func (l *Limits) check() error {
+// Check refuses negative limits.
+func (l *Limits) Check() error {
 	for name, v := range map[string]float64{
 		"body timeout": float64(l.BodyTimeout), "body min rate": float64(l.BodyMinRate),
 		"server in-flight bytes": float64(l.ServerInflightBytes), "tunnel in-flight bytes": float64(l.TunnelInflightBytes),

@@ -85,7 +85,7 @@ func (c *Config) setDefaults() error {
 	if c.Tokens == nil {
 		c.Tokens = new(Tokens)
 	}
-	if err := c.Limits.check(); err != nil {
+	if err := c.Limits.Check(); err != nil {
 		return err
 	}
 	c.Limits.setDefaults()

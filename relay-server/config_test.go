@@ -74,7 +74,9 @@ var loadTests = []struct {
 		file: "domain: relay.test\ntokens: [{token: x, names: [shop]}]\n",
 		want: with(acmeDefaults, func(l *loaded) { l.tokens = []tokenEntry{{Spec: "token-a-0123456789"}, {Spec: digestTest2}} })},
 	{name: "flag tokens", args: []string{"--domain", "relay.test", "--token", "token-one-0123456789", "--token", "token-two-0123456789"},
-		want: with(acmeDefaults, func(l *loaded) { l.tokens = []tokenEntry{{Spec: "token-one-0123456789"}, {Spec: "token-two-0123456789"}} })},
+		want: with(acmeDefaults, func(l *loaded) {
+			l.tokens = []tokenEntry{{Spec: "token-one-0123456789"}, {Spec: "token-two-0123456789"}}
+		})},
 	{name: "empty file", args: []string{"--domain", "relay.test"}, file: "# nothing\n", want: acmeDefaults},
 }
 

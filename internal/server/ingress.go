@@ -130,6 +130,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	}
 	adm, code := s.admit(d, reserveOf(r, d))
 	if code == proto.CodeTunnelBusy {
+		if d.rec != nil {
+			d.rec.Body = store.Body{} // a refused request's record keeps its head only
+		}
 		s.refuse(w, d, code)
 		return
 	}

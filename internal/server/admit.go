@@ -66,13 +66,10 @@ func (a *admission) release() {
 }
 
 // reserveOf is what a request body counts against the byte budgets: its length when
-// known, the prebuffered bytes of a small chunked body, chunkedReserve for a larger one.
-func reserveOf(r *http.Request, d *delivery) int64 {
-	switch {
-	case r.ContentLength >= 0:
+// known, else chunkedReserve.
+func reserveOf(r *http.Request) int64 {
+	if r.ContentLength >= 0 {
 		return r.ContentLength
-	case d.inMemory:
-		return int64(len(d.body))
 	}
 	return chunkedReserve
 }

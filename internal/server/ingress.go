@@ -103,10 +103,7 @@ func (s *Server) newDelivery(r *http.Request, t *tunnel, uri string) *delivery {
 }
 
 // deliver records a request and forwards it to its tunnel, or applies the tunnel's offline
-// policy. Live traffic, replays and queued deliveries all go through here. A small body
-// is read before the delivery takes a tunnel slot and its bytes on the in-flight budgets,
-// so a sender still uploading holds neither; a larger one holds them while it streams,
-// bounded by the body deadline.
+// policy. Live traffic, replays and queued deliveries all go through here.
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	cfg := d.tunnel.config()
 	if r.ContentLength > cfg.bodyLimit {
@@ -120,27 +117,27 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		s.offline(w, r, d, cfg)
 		return
 	}
-	if err := s.readRequest(r, d, cfg); err != nil {
-		s.failRecord(w, d, err)
+	s.deliverLive(w, r, b, d, cfg)
+}
+
+// deliverLive admits, records and forwards a request to a live tunnel. A body known to
+// fit the prebuffer is read before the delivery takes a tunnel slot and its bytes on the
+// in-flight budgets, so a sender still uploading holds neither; any other body is
+// admitted first, so nothing is buffered for a request that is shed, and holds its slot
+// while it streams, bounded by the body deadline.
+func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, b *binding, d *delivery, cfg tunnelConfig) {
+	small := r.ContentLength >= 0 && r.ContentLength <= s.prebufferCap(cfg)
+	if small && !s.read(w, r, d, cfg) {
 		return
 	}
-	if code, wait := s.overQuota(d); code != "" {
-		s.shed(w, d, code, wait)
-		return
-	}
-	adm, code := s.admit(d, reserveOf(r, d))
-	if code == proto.CodeTunnelBusy {
-		if d.rec != nil {
-			d.rec.Body = store.Body{} // a refused request's record keeps its head only
-		}
-		s.refuse(w, d, code)
-		return
-	}
-	if code != "" {
-		s.shed(w, d, code, overloadRetry)
+	adm, ok := s.admitOrShed(w, r, d)
+	if !ok {
 		return
 	}
 	defer adm.release()
+	if !small && !s.read(w, r, d, cfg) {
+		return
+	}
 	if err := s.insert(r, d); err != nil {
 		s.failRecord(w, d, err)
 		return
@@ -150,6 +147,37 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	s.forward(w, r, b, d)
+}
+
+// read reads what is recorded of the request, or answers why it could not.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) bool {
+	if err := s.readRequest(r, d, cfg); err != nil {
+		s.failRecord(w, d, err)
+		return false
+	}
+	return true
+}
+
+// admitOrShed admits d or answers why not: 429 over a record quota, 503 tunnel_busy
+// (recorded, head only) or 503 overloaded.
+func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery) (*admission, bool) {
+	if code, wait := s.overQuota(d); code != "" {
+		s.shed(w, d, code, wait)
+		return nil, false
+	}
+	adm, code := s.admit(d, reserveOf(r))
+	switch code {
+	case "":
+		return adm, true
+	case proto.CodeTunnelBusy:
+		if d.rec != nil {
+			d.rec.Body = store.Body{} // a refused request's record keeps its head only
+		}
+		s.refuse(w, d, code)
+	default:
+		s.shed(w, d, code, overloadRetry)
+	}
+	return nil, false
 }
 
 // forward proxies r over binding b and completes its record.
@@ -187,11 +215,7 @@ func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) err
 	if d.rec == nil && cfg.verify == nil {
 		return readSmall(r, d)
 	}
-	max := int64(DefaultPrebufferCap)
-	if cfg.verify != nil {
-		max = max64(max, s.cfg.RecordCap)
-	}
-	body, complete, err := prebuffer(r, max)
+	body, complete, err := prebuffer(r, s.prebufferCap(cfg))
 	if err != nil {
 		return err
 	}
@@ -218,6 +242,15 @@ func (s *Server) insert(r *http.Request, d *delivery) error {
 	}
 	s.quotas.add(d, recordedSize(r, d), s.cfg.Now())
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
+}
+
+// prebufferCap is how much of a body is read before it is forwarded: 64 KiB, or the
+// record cap when the tunnel verifies signatures.
+func (s *Server) prebufferCap(cfg tunnelConfig) int64 {
+	if cfg.verify != nil {
+		return max64(DefaultPrebufferCap, s.cfg.RecordCap)
+	}
+	return DefaultPrebufferCap
 }
 
 // readSmall reads a body of known length up to the prebuffer size into memory, so that

@@ -20,7 +20,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		s.shed(w, d, code, wait)
 		return
 	}
-	n := reserveOf(r, d)
+	n := reserveOf(r)
 	if !s.inflight.take(n) {
 		s.shed(w, d, proto.CodeOverloaded, overloadRetry)
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,21 +26,29 @@ type timedBody struct {
 	rate  int64
 	n     int64
 	done  bool
+	// expired is set when the deadline cut the body off; the app, if it answers, did
+	// not get the whole request.
+	expired atomic.Bool
 }
 
 // timeBody puts the body deadline on r when its connection supports read deadlines (a
-// replay's request has no connection, and no deadline).
-func (s *Server) timeBody(w http.ResponseWriter, r *http.Request) {
+// replay's request has no connection, and no deadline). It returns the timed body, or
+// nil.
+func (s *Server) timeBody(w http.ResponseWriter, r *http.Request) *timedBody {
 	if r.Body == nil || r.Body == http.NoBody {
-		return
+		return nil
 	}
 	tb := &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(),
 		grace: s.cfg.BodyTimeout, rate: s.cfg.BodyMinRate}
 	if tb.rc.SetReadDeadline(tb.deadline()) != nil {
-		return
+		return nil
 	}
 	r.Body = tb
+	return tb
 }
+
+// bodyExpired reports whether d's request body was cut off by its deadline.
+func (d *delivery) bodyExpired() bool { return d.timer != nil && d.timer.expired.Load() }
 
 // deadline is when the bytes read so far, and the next one, should have arrived by.
 func (b *timedBody) deadline() time.Time {
@@ -58,6 +67,7 @@ func (b *timedBody) Read(p []byte) (int, error) {
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		b.done = true
+		b.expired.Store(true)
 		return n, fmt.Errorf("read request body after %d bytes: %w", b.n, errBodyTimeout)
 	case err != nil:
 		b.lift()

@@ -51,6 +51,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
+		setRetryAfter(w, retryAfter*time.Second)
 		writeError(w, proto.CodeTooManySessions,
 			fmt.Sprintf("this token has %d sessions open already (the limit)", s.cfg.SessionsPerToken), "")
 		return

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,11 +47,12 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 		ReadBufferSize:         32 << 10,
 	}
 	b.proxy = &httputil.ReverseProxy{
-		Rewrite:      b.rewrite,
-		Transport:    b.transport,
-		BufferPool:   wire.BufferPool{},
-		ErrorHandler: b.proxyError,
-		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		Rewrite:        b.rewrite,
+		Transport:      b.transport,
+		BufferPool:     wire.BufferPool{},
+		ErrorHandler:   b.proxyError,
+		ModifyResponse: checkBody,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return b
 }
@@ -81,6 +83,15 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
+// checkBody fails a response that came after the sender's body was cut off by its
+// deadline: the app answered a request it did not get whole.
+func checkBody(resp *http.Response) error {
+	if deliveryOf(resp.Request).bodyExpired() {
+		return fmt.Errorf("forward: %w", errBodyTimeout)
+	}
+	return nil
+}
+
 // proxyError answers a request the tunnel could not complete.
 func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	b.fail(w, deliveryOf(r), err)
@@ -89,6 +100,11 @@ func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 // fail answers a delivery the tunnel could not complete, on either forwarding path.
 func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	code := classify(err, b.sess.mux)
+	if d.bodyExpired() {
+		// The deadline's read error also cancels the request's context: the sender is
+		// still there, and is told why.
+		code = proto.CodeBodyTimeout
+	}
 	d.fail(code, err)
 	if code == "" {
 		return // the sender went away; nobody to answer

@@ -22,6 +22,7 @@ type delivery struct {
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
+	timer           *timedBody    // the body deadline, nil without one
 	bodySaved       bool          // reqBody is in the store
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
@@ -84,7 +85,7 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		return
 	}
 	d := s.newDelivery(r, t, uri)
-	s.timeBody(w, r)
+	d.timer = s.timeBody(w, r)
 	s.deliver(w, r, d)
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -139,5 +140,27 @@ func TestBodyMinimumRate(t *testing.T) {
 				t.Errorf("status %d (%s), want %d", resp.StatusCode, codeOf(resp), tc.want)
 			}
 		})
+	}
+}
+
+// A large body that stalls half-way, already streaming to the app, gets 408 too.
+func TestStreamedBodyStalls(t *testing.T) {
+	srv := relaytest.StartServer(t, "", func(c *server.Config) { c.BodyTimeout, c.BodyMinRate = time.Second, 1 << 20 })
+	be := backend(t)
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "myapp", Target: relaytest.Target(t, be.URL)})
+	c, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /t/myapp/ HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000\r\n\r\n%s", srv.Addr, strings.Repeat("x", 100<<10))
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout || codeOf(resp) != proto.CodeBodyTimeout {
+		b, _ := io.ReadAll(resp.Body)
+		t.Errorf("status %d %s, want 408 body_timeout; body %s", resp.StatusCode, codeOf(resp), b)
 	}
 }

@@ -145,7 +145,7 @@ func TestBodyMinimumRate(t *testing.T) {
 
 // A large body that stalls half-way, already streaming to the app, gets 408 too.
 func TestStreamedBodyStalls(t *testing.T) {
-	srv := relaytest.StartServer(t, "", func(c *server.Config) { c.BodyTimeout, c.BodyMinRate = time.Second, 1 << 20 })
+	srv := relaytest.StartServer(t, "", func(c *server.Config) { c.BodyTimeout, c.BodyMinRate = time.Second, 1<<20 })
 	be := backend(t)
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "myapp", Target: relaytest.Target(t, be.URL)})
 	c, err := net.Dial("tcp", srv.Addr)

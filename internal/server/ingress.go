@@ -160,7 +160,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, d *delivery, cfg t
 }
 
 // admitOrShed admits d or answers why not: 429 over a record quota, 503 tunnel_busy
-// (recorded, head only) or 503 overloaded.
+// (recorded, head only) or 503 overloaded (recorded for a replay only).
 func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery) (*admission, bool) {
 	if code, wait := s.overQuota(d); code != "" {
 		s.shed(w, d, code, wait)
@@ -176,6 +176,10 @@ func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery
 		}
 		s.refuse(w, d, code)
 	default:
+		if d.replayOf != "" {
+			s.refuse(w, d, code) // the replay's caller gets the record
+			return nil, false
+		}
 		s.shed(w, d, code, overloadRetry)
 	}
 	return nil, false

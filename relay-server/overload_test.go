@@ -201,3 +201,113 @@ func readRSS(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("read rss of %d: no VmRSS", pid)
 }
+
+// Floods of stalled bodies and of 10 MiB posts against a relay-server process leave
+// normal deliveries to the flooded tunnel and to another one answered (>= 95%), and the
+// relay's RSS grows by less than 64 MiB during each. Run with -overload=30s.
+func TestFloodsKeepTunnelsWorking(t *testing.T) {
+	if *overload == 0 {
+		t.Skip("a long measurement: run with -overload=30s")
+	}
+	url, pid := startRelayProcess(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(app.Close)
+	relaytest.StartClient(t, url, overloadToken,
+		client.Tunnel{Name: "victim", Target: relaytest.Target(t, app.URL)},
+		client.Tunnel{Name: "bystander", Target: relaytest.Target(t, app.URL)})
+	addr := strings.TrimPrefix(url, "http://")
+	floods := []struct {
+		name string
+		run  func(context.Context)
+	}{
+		{"1,000 stalled bodies", func(ctx context.Context) { stallFlood(ctx, addr, 1000) }},
+		{"16 senders of 10 MiB posts", func(ctx context.Context) { bigPosts(ctx, url+"/t/victim/big", 16) }},
+	}
+	for _, f := range floods {
+		t.Run(f.name, func(t *testing.T) { checkFlood(t, url, pid, f.run) })
+	}
+}
+
+// checkFlood runs flood while 200 normal deliveries go to each tunnel.
+func checkFlood(t *testing.T, url string, pid int, flood func(context.Context)) {
+	before := rssOf(t, pid)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); flood(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(*overload / 10)
+	peak := before
+	for _, name := range []string{"victim", "bystander"} {
+		res := &loadResult{codes: make(map[string]int)}
+		cl := &http.Client{Timeout: time.Minute}
+		for range 200 {
+			res.send(cl, url+"/t/"+name+"/hook", []byte(`{"event":"normal"}`))
+			peak = max(peak, rssOf(t, pid))
+		}
+		t.Logf("tunnel %s: %d of 200 answered, p99 %v, others %v", name, len(res.answered), res.percentile(0.99), res.codes)
+		if len(res.answered) < 190 {
+			t.Errorf("tunnel %s: %d of 200 answered, want >= 95%%", name, len(res.answered))
+		}
+	}
+	t.Logf("RSS before %d MiB, peak %d MiB (growth %d MiB)", before>>20, peak>>20, (peak-before)>>20)
+	if peak-before > 64<<20 {
+		t.Errorf("RSS grew by %d MiB, want under 64", (peak-before)>>20)
+	}
+}
+
+// stallFlood keeps n connections that send a head announcing a body and never send it.
+func stallFlood(ctx context.Context, addr string, n int) {
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for ctx.Err() == nil {
+		for len(conns) < n && ctx.Err() == nil {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				break
+			}
+			fmt.Fprintf(c, "POST /t/victim/slow HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n", addr)
+			conns = append(conns, c)
+		}
+		time.Sleep(time.Second)
+		conns = slices.DeleteFunc(conns, func(c net.Conn) bool { // drop the ones timed out
+			_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			var b [1]byte
+			if _, err := c.Read(b[:]); err == nil || !isTimeout(err) {
+				c.Close()
+				return true
+			}
+			return false
+		})
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// bigPosts keeps senders posting 10 MiB bodies to url.
+func bigPosts(ctx context.Context, url string, senders int) {
+	body := make([]byte, 10<<20)
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -21,6 +21,9 @@ type budget struct {
 // take adds n if that stays within the limit; a request bigger than the whole limit
 // still goes through when nothing else is in flight, so it can never be shed forever.
 func (b *budget) take(n int64) bool {
+	if n == 0 {
+		return true
+	}
 	for {
 		cur := b.used.Load()
 		if cur > 0 && cur+n > b.limit {
@@ -65,10 +68,15 @@ func (a *admission) release() {
 	a.t.release()
 }
 
-// reserveOf is what a request body counts against the byte budgets: its length when
-// known, else chunkedReserve.
+// reserveOf is what a request body counts against the byte budgets: nothing for a body
+// of known length up to the prebuffer size (64 KiB; tunnel slots bound those, 256 x 64
+// KiB a tunnel), so a large body streaming slowly never sheds small webhooks; its length
+// for a larger one; chunkedReserve for a chunked one.
 func reserveOf(r *http.Request) int64 {
-	if r.ContentLength >= 0 {
+	switch {
+	case r.ContentLength >= 0 && r.ContentLength <= DefaultPrebufferCap:
+		return 0
+	case r.ContentLength >= 0:
 		return r.ContentLength
 	}
 	return chunkedReserve

@@ -53,7 +53,8 @@ type Limits struct {
 	// ServerInflightBytes and TunnelInflightBytes cap the request body bytes in flight
 	// (being read, recorded or forwarded) server-wide and per tunnel; a request that would
 	// go over gets 503 overloaded with a short Retry-After. A body is counted at its
-	// Content-Length (1 MiB for a chunked body). Defaults 64 MiB and 8 MiB.
+	// Content-Length (1 MiB for a chunked body); one of up to 64 KiB is not counted (the
+	// tunnel's slots bound those). Defaults 64 MiB and 8 MiB.
 	ServerInflightBytes int64
 	TunnelInflightBytes int64
 	// ResponseHeadLimit caps the response head a tunnel client sends (status line and

@@ -36,24 +36,26 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()
 		},
-		MaxIdleConns:           s.cfg.MaxInflight,
-		MaxIdleConnsPerHost:    s.cfg.MaxInflight,
-		IdleConnTimeout:        90 * time.Second,
-		ResponseHeaderTimeout:  cfg.timeout,
-		MaxResponseHeaderBytes: s.cfg.ResponseHeadLimit,
-		ExpectContinueTimeout:  time.Second,
-		DisableCompression:     true, // never touch Accept-Encoding or decode bodies
-		WriteBufferSize:        32 << 10,
-		ReadBufferSize:         32 << 10,
+		MaxIdleConns:          s.cfg.MaxInflight,
+		MaxIdleConnsPerHost:   s.cfg.MaxInflight,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: cfg.timeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // never touch Accept-Encoding or decode bodies
+		WriteBufferSize:       32 << 10,
+		ReadBufferSize:        32 << 10,
 	}
 	b.proxy = &httputil.ReverseProxy{
-		Rewrite:        b.rewrite,
-		Transport:      b.transport,
-		BufferPool:     wire.BufferPool{},
-		ErrorHandler:   b.proxyError,
-		ModifyResponse: checkBody,
-		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		Rewrite:      b.rewrite,
+		Transport:    b.transport,
+		BufferPool:   wire.BufferPool{},
+		ErrorHandler: b.proxyError,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// Limits: a response head over the cap fails the exchange (502 bad_response); a
+	// response to a body cut off by its deadline is not passed on (408 body_timeout).
+	b.transport.MaxResponseHeaderBytes = s.cfg.ResponseHeadLimit
+	b.proxy.ModifyResponse = checkBody
 	return b
 }
 

@@ -176,11 +176,16 @@ func (s *Server) rateLimit(r *http.Request, name string) (bool, time.Duration) {
 	return s.tunnelRates.allow(name, now, s.cfg.TunnelRate)
 }
 
-// sourceOf is the sender's address without the port.
+// sourceOf is the sender's address without the port; an IPv6 address is taken as its
+// /64, which one host usually holds whole.
 func sourceOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

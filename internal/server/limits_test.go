@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,5 +314,35 @@ func TestNegativeLimitsRefused(t *testing.T) {
 		if _, err := server.New(cfg); err == nil || !strings.Contains(err.Error(), "must not be negative") {
 			t.Errorf("New with %+v: %v, want an error", cfg.Limits, err)
 		}
+	}
+}
+
+// A name no client has served for NameTTL stops counting against the token's cap; it
+// stays the token's.
+func TestNameTTLFreesRoom(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, nil), func(c *server.Config) {
+		c.NamesPerToken, c.NameTTL, c.Now = 1, time.Hour, clock
+	}))
+	first, err := dialHostile(t, srv.URL, relaytest.Token, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = first.mux.Close()
+	waitOffline(t, srv.URL+"/t/old/")
+	var perr *proto.Error
+	if _, err := dialHostile(t, srv.URL, relaytest.Token, "new"); !errors.As(err, &perr) || perr.Code != proto.CodeTooManyTunnels {
+		t.Fatalf("a second name within the TTL: %v, want too_many_tunnels", err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if _, err := dialHostile(t, srv.URL, relaytest.Token, "new"); err != nil {
+		t.Fatalf("a second name after the TTL: %v", err)
+	}
+	if _, err := dialHostile(t, srv.URL, relaytest.OtherToken, "old"); !errors.As(err, &perr) || perr.Code != proto.CodeNameTaken {
+		t.Fatalf("another token asking for the old name: %v, want name_taken", err)
 	}
 }

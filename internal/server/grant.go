@@ -19,6 +19,7 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 		return nil, &proto.Error{Code: proto.CodeTooManyTunnels,
 			Message: fmt.Sprintf("ask for 1 to %d tunnels per connection", proto.MaxTunnelsPerSession)}
 	}
+	defer s.owners.lockGrants(ss.owner)()
 	held, err := s.namesHeld(ctx, ss.owner)
 	if err != nil {
 		s.log.Error("count tunnel names", "owner", ss.owner, "err", err)

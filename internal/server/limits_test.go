@@ -346,3 +346,30 @@ func TestNameTTLFreesRoom(t *testing.T) {
 		t.Fatalf("another token asking for the old name: %v, want name_taken", err)
 	}
 }
+
+// Sessions of one token asking for new names at once still stay within the cap.
+func TestNamesPerTokenConcurrent(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, &db),
+		func(c *server.Config) { c.NamesPerToken = 12 }))
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			names := make([]string, 5)
+			for j := range names {
+				names[j] = fmt.Sprintf("c%d-%d", i, j)
+			}
+			_, _ = dialHostile(t, srv.URL, relaytest.Token, names...)
+		}()
+	}
+	wg.Wait()
+	ts, err := db.ListTunnels(context.Background(), tokenOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) > 12 {
+		t.Errorf("the token holds %d names, over its cap of 12", len(ts))
+	}
+}

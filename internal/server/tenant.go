@@ -8,10 +8,28 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
-// ownerSessions counts the open sessions of each token.
+// ownerSessions counts the open sessions of each token, and serializes their handshakes
+// so that the names-per-token cap holds when sessions connect at once.
 type ownerSessions struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu     sync.Mutex
+	n      map[string]int
+	grants map[string]*sync.Mutex // one per token that has connected; tokens are few
+}
+
+// lockGrants serializes the grants of owner's sessions; call the returned unlock.
+func (o *ownerSessions) lockGrants(owner string) (unlock func()) {
+	o.mu.Lock()
+	if o.grants == nil {
+		o.grants = make(map[string]*sync.Mutex)
+	}
+	m := o.grants[owner]
+	if m == nil {
+		m = new(sync.Mutex)
+		o.grants[owner] = m
+	}
+	o.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // open counts one more session for owner unless it has max already.

@@ -109,6 +109,10 @@ func TestMuxEcho(t *testing.T) {
 	}
 }
 
+// stuckLimit bounds a stream exchange that should finish in well under a second: only
+// a stuck one reaches it, however loaded the machine.
+const stuckLimit = 2 * time.Minute
+
 // echoStream opens a stream, sends want, half-closes and expects want back.
 func echoStream(s *yamux.Session, want []byte) error {
 	st, err := s.OpenStream()
@@ -116,6 +120,10 @@ func echoStream(s *yamux.Session, want []byte) error {
 		return fmt.Errorf("open: %w", err)
 	}
 	defer st.Close()
+	// A generous bound, so that a stuck stream fails the test with an error of its own
+	// instead of hanging until the test binary's timeout; a loaded machine is slow, not
+	// stuck, and the session's own timeouts no longer depend on its speed.
+	_ = st.SetDeadline(time.Now().Add(stuckLimit))
 	werr := make(chan error, 1)
 	go func() {
 		_, err := st.Write(want)
@@ -173,8 +181,8 @@ func TestMuxConfig(t *testing.T) {
 		if err := yamux.VerifyConfig(cfg); err != nil {
 			t.Errorf("MuxConfig(%T) is not a valid yamux config: %v", logw, err)
 		}
-		if cfg.MaxStreamWindowSize != proto.MaxStreamWindow || !cfg.EnableKeepAlive ||
-			cfg.KeepAliveInterval != proto.KeepAliveInterval {
+		if cfg.MaxStreamWindowSize != proto.MaxStreamWindow || cfg.EnableKeepAlive ||
+			cfg.ConnectionWriteTimeout != proto.SendQueueTimeout {
 			t.Errorf("MuxConfig(%T) = %+v, does not use the protocol's limits", logw, cfg)
 		}
 	}

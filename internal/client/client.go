@@ -122,6 +122,7 @@ func (c *Client) setState(s State) {
 func (c *Client) Run(ctx context.Context) error {
 	defer c.setState(StateStopped)
 	defer c.fwd.close()
+	defer c.fwd.inflight.wait() // the exchanges of the last session, aborted already
 	backoff := proto.MinBackoff
 	for {
 		connected, err := c.runOnce(ctx)

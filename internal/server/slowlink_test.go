@@ -23,7 +23,9 @@ import (
 type slowLink struct {
 	ln     net.Listener
 	target string
-	rate   int // bytes per second, each direction
+	rate   int // bytes per second, each direction; 0 for no limit
+	mu     sync.Mutex
+	conns  []net.Conn
 }
 
 func newSlowLink(tb testing.TB, target string, rate int) *slowLink {
@@ -50,9 +52,22 @@ func (l *slowLink) serve() {
 			c.Close()
 			continue
 		}
+		l.mu.Lock()
+		l.conns = append(l.conns, c, up)
+		l.mu.Unlock()
 		go l.pipe(c, up)
 		go l.pipe(up, c)
 	}
+}
+
+// cut closes every connection through the link, as a crash of the far end would.
+func (l *slowLink) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
 }
 
 // pipe copies src to dst at l.rate: each chunk waits until the bucket holds its size.
@@ -68,9 +83,12 @@ func (l *slowLink) pipe(dst, src net.Conn) {
 			return
 		}
 		now := time.Now()
+		if l.rate == 0 {
+			tokens = chunk
+		}
 		tokens = min(tokens+now.Sub(last).Seconds()*float64(l.rate), chunk)
 		last = now
-		if tokens -= float64(n); tokens < 0 {
+		if tokens -= float64(n); tokens < 0 && l.rate > 0 {
 			time.Sleep(time.Duration(-tokens / float64(l.rate) * float64(time.Second)))
 		}
 		if _, err := dst.Write(buf[:n]); err != nil {
@@ -139,4 +157,70 @@ func postIntact(hc *http.Client, url string, body []byte) error {
 		return fmt.Errorf("app saw %d bytes (sha256 %s), sent %d", s.Len, s.SHA256, len(body))
 	}
 	return nil
+}
+
+// TestReconnectAbortsStuckExchange: when the session dies under an exchange whose request
+// body is partly sent (its sender stalls, its app waits for the rest), the client
+// reconnects at once and closes the app's connection, without waiting for the exchange.
+func TestReconnectAbortsStuckExchange(t *testing.T) {
+	srv := relaytest.StartServer(t, "", nil)
+	appGot, appClosed := make(chan struct{}), make(chan struct{})
+	app := rawApp(t, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+		close(appGot)
+		for { // wait for the rest of the body, which never comes
+			if _, err := c.Read(buf); err != nil {
+				close(appClosed)
+				return
+			}
+		}
+	})
+	link := newSlowLink(t, srv.Addr, 0)
+	cl := relaytest.StartClient(t, link.url(), relaytest.Token,
+		client.Tunnel{Name: "stuck", Target: relaytest.Target(t, app)})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	go func() {
+		req, _ := http.NewRequest("POST", srv.URL+"/t/stuck/hook", pr)
+		req.ContentLength = 1 << 20
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	go func() { _, _ = pw.Write(make([]byte, 100<<10)) }() // then nothing more
+	waitChan(t, appGot, "the app to get the start of the body")
+	link.cut()
+	cl.WaitOnline(t)
+	waitChan(t, appClosed, "the app's connection of the dead session to be closed")
+}
+
+func waitChan(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// rawApp serves each connection with serve on a listener on 127.0.0.1 and returns its URL.
+func rawApp(tb testing.TB, serve func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); serve(c) }()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }

@@ -280,13 +280,16 @@ func (c *copier) copyTrailer() error {
 		if total += len(line); total > maxRequestHead {
 			return readErr(fmt.Errorf("%w: trailer section too large", errChunked))
 		}
-		content, _ := nextLine(line)
+		// Every line ends with CRLF, the last one too: net/http's reader, relay-server's,
+		// looks for CRLF CRLF and would wait for ever on a bare LF.
+		if len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2 {
+			return readErr(fmt.Errorf("%w: trailer line not ended by CRLF", errChunked))
+		}
+		content := line[:len(line)-2]
 		if len(content) > 0 {
 			if _, err := parseField(content); err != nil {
 				return readErr(err)
 			}
-		} else if bytes.IndexByte(line, '\r') >= 0 && len(line) != 2 {
-			return readErr(fmt.Errorf("%w: bad end of trailer section", errChunked))
 		}
 		if err := c.write(line); err != nil {
 			return err

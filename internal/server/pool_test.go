@@ -138,3 +138,48 @@ func TestBareLFTrailerRejectedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseTrailersPass: an app's response trailers reach the sender, announced ones
+// (with their Trailer header) and unannounced ones alike, on every forwarding path.
+func TestResponseTrailersPass(t *testing.T) {
+	srv := relaytest.StartServer(t, "", nil)
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Trailer", "X-Sum")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "body")
+		w.(http.Flusher).Flush()
+		w.Header().Set("X-Sum", "42")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "yes")
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "trl", Target: relaytest.Target(t, app)})
+	for _, tc := range []struct {
+		name string
+		te   string
+	}{{"direct path", ""}, {"proxy path", "trailers"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", srv.URL+"/t/trl/", strings.NewReader("x"))
+			if tc.te != "" {
+				req.Header.Set("TE", tc.te)
+			}
+			resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if _, ok := resp.Trailer["X-Sum"]; !ok {
+				t.Errorf("Trailer header lost: announced trailers %v", resp.Trailer)
+			}
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || string(b) != "body" {
+				t.Fatalf("body %q, %v", b, err)
+			}
+			if got := resp.Trailer.Get("X-Sum"); got != "42" {
+				t.Errorf("trailer X-Sum = %q, want 42 (trailers %v)", got, resp.Trailer)
+			}
+			if got := resp.Trailer.Get("X-Late"); got != "yes" {
+				t.Errorf("unannounced trailer X-Late = %q, want yes (trailers %v)", got, resp.Trailer)
+			}
+		})
+	}
+}

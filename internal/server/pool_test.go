@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 // lateResponse answers each request on br/w with "answer-<seq>", then, 300 ms later, writes
@@ -179,6 +180,54 @@ func TestResponseTrailersPass(t *testing.T) {
 			}
 			if got := resp.Trailer.Get("X-Late"); got != "yes" {
 				t.Errorf("unannounced trailer X-Late = %q, want yes (trailers %v)", got, resp.Trailer)
+			}
+		})
+	}
+}
+
+// TestExpectEarlyAnswer: a sender that sends Expect: 100-continue and waits for it gets
+// the app's early final answer (401 before the body) at once, without sending its body
+// and without the relay's 100 Continue. The sender here has no expect timer: it waits
+// for an answer as long as it takes. (A tunnel that verifies signatures reads the body
+// first, and so answers 100 Continue itself: it is not covered here.)
+func TestExpectEarlyAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		mutate func(*testing.T) func(*server.Config)
+		verify []string
+	}{
+		{"small body", 1 << 10, nil, nil},
+		{"large body", 3 << 20, nil, nil},
+		{"recorded small", 1 << 10, func(t *testing.T) func(*server.Config) { return relaytest.WithStore(t, nil) }, nil},
+		{"recorded large", 3 << 20, func(t *testing.T) func(*server.Config) { return relaytest.WithStore(t, nil) }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mutate func(*server.Config)
+			if tc.mutate != nil {
+				mutate = tc.mutate(t)
+			}
+			srv := relaytest.StartServer(t, "", mutate)
+			app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "no", http.StatusUnauthorized) // before reading the body
+			}))
+			relaytest.StartClient(t, srv.URL, relaytest.Token,
+				client.Tunnel{Name: "exp", Target: relaytest.Target(t, app), Verify: tc.verify})
+			c, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /t/exp/hook HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", tc.size)
+			_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer without the body: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d (%s), want the app's 401 before any body", resp.StatusCode, resp.Header.Get("X-Hookrelay-Error"))
 			}
 		})
 	}

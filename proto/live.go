@@ -31,9 +31,10 @@ type liveConn struct {
 	done      chan struct{} // closed by Close: stops the pinger
 	closeOnce sync.Once
 
-	wmu       sync.Mutex // one writer at a time: yamux's send loop or the pinger
-	body      int        // bytes of the data frame being written still to come
-	lastWrite time.Time
+	wmu       sync.Mutex   // one writer at a time: yamux's send loop or the pinger
+	body      int          // bytes of the data frame being written still to come
+	lastWrite time.Time    // when the last write started
+	armedDL   time.Time    // the write deadline last set on the connection
 	writeDL   atomic.Int64 // the deadline asked for by SetWriteDeadline in Unix ns; 0 for none
 
 	rmu    sync.Mutex // guards the read deadline
@@ -117,16 +118,20 @@ func (c *liveConn) Write(p []byte) (int, error) {
 }
 
 // write writes p with WriteTimeout to go through, or until the asked deadline if it is
-// earlier. Hold wmu.
+// earlier. The deadline moves ahead in steps of a second: that is precise enough for
+// WriteTimeout and spares a deadline change per frame. Hold wmu.
 func (c *liveConn) write(p []byte) (int, error) {
-	dl := time.Now().Add(WriteTimeout)
+	now := time.Now()
+	dl := now.Add(WriteTimeout)
 	if ns := c.writeDL.Load(); ns != 0 && ns < dl.UnixNano() {
 		dl = time.Unix(0, ns)
 	}
-	_ = c.Conn.SetWriteDeadline(dl)
-	n, err := c.Conn.Write(p)
-	c.lastWrite = time.Now()
-	return n, err
+	if dl.Before(c.armedDL) || dl.Sub(c.armedDL) >= time.Second {
+		c.armedDL = dl
+		_ = c.Conn.SetWriteDeadline(dl)
+	}
+	c.lastWrite = now
+	return c.Conn.Write(p)
 }
 
 // keepAlive writes a ping reply every KeepAliveInterval in which the connection carried

@@ -68,7 +68,6 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer conn.Close()
 	mux, err := proto.Server(conn, nil) // the handshake has deadlines of its own
-
 	if err != nil {
 		return err
 	}

@@ -177,12 +177,12 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		max = max64(max, s.cfg.RecordCap)
 	}
 	var body []byte
-	complete, err := false, error(nil)
+	var complete bool
 	if cfg.verify != nil || !expectsContinue(r) {
-		body, complete, err = prebuffer(r, max)
-	}
-	if err != nil {
-		return err
+		var err error
+		if body, complete, err = prebuffer(r, max); err != nil {
+			return err
+		}
 	}
 	if complete {
 		s.inspect(r, d, cfg, body)

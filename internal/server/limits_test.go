@@ -64,7 +64,7 @@ func TestEndlessResponseHead(t *testing.T) {
 // tokenOwner is the owner id of relaytest.Token.
 var tokenOwner = server.OwnerID(sha256.Sum256([]byte(relaytest.Token)))
 
-// waitRecord waits until the record with id has its response half.
+// waitStored waits until the record with id has its response half.
 func waitStored(tb testing.TB, db *sqlite.DB, id string) *store.Record {
 	tb.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -268,7 +268,9 @@ func TestOfflineRejectKeepsBoundedBody(t *testing.T) {
 		t.Logf("stop client: %v", err)
 	}
 	waitOfflineURL(t, srv.URL+"/t/myapp/")
-	resp, err := http.Post(srv.URL+"/t/myapp/", "application/octet-stream", bytes.NewReader(make([]byte, 1<<20)))
+	req, _ := http.NewRequest("POST", srv.URL+"/t/myapp/", bytes.NewReader(make([]byte, 1<<20)))
+	req.Header.Set("Authorization", "Bearer "+relaytest.Token) // the owner is told the record's id
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -268,7 +268,12 @@ func TestOfflineRejectKeepsBoundedBody(t *testing.T) {
 		t.Logf("stop client: %v", err)
 	}
 	waitOfflineURL(t, srv.URL+"/t/myapp/")
-	resp, err := http.Post(srv.URL+"/t/myapp/", "application/octet-stream", bytes.NewReader(make([]byte, 1<<20)))
+	req, err := http.NewRequest("POST", srv.URL+"/t/myapp/", bytes.NewReader(make([]byte, 1<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+relaytest.Token) // the owner: its answer names the record
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

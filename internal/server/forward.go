@@ -30,15 +30,15 @@ type binding struct {
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b := &binding{tunnel: t, sess: ss}
-	b.streams = wire.NewPool(s.cfg.MaxInflight, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, func() (net.Conn, error) { return ss.mux.OpenStream() })
 	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()
 		},
-		MaxIdleConns:          s.cfg.MaxInflight,
-		MaxIdleConnsPerHost:   s.cfg.MaxInflight,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          wire.PoolMaxIdle, // the direct path's limits, for the same reasons
+		MaxIdleConnsPerHost:   wire.PoolMaxIdle,
+		IdleConnTimeout:       wire.PoolIdleTimeout,
 		ResponseHeaderTimeout: cfg.timeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // never touch Accept-Encoding or decode bodies

@@ -206,6 +206,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 			panic(p)
 		}
 	}()
+	if expectsContinue(r) {
+		// The sender may never send its body (the app can answer first): its connection
+		// ends after the answer. net/http would see to that itself, but it cannot tell
+		// whether a body it no longer holds directly (ingress wraps it) was read.
+		w.Header().Set("Connection", "close")
+	}
 	if direct(r, d) {
 		b.serveDirect(cw, r, d)
 	} else {
@@ -221,13 +227,22 @@ var errAborted = errors.New("server: response aborted mid-body")
 // body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
 // signatures) is read first and verified; a larger one is recorded as it streams and
 // saved before the response goes out.
+//
+// A request with Expect: 100-continue is not read ahead unless the tunnel verifies
+// signatures: reading it would make net/http answer 100 Continue for the app, and the
+// sender would upload a body the app may refuse unread. Its body goes through as the
+// app asks for it.
 func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
 	if d.rec == nil && cfg.verify == nil {
 		return readSmall(r, d)
 	}
-	body, complete, err := prebuffer(r, s.prebufferCap(cfg))
-	if err != nil {
-		return err
+	var body []byte
+	var complete bool
+	if cfg.verify != nil || !expectsContinue(r) {
+		var err error
+		if body, complete, err = prebuffer(r, s.prebufferCap(cfg)); err != nil {
+			return err
+		}
 	}
 	if complete {
 		s.inspect(r, d, cfg, body)
@@ -270,7 +285,7 @@ func (s *Server) prebufferCap(cfg tunnelConfig) int64 {
 // readSmall reads a body of known length up to the prebuffer size into memory, so that
 // an unrecorded request can take the direct path too; anything else streams.
 func readSmall(r *http.Request, d *delivery) error {
-	if r.ContentLength < 0 || r.ContentLength > DefaultPrebufferCap {
+	if r.ContentLength < 0 || r.ContentLength > DefaultPrebufferCap || expectsContinue(r) {
 		return nil
 	}
 	body, complete, err := prebuffer(r, r.ContentLength)
@@ -399,4 +414,9 @@ func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	}
 	s.log.Warn("read request", "id", id, "err", err)
 	writeError(w, proto.CodeBadRequest, "could not read the request", id)
+}
+
+// expectsContinue reports whether the sender waits for 100 Continue before its body.
+func expectsContinue(r *http.Request) bool {
+	return r.ContentLength != 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }

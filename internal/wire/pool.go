@@ -45,20 +45,37 @@ func (c *Conn) watch(ctx context.Context) {
 // Pool keeps idle connections to one peer.
 type Pool struct {
 	dial func() (net.Conn, error)
-	idle Idle[*Conn]
+	idle *Idle[*Conn]
 	// HeadLimit caps a response head (status line and headers, 1xx heads included);
 	// a larger one fails the exchange with ErrHeadTooLarge. 0: no limit.
 	HeadLimit int64
 }
 
-// NewPool returns a pool keeping up to max idle connections made by dial.
-func NewPool(max int, dial func() (net.Conn, error)) *Pool {
-	return &Pool{dial: dial, idle: NewIdle[*Conn](max)}
+// Idle limits of a Pool: relay-server keeps up to PoolMaxIdle idle streams per tunnel
+// for the direct path, each for up to PoolIdleTimeout. A stream holds its 8 KiB read and
+// write buffers and yamux's state while idle, so a burst that opened hundreds (up to the
+// tunnel's in-flight limit) leaves only what steady traffic reuses, and not for long.
+const (
+	PoolMaxIdle     = 32
+	PoolIdleTimeout = 60 * time.Second
+)
+
+// NewPool returns a pool keeping up to max idle connections made by dial, each for up
+// to idleTimeout.
+func NewPool(max int, idleTimeout time.Duration, dial func() (net.Conn, error)) *Pool {
+	return &Pool{dial: dial, idle: NewIdle[*Conn](max, idleTimeout)}
 }
 
 func (p *Pool) get() (c *Conn, fresh bool, err error) {
-	if c, ok := p.idle.Take(); ok {
-		return c, false, nil
+	for {
+		c, ok := p.idle.Take()
+		if !ok {
+			break
+		}
+		if c.clean() {
+			return c, false, nil
+		}
+		c.Close()
 	}
 	nc, err := p.dial()
 	if err != nil {
@@ -68,14 +85,34 @@ func (p *Pool) get() (c *Conn, fresh bool, err error) {
 	return &Conn{Conn: nc, head: hl, br: bufio.NewReaderSize(hl, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, true, nil
 }
 
-// Put returns c for reuse once its response has been read to the end.
+// Put returns c for reuse once its response has been read to the end. A connection
+// holding bytes its response did not account for is closed instead: they would be read
+// as the answer to the next request.
 func (p *Pool) Put(c *Conn) {
-	if !c.detach() {
+	if !c.detach() || c.br.Buffered() > 0 {
 		c.Conn.Close()
 		return
 	}
 	p.idle.Keep(c)
 }
+
+// clean reports whether an idle connection can carry a request: its peer sent nothing
+// since its last response (a late or unasked response would be taken for the next
+// answer) and did not close it. It reads with a deadline in the past, which returns at
+// once with what the connection holds, if anything.
+func (c *Conn) clean() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	_ = c.SetReadDeadline(aLongTimeAgo)
+	_, err := c.br.Peek(1)
+	_ = c.SetReadDeadline(time.Time{})
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// aLongTimeAgo is a deadline in the past: reads return at once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // CloseIdle closes the idle connections.
 func (p *Pool) CloseIdle() { p.idle.CloseAll() }

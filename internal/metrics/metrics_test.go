@@ -224,6 +224,7 @@ func TestQueueDepthFailureCounted(t *testing.T) {
 		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"interrupt\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"probe\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"queue_depth\"} 1\n" +
 		"hookrelay_store_errors_total{op=\"save_body\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"touch\"} 0\n"
@@ -245,6 +246,7 @@ func TestStoreErrorsPresentAtZero(t *testing.T) {
 		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"interrupt\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"probe\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"save_body\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"touch\"} 0\n"
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "hookrelay_store_errors_total"); err != nil {

@@ -19,7 +19,7 @@ import (
 func TestManualWildcard(t *testing.T) {
 	roots, certFile, keyFile := wildcardPair(t, "localhost")
 	r := startRelay(t, "--tls-cert", certFile, "--tls-key", keyFile, "--domain", "localhost",
-		"--addr", "127.0.0.1:0", "--http-addr", "off", "--admin-addr", "127.0.0.1:0", "--token", "manual-token")
+		"--addr", "127.0.0.1:0", "--http-addr", "off", "--admin-addr", "127.0.0.1:0", "--token", "manual-token-0123456789")
 	if r.HTTPAddr != "" {
 		t.Errorf("plain-HTTP listener %q is up although disabled", r.HTTPAddr)
 	}
@@ -30,8 +30,9 @@ func TestManualWildcard(t *testing.T) {
 		status int
 	}{
 		{"https://localhost:" + port + "/healthz", http.StatusOK},
-		{"https://x.localhost:" + port + "/", http.StatusNotFound}, // no tunnel x: the relay answers
-		{"https://another-name.localhost:" + port + "/a?b=c", http.StatusNotFound},
+		{"https://x.localhost:" + port + "/", http.StatusServiceUnavailable}, // no tunnel x: the relay answers
+		{"https://another-name.localhost:" + port + "/a?b=c", http.StatusServiceUnavailable},
+		{"https://inspect.localhost:" + port + "/login", http.StatusOK}, // the team inspector's origin
 	}
 	for _, tt := range tests {
 		resp, body := do(t, c, http.MethodGet, tt.url, "")

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -50,6 +51,13 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 		return
 	}
+	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
+		setRetryAfter(w, wire.RetryAfter*time.Second)
+		writeError(w, proto.CodeTooManySessions,
+			fmt.Sprintf("this token has %d sessions open already (the limit)", s.cfg.SessionsPerToken), "")
+		return
+	}
+	defer s.owners.close(owner)
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -80,6 +88,7 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer ss.srv.sessions.Add(-1)
 	stop := context.AfterFunc(ctx, ss.end) // server closing: end the session
 	defer stop()
+	go ss.refuseStreams()
 	ss.watchControl()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -96,6 +105,19 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 func (ss *session) watchControl() {
 	var b [1]byte
 	_, _ = ss.ctl.Read(b[:])
+	ss.end()
+}
+
+// refuseStreams ends the session when its client opens a stream of its own: only the
+// server opens streams after the control stream, and a stream nobody accepts would hold
+// its window of data until the session ends.
+func (ss *session) refuseStreams() {
+	st, err := ss.mux.AcceptStream()
+	if err != nil {
+		return // the session is over
+	}
+	ss.srv.log.Warn("client opened a stream; ending its session", "owner", ss.owner, "remote", ss.remote)
+	_ = st.Close()
 	ss.end()
 }
 

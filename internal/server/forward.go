@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -29,6 +31,7 @@ type binding struct {
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b := &binding{tunnel: t, sess: ss}
 	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()
@@ -49,6 +52,10 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 		ErrorHandler: b.proxyError,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// Limits: a response head over the cap fails the exchange (502 bad_response); a
+	// response to a body cut off by its deadline is not passed on (408 body_timeout).
+	b.transport.MaxResponseHeaderBytes = s.cfg.ResponseHeadLimit
+	b.proxy.ModifyResponse = checkBody
 	return b
 }
 
@@ -58,24 +65,30 @@ type forwardKey struct{}
 func deliveryOf(r *http.Request) *delivery { return r.Context().Value(forwardKey{}).(*delivery) }
 
 // rewrite sends the request to the tunnel exactly as received: same request target bytes,
-// Host, headers and body. X-Forwarded-* come from the relay, never from the sender (the
-// proxy drops inbound ones before calling Rewrite).
+// Host, headers and body, with the changes of the forwarding contract (wire.ForwardHead),
+// as the direct path makes them.
 func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	d := deliveryOf(pr.In)
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
 	wire.SetRawPath(out.URL, d.path)
 	out.URL.RawQuery = d.query
-	out.Host = pr.In.Host
-	pr.SetXForwarded()
-	out.Header.Set(proto.HeaderTunnel, b.tunnel.name)
-	out.Header.Set(proto.HeaderRequestID, d.id)
-	if d.replayOf != "" {
-		out.Header.Set(proto.HeaderReplayOf, d.replayOf)
+	var head wire.Head
+	wire.ForwardHead(&head, pr.In, "", d.relay(), nil)
+	head.SetOn(out)
+	// The proxy cloned the trailer map before the body was read; the sender's trailer
+	// values land in the inbound map at the body's end, which is before the transport
+	// writes the trailer section from this one.
+	out.Trailer = pr.In.Trailer
+}
+
+// checkBody fails a response that came after the sender's body was cut off by its
+// deadline: the app answered a request it did not get whole.
+func checkBody(resp *http.Response) error {
+	if deliveryOf(resp.Request).bodyExpired() {
+		return fmt.Errorf("forward: %w", errBodyTimeout)
 	}
-	if d.verdict != "" {
-		out.Header.Set(proto.HeaderVerified, d.verdict)
-	}
+	return nil
 }
 
 // proxyError answers a request the tunnel could not complete.
@@ -86,6 +99,11 @@ func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 // fail answers a delivery the tunnel could not complete, on either forwarding path.
 func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	code := classify(err, b.sess.mux)
+	if d.bodyExpired() {
+		// The deadline's read error also cancels the request's context: the sender is
+		// still there, and is told why.
+		code = proto.CodeBodyTimeout
+	}
 	d.fail(code, err)
 	if code == "" {
 		return // the sender went away; nobody to answer
@@ -97,7 +115,11 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 		writeQueued(w, d, cfg.queueStatus)
 		return
 	}
-	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
+	id := d.id
+	if code == proto.CodeTunnelOffline {
+		id = "" // answered like any offline or unknown name (see Server.publicID)
+	}
+	writeError(w, code, errorMessage(code, b.tunnel.name), id)
 }
 
 // classify maps a forwarding error to the code answered to the sender; "" when the sender
@@ -108,6 +130,10 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	switch {
 	case errors.As(err, &maxErr):
 		return proto.CodeBodyTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return proto.CodeBodyTimeout
+	case errors.Is(err, wire.ErrHeadTooLarge), headTooLarge(err):
+		return proto.CodeBadResponse
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
@@ -119,14 +145,24 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	return proto.CodeLocalUnreachable
 }
 
+// headTooLarge recognizes http.Transport's error for a response head over
+// MaxResponseHeaderBytes, which it gives as text only.
+func headTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server response headers exceeded")
+}
+
 func errorMessage(code proto.Code, name string) string {
 	switch code {
+	case proto.CodeBodyTimeout:
+		return "the request body did not arrive in time"
+	case proto.CodeBadResponse:
+		return "the client of tunnel " + name + " sent a response head over the limit"
 	case proto.CodeBodyTooLarge:
 		return "request body is over the tunnel's limit"
 	case proto.CodeLocalTimeout:
 		return "the local app of tunnel " + name + " did not answer in time"
-	case proto.CodeTunnelOffline:
-		return "tunnel " + name + " has no client connected"
+	case proto.CodeTunnelOffline: // also the answer for a name nobody owns
+		return "tunnel " + name + " is offline or does not exist"
 	case proto.CodeTunnelBusy:
 		return "tunnel " + name + " has too many requests in flight"
 	}

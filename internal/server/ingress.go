@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -18,13 +19,17 @@ type delivery struct {
 	id, path, query string
 	replayOf        string
 	verdict         string // X-Hookrelay-Verified value, if verified
+	resigned        string // X-Hookrelay-Resigned value: a queued delivery re-signed (see restamp)
 	start           time.Time
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
+	timer           *timedBody    // the body deadline, nil without one
 	bodySaved       bool          // reqBody is in the store
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
+	fromQueue       bool          // a delivery from the offline queue (see queuedOutcome)
+	saved           bool          // with syncComplete: the response half is in the store
 	requeued        bool          // the tunnel went offline mid-way; queued for the next client
 	body            []byte        // the whole request body, when inMemory
 	inMemory        bool          // the body was read before forwarding
@@ -68,16 +73,24 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		writeError(w, proto.CodeBadRequest, "the request target must be a path (origin-form)", "")
 		return
 	}
+	if ok, wait := s.rateLimit(r, name); !ok {
+		s.cfg.Observer.Delivery(name, http.StatusTooManyRequests, string(proto.CodeRateLimited), 0, 0, 0)
+		setRetryAfter(w, wait)
+		writeError(w, proto.CodeRateLimited, shedMessage(proto.CodeRateLimited, name), "")
+		return
+	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
-		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
+		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, name), "") // as if offline: see publicID
 		return
 	}
 	if err != nil {
 		s.storeFailed(w, err, "")
 		return
 	}
+	wire.DropRelayFields(r.Header) // only the relay speaks for itself, in records too
 	d := s.newDelivery(r, t, uri)
+	d.timer = s.timeBody(w, r)
 	s.deliver(w, r, d)
 }
 
@@ -110,12 +123,28 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		s.offline(w, r, d, cfg)
 		return
 	}
-	if !d.tunnel.acquire() {
-		s.refuse(w, d, proto.CodeTunnelBusy)
+	s.deliverLive(w, r, b, d, cfg)
+}
+
+// deliverLive admits, records and forwards a request to a live tunnel. A body known to
+// fit the prebuffer is read before the delivery takes a tunnel slot and its bytes on the
+// in-flight budgets, so a sender still uploading holds neither; any other body is
+// admitted first, so nothing is buffered for a request that is shed, and holds its slot
+// while it streams, bounded by the body deadline.
+func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, b *binding, d *delivery, cfg tunnelConfig) {
+	small := r.ContentLength >= 0 && r.ContentLength <= s.prebufferCap(cfg)
+	if small && !s.read(w, r, d, cfg) {
 		return
 	}
-	defer d.tunnel.release()
-	if err := s.recordRequest(r, d, cfg); err != nil {
+	adm, ok := s.admitOrShed(w, r, d)
+	if !ok {
+		return
+	}
+	defer adm.release()
+	if !small && !s.read(w, r, d, cfg) {
+		return
+	}
+	if err := s.insert(r, d); err != nil {
 		s.failRecord(w, d, err)
 		return
 	}
@@ -124,6 +153,41 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	s.forward(w, r, b, d)
+}
+
+// read reads what is recorded of the request, or answers why it could not.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) bool {
+	if err := s.readRequest(r, d, cfg); err != nil {
+		s.failRecord(w, d, err)
+		return false
+	}
+	return true
+}
+
+// admitOrShed admits d or answers why not: 429 over a record quota, 503 tunnel_busy
+// (recorded, head only) or 503 overloaded (recorded for a replay only).
+func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery) (*admission, bool) {
+	if code, wait := s.overQuota(d); code != "" {
+		s.shed(w, d, code, wait)
+		return nil, false
+	}
+	adm, code := s.admit(d, reserveOf(r))
+	switch code {
+	case "":
+		return adm, true
+	case proto.CodeTunnelBusy:
+		if d.rec != nil {
+			d.rec.Body = store.Body{} // a refused request's record keeps its head only
+		}
+		s.refuse(w, d, code)
+	default:
+		if d.replayOf != "" {
+			s.refuse(w, d, code) // the replay's caller gets the record
+			return nil, false
+		}
+		s.shed(w, d, code, overloadRetry)
+	}
+	return nil, false
 }
 
 // forward proxies r over binding b and completes its record.
@@ -159,28 +223,24 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 // errAborted marks a delivery whose response was cut off mid-body.
 var errAborted = errors.New("server: response aborted mid-body")
 
-// recordRequest inserts the request half of the record before anything is forwarded. A
+// readRequest reads what is recorded of the request before anything is forwarded. A
 // body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
-// signatures) is read first, verified, and stored with the record; a larger one is
-// recorded as it streams and saved before the response goes out.
+// signatures) is read first and verified; a larger one is recorded as it streams and
+// saved before the response goes out.
 //
 // A request with Expect: 100-continue is not read ahead unless the tunnel verifies
 // signatures: reading it would make net/http answer 100 Continue for the app, and the
 // sender would upload a body the app may refuse unread. Its body goes through as the
 // app asks for it.
-func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
+func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
 	if d.rec == nil && cfg.verify == nil {
 		return readSmall(r, d)
-	}
-	max := int64(DefaultPrebufferCap)
-	if cfg.verify != nil {
-		max = max64(max, s.cfg.RecordCap)
 	}
 	var body []byte
 	var complete bool
 	if cfg.verify != nil || !expectsContinue(r) {
 		var err error
-		if body, complete, err = prebuffer(r, max); err != nil {
+		if body, complete, err = prebuffer(r, s.prebufferCap(cfg)); err != nil {
 			return err
 		}
 	}
@@ -190,17 +250,36 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
 		d.body, d.inMemory = body, true
-	} else {
-		s.inspect(r, d, cfg, nil)
-		d.reqBody = newBodyCapture(s.cfg.RecordCap)
-		d.reqBody.hint(r.ContentLength)
-		d.reqBody.Write(body)
-		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+		return nil
 	}
+	s.inspect(r, d, cfg, nil)
+	d.reqBody = newBodyCapture(s.cfg.RecordCap)
+	d.reqBody.hint(r.ContentLength)
+	// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the tee
+	// records each byte once, as it goes to the tunnel.
+	r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+	if d.rec != nil {
+		d.rec.Body = unsavedBody(r.ContentLength)
+	}
+	return nil
+}
+
+// insert stores the request half of the record, once the delivery is admitted.
+func (s *Server) insert(r *http.Request, d *delivery) error {
 	if d.rec == nil {
 		return nil
 	}
+	s.quotas.add(d, recordedSize(r, d), s.cfg.Now())
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
+}
+
+// prebufferCap is how much of a body is read before it is forwarded: 64 KiB, or the
+// record cap when the tunnel verifies signatures.
+func (s *Server) prebufferCap(cfg tunnelConfig) int64 {
+	if cfg.verify != nil {
+		return max64(DefaultPrebufferCap, s.cfg.RecordCap)
+	}
+	return DefaultPrebufferCap
 }
 
 // readSmall reads a body of known length up to the prebuffer size into memory, so that
@@ -259,9 +338,9 @@ func max64(a, b int64) int64 {
 }
 
 // readBody reads a whole request body for the offline path and returns the recorded
-// form (truncated beyond the record cap).
-func (s *Server) readBody(r *http.Request) (store.Body, error) {
-	c := newBodyCapture(s.cfg.RecordCap)
+// form (truncated beyond keep bytes).
+func (s *Server) readBody(r *http.Request, keep int64) (store.Body, error) {
+	c := newBodyCapture(keep)
 	if r.Body != nil && r.Body != http.NoBody {
 		if _, err := io.Copy(c, r.Body); err != nil {
 			return store.Body{}, err
@@ -270,94 +349,32 @@ func (s *Server) readBody(r *http.Request) (store.Body, error) {
 	return c.body(), nil
 }
 
-// saveStreamedBody stores a body recorded as it streamed through, once: before the
-// response goes out, or when the delivery ends without one.
-func (s *Server) saveStreamedBody(d *delivery) {
-	if d.bodySaved {
-		return
-	}
-	d.bodySaved = true
-	d.rec.Body = d.reqBody.body()
-	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
-		s.cfg.Observer.StoreError("save_body")
-		s.log.Error("save request body", "id", d.id, "err", err)
-	}
-}
-
-// complete stores the response half of the record.
-func (s *Server) complete(d *delivery, cw *captureWriter) {
-	in := d.bytesIn
-	if d.reqBody != nil {
-		in = d.reqBody.length()
-	}
-	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
-	if d.rec == nil {
-		return
-	}
-	rec := d.rec
-	if d.reqBody != nil {
-		s.saveStreamedBody(d)
-	}
-	rec.Status = cw.status
-	rec.RespHeaders = headerList(cw.header)
-	rec.RespBody = cw.body.body()
-	rec.Duration = s.cfg.Now().Sub(d.start)
-	rec.ErrorCode = string(d.code)
-	if rec.ErrorCode == "" && cw.header != nil {
-		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
-	}
-	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
-	if d.requeued {
-		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
-	}
-	if d.syncComplete || d.requeued || !s.work.add() {
-		s.saveComplete(rec)
-		if d.requeued {
-			s.kickDrain(d.tunnel) // a newer client may be online already
-		}
-		return
-	}
-	// The request half is durable already; the response half need not hold up the
-	// next request, and shares a commit with it under load.
-	s.settling.start()
-	go func() {
-		defer s.work.done()
-		defer s.settling.finish()
-		s.saveComplete(rec)
-	}()
-}
-
-func (s *Server) saveComplete(rec *store.Record) {
-	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
-		s.cfg.Observer.StoreError("complete")
-		s.log.Error("complete record", "id", rec.ID, "err", err)
-	}
-	s.hub.publish(rec)
-}
-
-func outcomeOf(code proto.Code, err error, status int) store.Outcome {
-	switch code {
-	case "":
-		if err != nil || status == 0 {
-			return store.OutcomeError
-		}
-		return store.OutcomeOK
-	case proto.CodeLocalTimeout:
-		return store.OutcomeTimeout
-	case proto.CodeLocalUnreachable:
-		return store.OutcomeRefused
-	case proto.CodeBodyTooLarge:
-		return store.OutcomeTooLarge
-	case proto.CodeTunnelOffline:
-		return store.OutcomeOffline
-	case proto.CodeSignatureInvalid:
-		return store.OutcomeRejected
-	}
-	return store.OutcomeError
-}
-
 // refuse answers with the relay's own error and records the request (headers only).
 func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
+	s.recordRefused(d, code)
+	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
+}
+
+// refuseOffline records a request to an offline tunnel and answers 503 tunnel_offline,
+// exactly as a name nobody owns is answered, unless the sender is the owner (see
+// publicID).
+func (s *Server) refuseOffline(w http.ResponseWriter, r *http.Request, d *delivery) {
+	s.recordRefused(d, proto.CodeTunnelOffline)
+	writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
+}
+
+// publicID is the record id an offline answer may carry: only the tunnel's owner (the
+// request has the owner's bearer token) learns it. Anyone else gets the answer a name
+// nobody owns gets, so unknown and offline names cannot be told apart.
+func (s *Server) publicID(r *http.Request, d *delivery) string {
+	if owner, ok := s.cfg.Tokens.Owner(bearer(r)); ok && owner == d.tunnel.owner {
+		return d.id
+	}
+	return ""
+}
+
+// recordRefused records a refused request (headers only) and counts it.
+func (s *Server) recordRefused(d *delivery, code proto.Code) {
 	d.code = code
 	s.cfg.Observer.Delivery(d.tunnel.name, code.Status(), string(code), s.cfg.Now().Sub(d.start), 0, 0)
 	if d.rec != nil {
@@ -365,32 +382,33 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 		d.rec.Outcome = outcomeOf(code, nil, 0)
 		d.rec.Duration = s.cfg.Now().Sub(d.start)
 		if err := s.cfg.Store.Insert(context.Background(), d.rec); err != nil {
-			s.cfg.Observer.StoreError("insert")
-			s.log.Error("record refused request", "id", d.id, "err", err)
+			s.log.Debug("record refused request", "id", d.id, "err", err) // see storeWatch
 		}
 		s.hub.publish(d.rec)
 	}
-	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
 }
 
 // failRecord answers a request that could not be recorded or read.
 func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		if d.rec != nil {
-			d.rec.Body = store.Body{}
-		}
-		s.refuse(w, d, proto.CodeBodyTooLarge)
+	code := proto.CodeBodyTooLarge
+	if errors.Is(err, errBodyTimeout) {
+		code = proto.CodeBodyTimeout
+	} else if !errors.As(err, &maxErr) {
+		s.storeFailed(w, err, d.id)
 		return
 	}
-	s.storeFailed(w, err, d.id)
+	if d.rec != nil {
+		d.rec.Body = store.Body{}
+	}
+	s.refuse(w, d, code)
 }
 
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.
 func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	if errors.Is(err, store.ErrUnavailable) {
-		s.cfg.Observer.StoreError("insert")
-		s.log.Error("store cannot write; refusing deliveries until it can", "err", err)
+		// Logged and counted once per change of the store's health (see storeWatch).
+		s.log.Debug("delivery refused: store unavailable", "id", id, "err", err)
 		writeError(w, proto.CodeStoreUnavailable, "the relay cannot record deliveries right now; retry later", id)
 		return
 	}

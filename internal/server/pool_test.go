@@ -52,7 +52,7 @@ func sendSeq(t *testing.T, url string, seq int) string {
 // answer must not make the next sender get it: the connection it came on is not reused.
 func TestLateAppResponseNotReused(t *testing.T) {
 	srv := relaytest.StartServer(t, "", nil)
-	app := connApp(t, func(c net.Conn) {
+	app := rawApp(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for lateResponse(br, c) == nil {
 		}
@@ -109,7 +109,7 @@ func TestBareLFTrailerRejectedAtOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := relaytest.StartServer(t, "", nil)
-			app := connApp(t, func(c net.Conn) {
+			app := rawApp(t, func(c net.Conn) {
 				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 					return
 				}

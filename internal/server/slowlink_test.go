@@ -165,7 +165,7 @@ func postIntact(hc *http.Client, url string, body []byte) error {
 func TestReconnectAbortsStuckExchange(t *testing.T) {
 	srv := relaytest.StartServer(t, "", nil)
 	appGot, appClosed := make(chan struct{}), make(chan struct{})
-	app := connApp(t, func(c net.Conn) {
+	app := rawApp(t, func(c net.Conn) {
 		buf := make([]byte, 64<<10)
 		if _, err := c.Read(buf); err != nil {
 			return
@@ -206,8 +206,8 @@ func waitChan(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// connApp serves each connection with serve on a listener on 127.0.0.1 and returns its URL.
-func connApp(tb testing.TB, serve func(net.Conn)) string {
+// rawApp serves each connection with serve on a listener on 127.0.0.1 and returns its URL.
+func rawApp(tb testing.TB, serve func(net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -40,7 +40,7 @@ func TestPoolHeadLimit(t *testing.T) {
 				}
 				time.Sleep(time.Second)
 			}()
-			p := NewPool(1, time.Minute, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
+			p := NewPool(1, PoolIdleTimeout, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
 			p.HeadLimit = 16 << 10
 			req, _ := http.NewRequest("GET", "http://x/", nil)
 			c, resp, err := p.RoundTrip(&Head{Method: "GET", Target: "/", Host: "x", Header: http.Header{}}, req, 10*time.Second)

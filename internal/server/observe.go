@@ -15,12 +15,15 @@ type Observer interface {
 
 // StoreOps are the store operations StoreError reports, so that their counters can
 // exist at zero before any fails.
-var StoreOps = []string{opInsert, opSaveBody, opComplete}
+var StoreOps = []string{opInsert, opSaveBody, opComplete, opInterrupt, opClaim, opTouch}
 
 const (
-	opInsert   = "insert"    // the request half, before forwarding
-	opSaveBody = "save_body" // a large body recorded as it streamed
-	opComplete = "complete"  // the response half
+	opInsert    = "insert"    // the request half, before forwarding
+	opSaveBody  = "save_body" // a large body recorded as it streamed
+	opComplete  = "complete"  // the response half
+	opInterrupt = "interrupt" // records left pending settled
+	opClaim     = "claim"     // a tunnel name claimed
+	opTouch     = "touch"     // a tunnel's last-seen time
 )
 
 type nopObserver struct{}

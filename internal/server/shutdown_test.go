@@ -78,11 +78,12 @@ func TestShutdownManySessions(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("HOOKRELAY_SESSIONS")); err == nil && v > 0 {
 		n = v
 	}
-	withStore := relaytest.WithStore(t, nil)
-	srv := relaytest.StartServer(t, "", func(c *server.Config) {
-		withStore(c)
-		c.SessionsPerToken, c.NamesPerToken = n, n // one token holds them all
-	})
+	token := func(i int) string { return fmt.Sprintf("shutdown-test-token-%04d-5f0c9a", i) }
+	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, nil), func(c *server.Config) {
+		for i := range n { // a token per session, as a real fleet of clients has
+			_ = c.Tokens.Add(token(i))
+		}
+	}))
 	setup0 := processCPU(t)
 	sessions := make([]*rawSession, n)
 	var wg sync.WaitGroup
@@ -91,7 +92,7 @@ func TestShutdownManySessions(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s, err := dialRaw(srv.URL, relaytest.Token, fmt.Sprintf("idle-%d", i))
+			s, err := dialRaw(srv.URL, token(i), fmt.Sprintf("idle-%d", i))
 			if err != nil {
 				t.Errorf("session %d: %v", i, err)
 				return

@@ -1,0 +1,282 @@
+package faultsuite
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// Sent is one request as its sender saw it: what went out and what came back.
+type Sent struct {
+	// ID is the sender's own id for the request, carried in SendHeader.
+	ID string
+	// Size and SHA256 describe the body that was sent (lowercase hex).
+	Size   int64
+	SHA256 string
+	// Status is the answer's status, 0 when no answer came (reset, timeout).
+	Status int
+	// Code is the relay's error code (X-Hookrelay-Error), empty if none.
+	Code string
+	// FromApp reports that the answer carried the app's mark: the app wrote it.
+	FromApp bool
+	// Queued reports a 202 from the relay's offline queue: delivered later, at least
+	// once.
+	Queued bool
+}
+
+// success reports a 2xx answer, the sender's signal that it need not retry.
+func (s *Sent) success() bool { return s.Status >= 200 && s.Status < 300 }
+
+// answered reports an answer that promises a record: a success or the app's own answer.
+func (s *Sent) answered() bool { return s.success() || s.FromApp }
+
+// Received is one request the app read to its end.
+type Received struct {
+	// Send is the sender's id (SendHeader); RequestID and ReplayOf are the relay's
+	// X-Hookrelay-Request-Id and X-Hookrelay-Replay-Of.
+	Send, RequestID, ReplayOf string
+	// Size and SHA256 describe the body the app read.
+	Size   int64
+	SHA256 string
+	// Status is what the app answered.
+	Status int
+}
+
+// Recorded is one record of the store, read back after the run.
+type Recorded struct {
+	// ID is the record id; Send the sender's id found in its headers; ReplayOf the
+	// original of a replay.
+	ID, Send, ReplayOf string
+	// Size and SHA256 are the body's length and digest as the record states them.
+	Size   int64
+	SHA256 string
+	// DataSHA256 is the digest of the body bytes actually stored; Truncated says
+	// they are only a prefix.
+	DataSHA256 string
+	Truncated  bool
+	// Outcome and Status are the record's response half.
+	Outcome string
+	Status  int
+}
+
+// Counts are the oracle's verdict. The first four must be zero; the others describe
+// the run.
+type Counts struct {
+	// Lost: the sender got a 2xx (or a queued 202) and the app never read the
+	// request, or the sender got an answer that promises a record and there is none.
+	Lost int
+	// Corrupted: a body the app read, or a record's body (digest, size or stored
+	// bytes), differs from what was sent.
+	Corrupted int
+	// Duplicated: the app read one live delivery twice, or one send has two records.
+	Duplicated int
+	// FalseSuccess: the sender got a live 2xx but the app answered otherwise or
+	// never read the request.
+	FalseSuccess int
+
+	// Unsettled: records still pending at the end.
+	Unsettled int
+	// Redelivered: extra deliveries of queued requests (allowed: at least once).
+	Redelivered int
+	// Mismatched: the app answered a status the record does not hold.
+	Mismatched int
+}
+
+// Zero reports that nothing was lost, corrupted, duplicated or falsely acknowledged.
+func (c Counts) Zero() bool {
+	return c.Lost == 0 && c.Corrupted == 0 && c.Duplicated == 0 && c.FalseSuccess == 0
+}
+
+func (c Counts) String() string {
+	return fmt.Sprintf("lost=%d corrupted=%d duplicated=%d false-success=%d (unsettled=%d redelivered=%d mismatched=%d)",
+		c.Lost, c.Corrupted, c.Duplicated, c.FalseSuccess, c.Unsettled, c.Redelivered, c.Mismatched)
+}
+
+// Report is the verdict with one line per counted problem.
+type Report struct {
+	Counts
+	Problems []string
+}
+
+func (r *Report) add(n *int, format string, args ...any) {
+	*n++
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Check compares the three views of a run with what was sent. Records and
+// deliveries that are replays (ReplayOf set) are not live deliveries and are ignored.
+func Check(sent []Sent, got []Received, recs []Recorded) Report {
+	hits, recBySend := groupHits(got), groupRecords(recs)
+	var r Report
+	known := make(map[string]bool, len(sent))
+	for i := range sent {
+		s := &sent[i]
+		known[s.ID] = true
+		r.checkSend(s, hits[s.ID], recBySend[s.ID])
+	}
+	r.checkStrays(hits, recBySend, known)
+	r.checkSettled(recs)
+	return r
+}
+
+func groupHits(got []Received) map[string][]Received {
+	m := make(map[string][]Received)
+	for _, h := range got {
+		if h.ReplayOf == "" {
+			m[h.Send] = append(m[h.Send], h)
+		}
+	}
+	return m
+}
+
+func groupRecords(recs []Recorded) map[string][]Recorded {
+	m := make(map[string][]Recorded)
+	for _, rec := range recs {
+		if rec.ReplayOf == "" {
+			m[rec.Send] = append(m[rec.Send], rec)
+		}
+	}
+	return m
+}
+
+// checkSend applies every rule to one send, its app deliveries and its records.
+func (r *Report) checkSend(s *Sent, hits []Received, recs []Recorded) {
+	r.checkLost(s, hits, recs)
+	r.checkFalseSuccess(s, hits)
+	for _, h := range hits {
+		if h.Size != s.Size || h.SHA256 != s.SHA256 {
+			r.add(&r.Corrupted, "send %s: app read %d bytes sha256 %.12s, sent %d bytes sha256 %.12s",
+				s.ID, h.Size, h.SHA256, s.Size, s.SHA256)
+		}
+	}
+	for _, rec := range recs {
+		r.checkRecordBody(s, rec)
+		r.checkRecordStatus(s, rec)
+	}
+	r.checkDuplicates(s, hits, recs)
+}
+
+func (r *Report) checkLost(s *Sent, hits []Received, recs []Recorded) {
+	switch {
+	case s.success() && len(hits) == 0:
+		r.add(&r.Lost, "send %s: sender got %d, the app never read it", s.ID, s.Status)
+	case s.answered() && len(recs) == 0:
+		r.add(&r.Lost, "send %s: sender got %d, no record", s.ID, s.Status)
+	}
+}
+
+func (r *Report) checkFalseSuccess(s *Sent, hits []Received) {
+	if !s.success() || s.Queued {
+		return
+	}
+	for _, h := range hits {
+		if h.Status >= 200 && h.Status < 300 {
+			return
+		}
+	}
+	if len(hits) == 0 {
+		r.add(&r.FalseSuccess, "send %s: sender got %d, the app never read it", s.ID, s.Status)
+		return
+	}
+	r.add(&r.FalseSuccess, "send %s: sender got %d, the app answered %d", s.ID, s.Status, hits[0].Status)
+}
+
+// checkRecordBody holds a record's body to what was sent. A record of a send that got no
+// answer may hold a cut body (the upload was cut), but never more bytes than were sent,
+// nor other bytes when it claims the full length.
+func (r *Report) checkRecordBody(s *Sent, rec Recorded) {
+	if rec.Size > s.Size {
+		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, %d were sent", rec.ID, s.ID, rec.Size, s.Size)
+		return
+	}
+	if !s.answered() && rec.Size < s.Size {
+		return
+	}
+	switch {
+	case rec.Size != s.Size:
+		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, %d were sent", rec.ID, s.ID, rec.Size, s.Size)
+	case rec.SHA256 != s.SHA256:
+		r.add(&r.Corrupted, "record %s (send %s): states sha256 %.12s, sent %.12s", rec.ID, s.ID, rec.SHA256, s.SHA256)
+	case !rec.Truncated && rec.DataSHA256 != s.SHA256:
+		r.add(&r.Corrupted, "record %s (send %s): stored bytes have sha256 %.12s, sent %.12s",
+			rec.ID, s.ID, rec.DataSHA256, s.SHA256)
+	}
+}
+
+// checkRecordStatus notes a record whose status is not what the app answered (after a
+// crash the response half may be settled without it).
+func (r *Report) checkRecordStatus(s *Sent, rec Recorded) {
+	if s.FromApp && !s.Queued && rec.Status != s.Status {
+		r.add(&r.Mismatched, "record %s (send %s): status %d outcome %s, the app answered %d",
+			rec.ID, s.ID, rec.Status, rec.Outcome, s.Status)
+	}
+}
+
+func (r *Report) checkDuplicates(s *Sent, hits []Received, recs []Recorded) {
+	if len(recs) > 1 {
+		r.add(&r.Duplicated, "send %s: %d records", s.ID, len(recs))
+	}
+	if len(hits) <= 1 {
+		return
+	}
+	if s.Queued && sameRequest(hits) {
+		r.Redelivered += len(hits) - 1
+		return
+	}
+	r.add(&r.Duplicated, "send %s: the app read it %d times", s.ID, len(hits))
+}
+
+// sameRequest reports that every delivery carries one record id (a queued request sent
+// again, as at-least-once allows).
+func sameRequest(hits []Received) bool {
+	for _, h := range hits[1:] {
+		if h.RequestID != hits[0].RequestID {
+			return false
+		}
+	}
+	return true
+}
+
+// checkStrays counts deliveries and records of sends nobody made.
+func (r *Report) checkStrays(hits map[string][]Received, recs map[string][]Recorded, known map[string]bool) {
+	for _, id := range strayKeys(hits, known) {
+		r.add(&r.Duplicated, "send %q: the app read %d requests nobody sent", id, len(hits[id]))
+	}
+	for _, id := range strayKeys(recs, known) {
+		r.add(&r.Duplicated, "send %q: %d records of requests nobody sent", id, len(recs[id]))
+	}
+}
+
+func strayKeys[V any](m map[string][]V, known map[string]bool) []string {
+	var ids []string
+	for id := range m {
+		if !known[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (r *Report) checkSettled(recs []Recorded) {
+	for _, rec := range recs {
+		if rec.Outcome == "pending" {
+			r.add(&r.Unsettled, "record %s (send %s): still pending", rec.ID, rec.Send)
+		}
+	}
+}
+
+// cleanRefusal reports whether an answer that is not the app's is one of the relay's
+// documented refusals: a known code served with its own status, and Retry-After on 503
+// and 429.
+func cleanRefusal(status int, code string, retryAfter bool) bool {
+	if code == "" || status == http.StatusInternalServerError || proto.Code(code).Status() != status {
+		return false
+	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		return retryAfter
+	}
+	return true
+}

@@ -1,0 +1,123 @@
+package faultsuite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// Headers the suite's senders and app speak.
+const (
+	// SendHeader carries the sender's id of a request.
+	SendHeader = "X-Fault-Send"
+	// answerHeader asks the app for a status; delayHeader for a pause before it answers.
+	answerHeader = "X-Fault-Answer"
+	delayHeader  = "X-Fault-Delay"
+	// appMark is set by the app on every answer, so a sender knows the app wrote it.
+	appMark = "X-Fault-App"
+)
+
+// app is the local app behind the tunnel: it reads every body to its end, hashing it,
+// and remembers what it read.
+type app struct {
+	url string
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	got        []Received
+	incomplete int // requests whose body ended in an error
+	cond       *sync.Cond
+}
+
+// startApp serves the app on a loopback listener until the test ends.
+func startApp(t *testing.T) *app {
+	a := &app{}
+	a.cond = sync.NewCond(&a.mu)
+	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.url = a.srv.URL
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *app) serve(w http.ResponseWriter, r *http.Request) {
+	h := sha256.New()
+	n, err := io.Copy(h, r.Body)
+	if err != nil {
+		a.mu.Lock()
+		a.incomplete++
+		a.mu.Unlock()
+		return
+	}
+	status := http.StatusOK
+	if s, err := strconv.Atoi(r.Header.Get(answerHeader)); err == nil {
+		status = s
+	}
+	if ms, err := strconv.Atoi(r.Header.Get(delayHeader)); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	a.record(Received{Send: r.Header.Get(SendHeader), RequestID: r.Header.Get(proto.HeaderRequestID),
+		ReplayOf: r.Header.Get(proto.HeaderReplayOf), Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Status: status})
+	w.Header().Set(appMark, r.Header.Get(SendHeader))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, "app read "+strconv.FormatInt(n, 10)+" bytes\n")
+}
+
+// record notes a delivery before its answer goes out: the relay may be killed while the
+// answer is on its way, and the app did read the request.
+func (a *app) record(r Received) {
+	a.mu.Lock()
+	a.got = append(a.got, r)
+	a.mu.Unlock()
+	a.cond.Broadcast()
+}
+
+// received is a copy of what the app has read so far.
+func (a *app) received() []Received {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Received(nil), a.got...)
+}
+
+// incompleteCount is how many requests ended before their body did.
+func (a *app) incompleteCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.incomplete
+}
+
+// waitFor waits until ok accepts what the app has read, or timeout passes.
+func (a *app) waitFor(timeout time.Duration, ok func([]Received) bool) bool {
+	deadline := time.Now().Add(timeout)
+	stop := time.AfterFunc(timeout, a.cond.Broadcast)
+	defer stop.Stop()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for !ok(a.got) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		a.cond.Wait()
+	}
+	return true
+}
+
+// hasAll reports whether the app has read every send in ids.
+func hasAll(ids map[string]bool) func([]Received) bool {
+	return func(got []Received) bool {
+		seen := make(map[string]bool, len(ids))
+		for _, r := range got {
+			if ids[r.Send] {
+				seen[r.Send] = true
+			}
+		}
+		return len(seen) == len(ids)
+	}
+}

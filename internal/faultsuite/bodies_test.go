@@ -1,0 +1,57 @@
+package faultsuite
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// boundarySizes sit on both sides of the relay's body boundaries: the 64 KiB prebuffer
+// (larger bodies stream through and are saved apart) and the 256 KiB store part size.
+var boundarySizes = []int{0, 1 << 10, 64 << 10, 64<<10 + 1, 100 << 10, 256 << 10, 256<<10 + 1, 1 << 20, 3 << 20}
+
+// bodySpecs is every boundary size, sent with a Content-Length and chunked.
+func bodySpecs() []spec {
+	var out []spec
+	for _, n := range boundarySizes {
+		out = append(out, spec{size: n}, spec{size: n, chunked: true})
+	}
+	return out
+}
+
+// TestLiveBodies sends every boundary size, with and without a Content-Length, through
+// an online tunnel: the app and the record must hold the bytes sent.
+func TestLiveBodies(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.startClient()
+	s := r.sender("live")
+	for _, got := range s.sendAll(bodySpecs()) {
+		if !got.FromApp || got.Status != http.StatusOK {
+			t.Errorf("send %s (%d bytes): %d %s, want the app's 200", got.ID, got.Size, got.Status, got.Code)
+		}
+	}
+	r.verdict(s)
+}
+
+// TestQueuedBodies queues every boundary size while the tunnel's client is away, then
+// connects it: each queued request reaches the app byte for byte, and its record too.
+func TestQueuedBodies(t *testing.T) {
+	r := newRig(t, rigOpts{clientArgs: []string{"--offline", "queue"}})
+	r.startClient() // claims the tunnel with its queue policy
+	if _, err := r.client.term(scaled(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	s := r.sender("queued")
+	want := map[string]bool{}
+	for _, got := range s.sendAll(bodySpecs()) {
+		if !got.Queued {
+			t.Errorf("send %s (%d bytes): %d %s, want 202 queued", got.ID, got.Size, got.Status, got.Code)
+		}
+		want[got.ID] = true
+	}
+	r.startClient()
+	if !r.app.waitFor(scaled(60*time.Second), hasAll(want)) {
+		t.Errorf("the queue was not delivered within %s", scaled(60*time.Second))
+	}
+	r.verdict(s)
+}

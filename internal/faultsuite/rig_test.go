@@ -1,0 +1,215 @@
+package faultsuite
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// token is the client token of every relay-server the suite starts.
+const token = "fault-token"
+
+// rig is one relay under test: a relay-server process on a fixed loopback port with
+// its data directory, a relay-client process reaching it through a chaos proxy, and the
+// local app behind the client.
+type rig struct {
+	t          *testing.T
+	serverBin  string
+	clientBin  string
+	name       string // tunnel name
+	addr       string // server's public listener, kept across restarts
+	data       string // server's data directory
+	serverArgs []string
+	clientArgs []string
+
+	server *proc
+	client *proc
+	app    *app
+	link   *chaosLink
+}
+
+// rigOpts adjust a rig.
+type rigOpts struct {
+	data       string   // data directory (default: a new temporary one)
+	serverArgs []string // extra relay-server flags
+	clientArgs []string // extra relay-client flags, e.g. --offline queue
+}
+
+// newRig starts server, proxy and app (not the client) and tears them down at cleanup.
+func newRig(t *testing.T, o rigOpts) *rig {
+	t.Helper()
+	serverBin, clientBin := binaries(t)
+	r := &rig{t: t, serverBin: serverBin, clientBin: clientBin, name: "faults", data: o.data,
+		serverArgs: o.serverArgs, clientArgs: o.clientArgs}
+	if r.data == "" {
+		r.data = t.TempDir()
+	}
+	r.addr = freeAddr(t)
+	r.app = startApp(t)
+	r.startServer()
+	r.link = newChaosLink(t, r.addr)
+	t.Cleanup(r.stopAll)
+	return r
+}
+
+// freeAddr is a loopback address free right now, for a server that must come back on
+// the same port after a kill.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (r *rig) url() string { return "http://" + r.addr + "/t/" + r.name }
+
+// startServer starts relay-server and waits for its banner.
+func (r *rig) startServer() {
+	r.t.Helper()
+	args := append([]string{"--dev", "--addr", r.addr, "--admin-addr", "off", "--data", r.data,
+		"--token", token, "--max-records", "0", "--log-format", "text"}, r.serverArgs...)
+	p, err := spawn("relay-server", r.serverBin, args...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	up := p.watch(func(l string) bool { return strings.HasPrefix(l, "hookrelay relay-server listening on ") })
+	if err := p.await(up, scaled(30*time.Second)); err != nil {
+		p.kill()
+		r.t.Fatal(err)
+	}
+	r.server = p
+}
+
+// startClient starts relay-client through the chaos link and waits for the server to
+// log its tunnel online.
+func (r *rig) startClient() {
+	r.t.Helper()
+	online := r.watchOnline()
+	args := append([]string{"http", r.app.url, "--server", "http://" + r.link.addr(), "--token", token,
+		"--name", r.name, "--inspect", "off"}, r.clientArgs...)
+	p, err := spawn("relay-client", r.clientBin, args...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.client = p
+	if err := r.server.await(online, scaled(60*time.Second)); err != nil {
+		r.t.Fatalf("%v\nclient: %s", err, p.lastLines())
+	}
+}
+
+// watchOnline returns a channel closed when the running server logs the tunnel online.
+func (r *rig) watchOnline() <-chan struct{} {
+	return r.server.watch(func(l string) bool {
+		return strings.Contains(l, `msg="tunnel online"`) && strings.Contains(l, "tunnel="+r.name+" ")
+	})
+}
+
+// awaitOnline waits for a channel from watchOnline.
+func (r *rig) awaitOnline(online <-chan struct{}) {
+	r.t.Helper()
+	if err := r.server.await(online, scaled(90*time.Second)); err != nil {
+		r.t.Fatalf("tunnel not back online: %v\nclient: %s", err, r.client.lastLines())
+	}
+}
+
+// stopServer ends relay-server with SIGTERM and reports how long it took.
+func (r *rig) stopServer() time.Duration {
+	r.t.Helper()
+	took, err := r.server.term(scaled(90 * time.Second))
+	if err != nil {
+		r.t.Error(err)
+	}
+	return took
+}
+
+func (r *rig) stopAll() {
+	if r.client != nil && !r.client.exited() {
+		_, _ = r.client.term(scaled(30 * time.Second))
+	}
+	if r.server != nil && !r.server.exited() {
+		_, _ = r.server.term(scaled(30 * time.Second))
+	}
+}
+
+// sender returns a sender to the rig's tunnel; its ids start with prefix.
+func (r *rig) sender(prefix string) *sender {
+	s := newSender(r.url(), prefix)
+	r.t.Cleanup(s.close)
+	return s
+}
+
+// probe sends small requests until one reaches the app (the tunnel carries traffic
+// again) or timeout passes. Probes go through the oracle like any other send.
+func (r *rig) probe(s *sender, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if got := s.send(context.Background(), spec{size: 64}); got.FromApp && got.Status == http.StatusOK {
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
+
+// verdict stops client and server, reads the store back and checks every sender's
+// sends against what the app read and the store recorded. It logs the four counts and
+// fails the test unless they are all zero; it returns the report for further asserts.
+func (r *rig) verdict(senders ...*sender) Report {
+	r.t.Helper()
+	if r.client != nil && !r.client.exited() {
+		if _, err := r.client.term(scaled(60 * time.Second)); err != nil {
+			r.t.Log(err)
+		}
+	}
+	if !r.server.exited() {
+		r.stopServer()
+	}
+	recs, err := readStore(filepath.Join(r.data, "hookrelay.db"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var sent []Sent
+	var unclean []string
+	for _, s := range senders {
+		ss, u := s.results()
+		sent, unclean = append(sent, ss...), append(unclean, u...)
+	}
+	rep := Check(sent, r.app.received(), recs)
+	r.t.Logf("four counts: %v; sent=%d %s app-read=%d app-incomplete=%d records=%d",
+		rep.Counts, len(sent), statusSummary(sent), len(r.app.received()), r.app.incompleteCount(), len(recs))
+	if !rep.Zero() {
+		r.t.Errorf("the relay lost, corrupted, duplicated or falsely acknowledged deliveries:\n\t%s",
+			strings.Join(firstLines(rep.Problems, 30), "\n\t"))
+	}
+	if len(unclean) > 0 {
+		r.t.Errorf("%d relay answers without a clean code:\n\t%s", len(unclean), strings.Join(firstLines(unclean, 20), "\n\t"))
+	}
+	return rep
+}
+
+// statusSummary counts the answers senders got, by status and code.
+func statusSummary(sent []Sent) string {
+	counts := map[string]int{}
+	for _, s := range sent {
+		k := fmt.Sprint(s.Status)
+		if s.Code != "" {
+			k += ":" + s.Code
+		}
+		counts[k]++
+	}
+	return fmt.Sprint(counts)
+}
+
+func firstLines(lines []string, n int) []string {
+	if len(lines) <= n {
+		return lines
+	}
+	return append(lines[:n:n], fmt.Sprintf("... and %d more", len(lines)-n))
+}

@@ -19,6 +19,9 @@ type chaosLink struct {
 	proxy *toxiproxy.Proxy
 }
 
+// toxiproxy's toxics log through zerolog's global logger; the suite reports on its own.
+func init() { zerolog.SetGlobalLevel(zerolog.Disabled) }
+
 func newChaosLink(t *testing.T, upstream string) *chaosLink {
 	t.Helper()
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())

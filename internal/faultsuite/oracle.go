@@ -82,6 +82,9 @@ type Counts struct {
 	Redelivered int
 	// Mismatched: the app answered a status the record does not hold.
 	Mismatched int
+	// Unacknowledged: the app read the request but its sender got a refusal or no
+	// answer, so it will send it again (the app sees it twice).
+	Unacknowledged int
 }
 
 // Zero reports that nothing was lost, corrupted, duplicated or falsely acknowledged.
@@ -90,19 +93,35 @@ func (c Counts) Zero() bool {
 }
 
 func (c Counts) String() string {
-	return fmt.Sprintf("lost=%d corrupted=%d duplicated=%d false-success=%d (unsettled=%d redelivered=%d mismatched=%d)",
-		c.Lost, c.Corrupted, c.Duplicated, c.FalseSuccess, c.Unsettled, c.Redelivered, c.Mismatched)
+	return fmt.Sprintf("lost=%d corrupted=%d duplicated=%d false-success=%d (unsettled=%d redelivered=%d mismatched=%d unacknowledged=%d)",
+		c.Lost, c.Corrupted, c.Duplicated, c.FalseSuccess, c.Unsettled, c.Redelivered, c.Mismatched, c.Unacknowledged)
 }
 
-// Report is the verdict with one line per counted problem.
+// Report is the verdict with one line per counted problem, and the problems grouped
+// by kind (their message pattern) with a count and a first example each.
 type Report struct {
 	Counts
 	Problems []string
+	Kinds    []Kind
+}
+
+// Kind is one kind of problem: its message pattern, how often, a first example.
+type Kind struct {
+	Pattern, Example string
+	N                int
 }
 
 func (r *Report) add(n *int, format string, args ...any) {
 	*n++
-	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	line := fmt.Sprintf(format, args...)
+	r.Problems = append(r.Problems, line)
+	for i := range r.Kinds {
+		if r.Kinds[i].Pattern == format {
+			r.Kinds[i].N++
+			return
+		}
+	}
+	r.Kinds = append(r.Kinds, Kind{Pattern: format, Example: line, N: 1})
 }
 
 // Check compares the three views of a run with what was sent. Records and
@@ -156,6 +175,9 @@ func (r *Report) checkSend(s *Sent, hits []Received, recs []Recorded) {
 		r.checkRecordStatus(s, rec)
 	}
 	r.checkDuplicates(s, hits, recs)
+	if len(hits) > 0 && !s.success() && !s.FromApp {
+		r.Unacknowledged++
+	}
 }
 
 func (r *Report) checkLost(s *Sent, hits []Received, recs []Recorded) {
@@ -188,7 +210,7 @@ func (r *Report) checkFalseSuccess(s *Sent, hits []Received) {
 // nor other bytes when it claims the full length.
 func (r *Report) checkRecordBody(s *Sent, rec Recorded) {
 	if rec.Size > s.Size {
-		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, %d were sent", rec.ID, s.ID, rec.Size, s.Size)
+		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, more than the %d sent", rec.ID, s.ID, rec.Size, s.Size)
 		return
 	}
 	if !s.answered() && rec.Size < s.Size {

@@ -45,6 +45,9 @@ func TestCheck(t *testing.T) {
 			sent: []Sent{{ID: "1", Size: 10, SHA256: shaA, Status: 202, Queued: true}},
 			got:  []Received{{Send: "1", RequestID: "r1", Size: 0, SHA256: shaB, Status: 200}},
 			recs: []Recorded{rec("r1", "1")}, want: Counts{Corrupted: 1}},
+		{name: "read by the app, refused to the sender",
+			sent: []Sent{{ID: "1", Size: 10, SHA256: shaA, Status: 503, Code: "tunnel_offline"}},
+			got:  []Received{hit("1", "r1")}, recs: []Recorded{rec("r1", "1")}, want: Counts{Unacknowledged: 1}},
 		{name: "refused, never read, no record: fine",
 			sent: []Sent{{ID: "1", Size: 10, SHA256: shaA, Status: 503, Code: "tunnel_busy"}}},
 		{name: "no answer, cut record: fine", sent: []Sent{{ID: "1", Size: 10, SHA256: shaA}},
@@ -101,12 +104,19 @@ func TestCheck(t *testing.T) {
 			if n := problemCount(r.Counts); n != len(r.Problems) {
 				t.Errorf("%d problems listed for %d counted", len(r.Problems), n)
 			}
+			kinds := 0
+			for _, k := range r.Kinds {
+				kinds += k.N
+			}
+			if kinds != len(r.Problems) {
+				t.Errorf("%d problems in kinds for %d listed", kinds, len(r.Problems))
+			}
 		})
 	}
 }
 
 // problemCount is how many problem lines a report must list: every count but
-// Redelivered, which is allowed.
+// Redelivered and Unacknowledged, which are allowed.
 func problemCount(c Counts) int {
 	return c.Lost + c.Corrupted + c.Duplicated + c.FalseSuccess + c.Unsettled + c.Mismatched
 }

@@ -184,9 +184,12 @@ func (r *rig) verdict(senders ...*sender) Report {
 	rep := Check(sent, r.app.received(), recs)
 	r.t.Logf("four counts: %v; sent=%d %s app-read=%d app-incomplete=%d records=%d",
 		rep.Counts, len(sent), statusSummary(sent), len(r.app.received()), r.app.incompleteCount(), len(recs))
+	for _, k := range rep.Kinds {
+		r.t.Logf("%d x %q, e.g. %s", k.N, k.Pattern, k.Example)
+	}
 	if !rep.Zero() {
 		r.t.Errorf("the relay lost, corrupted, duplicated or falsely acknowledged deliveries:\n\t%s",
-			strings.Join(firstLines(rep.Problems, 30), "\n\t"))
+			strings.Join(firstLines(rep.Problems, 12), "\n\t"))
 	}
 	if len(unclean) > 0 {
 		r.t.Errorf("%d relay answers without a clean code:\n\t%s", len(unclean), strings.Join(firstLines(unclean, 20), "\n\t"))

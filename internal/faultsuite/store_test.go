@@ -11,8 +11,8 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
-// readStore reads every record of a stopped server's database, with the digest of
-// the body bytes each actually holds.
+// readStore checks the integrity of a stopped server's database and reads every
+// record, with the digest of the body bytes each actually holds.
 func readStore(path string) ([]Recorded, error) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
@@ -20,6 +20,9 @@ func readStore(path string) ([]Recorded, error) {
 		return nil, fmt.Errorf("read store: %w", err)
 	}
 	defer db.Close()
+	if err := db.Check(ctx); err != nil {
+		return nil, fmt.Errorf("read store: %w", err)
+	}
 	var out []Recorded
 	f := store.Filter{AllOwners: true, Oldest: true, Limit: store.MaxLimit}
 	for {

@@ -1,0 +1,185 @@
+package faultsuite
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// mixedSpec is the suite's traffic mix: mostly small webhooks, some past the 64 KiB
+// prebuffer (a share of them chunked), a few past the 256 KiB store part size.
+func mixedSpec(i int) spec {
+	switch n := i % 100; {
+	case n < 60:
+		return spec{size: 1 << 10}
+	case n < 80:
+		return spec{size: 8 << 10}
+	case n < 90:
+		return spec{size: 48 << 10}
+	case n < 95:
+		return spec{size: 100 << 10, chunked: true}
+	case n < 99:
+		return spec{size: 300 << 10}
+	default:
+		return spec{size: 1 << 20, chunked: i%2 == 0}
+	}
+}
+
+// background runs s.load until the returned stop is called; stop waits for the
+// requests in flight.
+func background(s *sender, rate int, mix func(int) spec) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.load(ctx, rate, mix)
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+// TestClientKillMidUpload kills the client with SIGKILL while request bodies are
+// still streaming to it and the app is still answering others, then starts it again.
+func TestClientKillMidUpload(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.startClient()
+	s := r.sender("midupload")
+	stop := background(s, 40, mixedSpec)
+	uploads := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second})
+	chunked := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second, chunked: true})
+	answering := inFlight(s, 4, spec{size: 4 << 10, delay: 3 * time.Second})
+	time.Sleep(1500 * time.Millisecond)
+	r.client.kill()
+	time.Sleep(time.Second)
+	r.startClient()
+	time.Sleep(time.Second)
+	stop()
+	uploads()
+	chunked()
+	answering()
+	r.verdict(s)
+}
+
+// TestClientKillIdle kills an idle client with SIGKILL, queues deliveries while it is
+// away, and starts it again: every queued delivery reaches the app.
+func TestClientKillIdle(t *testing.T) {
+	r := newRig(t, rigOpts{clientArgs: []string{"--offline", "queue"}})
+	r.startClient()
+	s := r.sender("idle")
+	s.sendAll(specs(20, func(i int) spec { return spec{size: 2 << 10} }))
+	r.client.kill()
+	want := map[string]bool{}
+	for _, got := range s.sendAll(specs(40, func(i int) spec { return spec{size: (i%8 + 1) << 13} })) {
+		if got.Queued {
+			want[got.ID] = true
+		}
+	}
+	r.startClient()
+	if !r.app.waitFor(scaled(60*time.Second), hasAll(want)) {
+		t.Errorf("the queue was not delivered within %s", scaled(60*time.Second))
+	}
+	r.verdict(s)
+}
+
+func specs(n int, f func(int) spec) []spec {
+	out := make([]spec, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
+
+// TestServerKill9UnderLoad kills relay-server with SIGKILL under load and starts it
+// again on the same data: every request whose sender got an answer is recorded, none
+// is corrupted, and no record stays pending once the restarted server has settled.
+func TestServerKill9UnderLoad(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.startClient()
+	s := r.sender("kill9")
+	stop := background(s, *loadRate, mixedSpec)
+	time.Sleep(*loadFor)
+	slow := inFlight(s, 8, spec{size: 4 << 10, delay: 3 * time.Second})
+	time.Sleep(500 * time.Millisecond) // recorded, now waiting for the app
+	r.server.kill()
+	slow()
+	time.Sleep(500 * time.Millisecond)
+	r.startServer()
+	online := r.watchOnline()
+	r.awaitOnline(online)
+	time.Sleep(time.Second)
+	stop()
+	if !r.probe(s, scaled(30*time.Second)) {
+		t.Error("the tunnel carries no traffic after the restart")
+	}
+	rep := r.verdict(s)
+	requireSettled(t, rep)
+}
+
+// requireSettled fails the test if records were left pending. Settling the records a
+// crash left pending is the restarted server's job (outcome "interrupted"); a store
+// that has no such outcome yet makes this a skip that names the missing behaviour.
+func requireSettled(t *testing.T, rep Report) {
+	t.Helper()
+	if rep.Unsettled == 0 {
+		return
+	}
+	if !store.Outcome("interrupted").Valid() {
+		t.Skipf("%d records still pending after a restart: the startup sweep that settles pending records as %q is missing",
+			rep.Unsettled, "interrupted")
+	}
+	t.Errorf("%d records still pending after the restarted server stopped", rep.Unsettled)
+}
+
+// TestSIGTERMUnderLoad stops relay-server with SIGTERM under load: it exits, every
+// answered request is recorded and settled.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.startClient()
+	s := r.sender("sigterm")
+	stop := background(s, *loadRate, mixedSpec)
+	time.Sleep(*loadFor)
+	var slow []Sent // requests the app is still answering when the signal comes
+	var mu sync.Mutex
+	wait := inFlightFunc(8, func() {
+		got := s.send(context.Background(), spec{size: 4 << 10, delay: 2 * time.Second})
+		mu.Lock()
+		slow = append(slow, got)
+		mu.Unlock()
+	})
+	time.Sleep(500 * time.Millisecond)
+	took := r.stopServer()
+	t.Logf("relay-server exited %s after SIGTERM", took.Round(time.Millisecond))
+	stop()
+	wait()
+	for _, got := range slow {
+		if !got.FromApp || got.Status != http.StatusOK {
+			t.Errorf("send %s in flight at SIGTERM: %d %s, want the app's 200 (graceful shutdown lets it finish)",
+				got.ID, got.Status, got.Code)
+		}
+	}
+	if rep := r.verdict(s); rep.Unsettled > 0 {
+		t.Errorf("%d records pending after a graceful stop", rep.Unsettled)
+	}
+}
+
+// inFlight sends n copies of sp at once and returns a wait for their answers.
+func inFlight(s *sender, n int, sp spec) (wait func()) {
+	return inFlightFunc(n, func() { s.send(context.Background(), sp) })
+}
+
+// inFlightFunc runs f n times at once and returns a wait for them.
+func inFlightFunc(n int, f func()) (wait func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	return wg.Wait
+}

@@ -23,7 +23,17 @@ const (
 	delayHeader  = "X-Fault-Delay"
 	// appMark is set by the app on every answer, so a sender knows the app wrote it.
 	appMark = "X-Fault-App"
+	// respSizeHeader asks for an answer body of that many bytes (default
+	// defaultRespSize), respPaceHeader for writing it over that many milliseconds.
+	respSizeHeader = "X-Fault-Resp-Size"
+	respPaceHeader = "X-Fault-Resp-Pace"
 )
+
+// defaultRespSize is the answer body's size when the sender asks for none.
+const defaultRespSize = 32
+
+// answerBody is the deterministic answer body of send id.
+func answerBody(id string, size int) []byte { return body(id+"/answer", size) }
 
 // app is the local app behind the tunnel: it reads every body to its end, hashing it,
 // and remembers what it read.
@@ -48,6 +58,8 @@ func startApp(t *testing.T) *app {
 }
 
 func (a *app) serve(w http.ResponseWriter, r *http.Request) {
+	// A client that stalls mid-body must not hang the app (and the test) for ever.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(scaled(3 * time.Minute)))
 	h := sha256.New()
 	n, err := io.Copy(h, r.Body)
 	if err != nil {
@@ -65,9 +77,37 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	a.record(Received{Send: r.Header.Get(SendHeader), RequestID: r.Header.Get(proto.HeaderRequestID),
 		ReplayOf: r.Header.Get(proto.HeaderReplayOf), Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Status: status})
+	a.answer(w, r, status)
+}
+
+// answer writes the send's answer body, paced when asked.
+func (a *app) answer(w http.ResponseWriter, r *http.Request, status int) {
+	size := defaultRespSize
+	if n, err := strconv.Atoi(r.Header.Get(respSizeHeader)); err == nil {
+		size = n
+	}
+	b := answerBody(r.Header.Get(SendHeader), size)
 	w.Header().Set(appMark, r.Header.Get(SendHeader))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	ms, _ := strconv.Atoi(r.Header.Get(respPaceHeader))
+	if ms <= 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return
+	}
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, "app read "+strconv.FormatInt(n, 10)+" bytes\n")
+	rc := http.NewResponseController(w)
+	pause := time.Duration(ms) * time.Millisecond / time.Duration(len(b)/(16<<10)+1)
+	for len(b) > 0 {
+		n := min(len(b), 16<<10)
+		if _, err := w.Write(b[:n]); err != nil {
+			return
+		}
+		_ = rc.Flush()
+		b = b[n:]
+		time.Sleep(pause)
+	}
 }
 
 // record notes a delivery before its answer goes out: the relay may be killed while the

@@ -14,7 +14,7 @@ var boundarySizes = []int{0, 1 << 10, 64 << 10, 64<<10 + 1, 100 << 10, 256 << 10
 func bodySpecs() []spec {
 	var out []spec
 	for _, n := range boundarySizes {
-		out = append(out, spec{size: n}, spec{size: n, chunked: true})
+		out = append(out, spec{size: n, respSize: n}, spec{size: n, chunked: true})
 	}
 	return out
 }

@@ -43,7 +43,8 @@ func background(s *sender, rate int, mix func(int) spec) (stop func()) {
 }
 
 // TestClientKillMidUpload kills the client with SIGKILL while request bodies are
-// still streaming to it and the app is still answering others, then starts it again.
+// still streaming to it, the app is still working on others and streaming the answers
+// of others, then starts it again.
 func TestClientKillMidUpload(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.startClient()
@@ -52,6 +53,7 @@ func TestClientKillMidUpload(t *testing.T) {
 	uploads := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second})
 	chunked := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second, chunked: true})
 	answering := inFlight(s, 4, spec{size: 4 << 10, delay: 3 * time.Second})
+	responding := inFlight(s, 4, spec{size: 4 << 10, respSize: 2 << 20, respPace: 4 * time.Second})
 	time.Sleep(1500 * time.Millisecond)
 	r.client.kill()
 	time.Sleep(time.Second)
@@ -61,6 +63,7 @@ func TestClientKillMidUpload(t *testing.T) {
 	uploads()
 	chunked()
 	answering()
+	responding()
 	r.verdict(s)
 }
 
@@ -103,13 +106,20 @@ func TestServerKill9UnderLoad(t *testing.T) {
 	stop := background(s, *loadRate, mixedSpec)
 	time.Sleep(*loadFor)
 	slow := inFlight(s, 8, spec{size: 4 << 10, delay: 3 * time.Second})
-	time.Sleep(500 * time.Millisecond) // recorded, now waiting for the app
+	uploads := inFlight(s, 4, spec{size: 1 << 20, pace: 5 * time.Second})
+	time.Sleep(time.Second) // recorded, now waiting for the app or streaming to it
 	r.server.kill()
 	slow()
+	uploads()
 	time.Sleep(500 * time.Millisecond)
 	r.startServer()
-	online := r.watchOnline()
-	r.awaitOnline(online)
+	restarted := time.Now()
+	r.awaitOnline(r.watchOnline())
+	back := time.Since(restarted)
+	t.Logf("tunnel online %s after the restart", back.Round(time.Millisecond))
+	if limit := scaled(45 * time.Second); back > limit {
+		t.Errorf("the client took %s (over %s) to come back: it waited on exchanges the crash cut", back, limit)
+	}
 	time.Sleep(time.Second)
 	stop()
 	if !r.probe(s, scaled(30*time.Second)) {

@@ -24,6 +24,9 @@ type Sent struct {
 	// Queued reports a 202 from the relay's offline queue: delivered later, at least
 	// once.
 	Queued bool
+	// RespSHA256 is the digest of the answer body the app writes for this send, and
+	// GotRespSHA256 that of the answer body the sender read (both set when FromApp).
+	RespSHA256, GotRespSHA256 string
 }
 
 // success reports a 2xx answer, the sender's signal that it need not retry.
@@ -56,9 +59,12 @@ type Recorded struct {
 	// they are only a prefix.
 	DataSHA256 string
 	Truncated  bool
-	// Outcome and Status are the record's response half.
-	Outcome string
-	Status  int
+	// Outcome and Status are the record's response half; RespDataSHA256 the digest of
+	// the answer body it stores, RespTruncated that it is only a prefix.
+	Outcome        string
+	Status         int
+	RespDataSHA256 string
+	RespTruncated  bool
 }
 
 // Counts are the oracle's verdict. The first four must be zero; the others describe
@@ -170,9 +176,13 @@ func (r *Report) checkSend(s *Sent, hits []Received, recs []Recorded) {
 				s.ID, h.Size, h.SHA256, s.Size, s.SHA256)
 		}
 	}
+	if s.FromApp && s.GotRespSHA256 != s.RespSHA256 {
+		r.add(&r.Corrupted, "send %s: answer body sha256 %.12s, the app wrote %.12s", s.ID, s.GotRespSHA256, s.RespSHA256)
+	}
 	for _, rec := range recs {
 		r.checkRecordBody(s, rec)
 		r.checkRecordStatus(s, rec)
+		r.checkRecordAnswer(s, rec)
 	}
 	r.checkDuplicates(s, hits, recs)
 	if len(hits) > 0 && !s.success() && !s.FromApp {
@@ -234,6 +244,16 @@ func (r *Report) checkRecordStatus(s *Sent, rec Recorded) {
 		r.add(&r.Mismatched, "record %s (send %s): status %d outcome %s, the app answered %d",
 			rec.ID, s.ID, rec.Status, rec.Outcome, s.Status)
 	}
+}
+
+// checkRecordAnswer holds the answer body of a record that says the app answered to
+// what the app wrote, when its sender read that answer whole.
+func (r *Report) checkRecordAnswer(s *Sent, rec Recorded) {
+	if !s.FromApp || s.Queued || rec.Outcome != "ok" || rec.RespTruncated || rec.RespDataSHA256 == s.RespSHA256 {
+		return
+	}
+	r.add(&r.Corrupted, "record %s (send %s): answer body sha256 %.12s, the app wrote %.12s",
+		rec.ID, s.ID, rec.RespDataSHA256, s.RespSHA256)
 }
 
 func (r *Report) checkDuplicates(s *Sent, hits []Received, recs []Recorded) {

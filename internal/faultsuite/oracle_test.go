@@ -12,7 +12,7 @@ const (
 
 // ok200 is a send the app answered 200.
 func ok200(id string) Sent {
-	return Sent{ID: id, Size: 10, SHA256: shaA, Status: 200, FromApp: true}
+	return Sent{ID: id, Size: 10, SHA256: shaA, Status: 200, FromApp: true, RespSHA256: shaB, GotRespSHA256: shaB}
 }
 
 func hit(id, req string) Received {
@@ -20,7 +20,8 @@ func hit(id, req string) Received {
 }
 
 func rec(id, send string) Recorded {
-	return Recorded{ID: id, Send: send, Size: 10, SHA256: shaA, DataSHA256: shaA, Outcome: "ok", Status: 200}
+	return Recorded{ID: id, Send: send, Size: 10, SHA256: shaA, DataSHA256: shaA, Outcome: "ok", Status: 200,
+		RespDataSHA256: shaB}
 }
 
 func TestCheck(t *testing.T) {
@@ -60,16 +61,25 @@ func TestCheck(t *testing.T) {
 			recs: []Recorded{{ID: "r1", Send: "1", Size: 17, SHA256: shaB, DataSHA256: shaB, Outcome: "ok"}},
 			want: Counts{Corrupted: 1}},
 		{name: "record digest field wrong", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1")},
-			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaB, DataSHA256: shaA, Outcome: "ok", Status: 200}},
+			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaB, DataSHA256: shaA, Outcome: "ok", Status: 200, RespDataSHA256: shaB}},
 			want: Counts{Corrupted: 1}},
 		{name: "stored bytes wrong", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1")},
-			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaB, Outcome: "ok", Status: 200}},
+			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaB, Outcome: "ok", Status: 200, RespDataSHA256: shaB}},
 			want: Counts{Corrupted: 1}},
 		{name: "truncated record: stored prefix not compared", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1")},
-			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaB, Truncated: true, Outcome: "ok", Status: 200}}},
+			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaB, Truncated: true, Outcome: "ok", Status: 200, RespDataSHA256: shaB}}},
 		{name: "app read other bytes", sent: []Sent{ok200("1")},
 			got:  []Received{{Send: "1", RequestID: "r1", Size: 10, SHA256: shaB, Status: 200}},
 			recs: []Recorded{rec("r1", "1")}, want: Counts{Corrupted: 1}},
+		{name: "answer body changed on the way", sent: []Sent{{ID: "1", Size: 10, SHA256: shaA, Status: 200,
+			FromApp: true, RespSHA256: shaB, GotRespSHA256: shaA}},
+			got: []Received{hit("1", "r1")}, recs: []Recorded{rec("r1", "1")}, want: Counts{Corrupted: 1}},
+		{name: "recorded answer body differs", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1")},
+			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaA, Outcome: "ok", Status: 200,
+				RespDataSHA256: shaA}}, want: Counts{Corrupted: 1}},
+		{name: "recorded answer of an aborted exchange not compared", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1")},
+			recs: []Recorded{{ID: "r1", Send: "1", Size: 10, SHA256: shaA, DataSHA256: shaA, Outcome: "error", Status: 200,
+				RespDataSHA256: shaA}}},
 		{name: "live delivery read twice", sent: []Sent{ok200("1")}, got: []Received{hit("1", "r1"), hit("1", "r1")},
 			recs: []Recorded{rec("r1", "1")}, want: Counts{Duplicated: 1}},
 		{name: "queued delivery read twice: at least once",

@@ -25,6 +25,9 @@ type spec struct {
 	answer  int           // status the app should answer (0: 200)
 	delay   time.Duration // app's pause before answering
 	pace    time.Duration // spread the upload over this long
+
+	respSize int           // answer body size (0: defaultRespSize)
+	respPace time.Duration // the app spreads its answer over this long
 }
 
 // sender posts requests to one tunnel and remembers what it sent and got back.
@@ -88,16 +91,29 @@ func (s *sender) do(ctx context.Context, sp spec, b []byte, out *Sent) {
 	if sp.delay > 0 {
 		req.Header.Set(delayHeader, strconv.FormatInt(sp.delay.Milliseconds(), 10))
 	}
+	respSize := defaultRespSize
+	if sp.respSize > 0 {
+		respSize = sp.respSize
+		req.Header.Set(respSizeHeader, strconv.Itoa(sp.respSize))
+	}
+	if sp.respPace > 0 {
+		req.Header.Set(respPaceHeader, strconv.FormatInt(sp.respPace.Milliseconds(), 10))
+	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(h, resp.Body); err != nil {
 		return // a cut answer is no answer
 	}
 	out.Status, out.Code = resp.StatusCode, resp.Header.Get(proto.HeaderError)
 	out.FromApp = resp.Header.Get(appMark) == out.ID
+	if out.FromApp {
+		want := sha256.Sum256(answerBody(out.ID, respSize))
+		out.RespSHA256, out.GotRespSHA256 = hex.EncodeToString(want[:]), hex.EncodeToString(h.Sum(nil))
+	}
 	out.Queued = resp.StatusCode == http.StatusAccepted && !out.FromApp
 	if !out.FromApp && !out.Queued && !cleanRefusal(out.Status, out.Code, resp.Header.Get("Retry-After") != "") {
 		s.noteUnclean(fmt.Sprintf("send %s: %d code=%q retry-after=%q", out.ID, out.Status, out.Code, resp.Header.Get("Retry-After")))

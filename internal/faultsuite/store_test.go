@@ -45,10 +45,11 @@ func readStore(path string) ([]Recorded, error) {
 }
 
 func recorded(r *store.Record) Recorded {
-	sum := sha256.Sum256(r.Body.Data)
+	sum, resp := sha256.Sum256(r.Body.Data), sha256.Sum256(r.RespBody.Data)
 	return Recorded{ID: r.ID, Send: headerValue(r.Headers, SendHeader), ReplayOf: r.ReplayOf,
 		Size: r.Body.Size, SHA256: r.Body.SHA256, DataSHA256: hex.EncodeToString(sum[:]),
-		Truncated: r.Body.Truncated, Outcome: string(r.Outcome), Status: r.Status}
+		Truncated: r.Body.Truncated, Outcome: string(r.Outcome), Status: r.Status,
+		RespDataSHA256: hex.EncodeToString(resp[:]), RespTruncated: r.RespBody.Truncated}
 }
 
 func headerValue(h []store.Header, name string) string {

@@ -44,27 +44,34 @@ func background(s *sender, rate int, mix func(int) spec) (stop func()) {
 
 // TestClientKillMidUpload kills the client with SIGKILL while request bodies are
 // still streaming to it, the app is still working on others and streaming the answers
-// of others, then starts it again.
+// of others, then starts it again; under both offline policies (with queue, what the
+// kill cut may be queued and delivered again).
 func TestClientKillMidUpload(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.startClient()
-	s := r.sender("midupload")
-	stop := background(s, 40, mixedSpec)
-	uploads := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second})
-	chunked := inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second, chunked: true})
-	answering := inFlight(s, 4, spec{size: 4 << 10, delay: 3 * time.Second})
-	responding := inFlight(s, 4, spec{size: 4 << 10, respSize: 2 << 20, respPace: 4 * time.Second})
-	time.Sleep(1500 * time.Millisecond)
-	r.client.kill()
-	time.Sleep(time.Second)
-	r.startClient()
-	time.Sleep(time.Second)
-	stop()
-	uploads()
-	chunked()
-	answering()
-	responding()
-	r.verdict(s)
+	for _, policy := range []string{"reject", "queue"} {
+		t.Run(policy, func(t *testing.T) {
+			r := newRig(t, rigOpts{clientArgs: []string{"--offline", policy}})
+			r.startClient()
+			s := r.sender("midupload-" + policy)
+			stop := background(s, 40, mixedSpec)
+			waits := []func(){
+				inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second}),
+				inFlight(s, 4, spec{size: 1 << 20, pace: 4 * time.Second, chunked: true}),
+				inFlight(s, 4, spec{size: 4 << 10, delay: 3 * time.Second}),
+				inFlight(s, 4, spec{size: 4 << 10, respSize: 2 << 20, respPace: 4 * time.Second}),
+			}
+			time.Sleep(1500 * time.Millisecond)
+			r.client.kill()
+			time.Sleep(time.Second)
+			r.startClient()
+			time.Sleep(time.Second)
+			stop()
+			for _, wait := range waits {
+				wait()
+			}
+			r.awaitQueue(s)
+			r.verdict(s)
+		})
+	}
 }
 
 // TestClientKillIdle kills an idle client with SIGKILL, queues deliveries while it is
@@ -75,16 +82,13 @@ func TestClientKillIdle(t *testing.T) {
 	s := r.sender("idle")
 	s.sendAll(specs(20, func(i int) spec { return spec{size: 2 << 10} }))
 	r.client.kill()
-	want := map[string]bool{}
 	for _, got := range s.sendAll(specs(40, func(i int) spec { return spec{size: (i%8 + 1) << 13} })) {
-		if got.Queued {
-			want[got.ID] = true
+		if !got.Queued {
+			t.Errorf("send %s while the client was away: %d %s, want 202 queued", got.ID, got.Status, got.Code)
 		}
 	}
 	r.startClient()
-	if !r.app.waitFor(scaled(60*time.Second), hasAll(want)) {
-		t.Errorf("the queue was not delivered within %s", scaled(60*time.Second))
-	}
+	r.awaitQueue(s)
 	r.verdict(s)
 }
 

@@ -158,18 +158,34 @@ func (r *rig) probe(s *sender, timeout time.Duration) bool {
 	return false
 }
 
+// awaitQueue waits until the app has read every request s got a queued 202 for.
+func (r *rig) awaitQueue(s *sender) {
+	r.t.Helper()
+	queued := map[string]bool{}
+	for _, got := range mustResults(s) {
+		if got.Queued {
+			queued[got.ID] = true
+		}
+	}
+	if limit := scaled(3 * time.Minute); !r.app.waitFor(limit, hasAll(queued)) {
+		r.t.Errorf("%d queued deliveries not all delivered within %s", len(queued), limit)
+	}
+}
+
 // verdict stops client and server, reads the store back and checks every sender's
 // sends against what the app read and the store recorded. It logs the four counts and
 // fails the test unless they are all zero; it returns the report for further asserts.
 func (r *rig) verdict(senders ...*sender) Report {
 	r.t.Helper()
 	if r.client != nil && !r.client.exited() {
-		if _, err := r.client.term(scaled(60 * time.Second)); err != nil {
+		took, err := r.client.term(scaled(60 * time.Second))
+		if err != nil {
 			r.t.Log(err)
 		}
+		r.t.Logf("relay-client stopped %s after SIGTERM", took.Round(time.Millisecond))
 	}
 	if !r.server.exited() {
-		r.stopServer()
+		r.t.Logf("relay-server stopped %s after SIGTERM", r.stopServer().Round(time.Millisecond))
 	}
 	recs, err := readStore(filepath.Join(r.data, "hookrelay.db"))
 	if err != nil {

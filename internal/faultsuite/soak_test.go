@@ -28,15 +28,7 @@ func TestSoak(t *testing.T) {
 	}
 	time.Sleep(*soakFor - time.Since(start))
 	stop()
-	queued := map[string]bool{}
-	for _, got := range mustResults(s) {
-		if got.Queued {
-			queued[got.ID] = true
-		}
-	}
-	if !r.app.waitFor(scaled(5*time.Minute), hasAll(queued)) {
-		t.Errorf("%d queued deliveries were not all delivered within %s", len(queued), scaled(5*time.Minute))
-	}
+	r.awaitQueue(s)
 	r.verdict(s)
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -27,6 +28,8 @@ const (
 	// defaultRespSize), respPaceHeader for writing it over that many milliseconds.
 	respSizeHeader = "X-Fault-Resp-Size"
 	respPaceHeader = "X-Fault-Resp-Pace"
+	// breakHeader makes the app break its answer (see appBreaks).
+	breakHeader = "X-Fault-Break"
 )
 
 // defaultRespSize is the answer body's size when the sender asks for none.
@@ -75,9 +78,53 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	if ms, err := strconv.Atoi(r.Header.Get(delayHeader)); err == nil {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
+	brk := appBreaks[r.Header.Get(breakHeader)]
+	if brk != nil {
+		status = 0 // no answer worth the name
+	}
 	a.record(Received{Send: r.Header.Get(SendHeader), RequestID: r.Header.Get(proto.HeaderRequestID),
 		ReplayOf: r.Header.Get(proto.HeaderReplayOf), Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Status: status})
+	if brk != nil {
+		brk(w)
+		return
+	}
 	a.answer(w, r, status)
+}
+
+// appBreaks are the ways the app can fail to answer, by breakHeader value.
+var appBreaks = map[string]func(http.ResponseWriter){
+	// reset: the connection is reset (RST) without a byte of answer.
+	"reset": func(w http.ResponseWriter) {
+		conn := hijack(w)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = conn.Close()
+	},
+	// close: the connection is closed without a byte of answer.
+	"close": func(w http.ResponseWriter) { _ = hijack(w).Close() },
+	// garbage: bytes that are not HTTP, then close.
+	"garbage": func(w http.ResponseWriter) {
+		conn := hijack(w)
+		_, _ = io.WriteString(conn, "this is not HTTP at all\r\n\r\n")
+		_ = conn.Close()
+	},
+	// half: a 200 with Content-Length 4096, 100 bytes of it, then the connection ends.
+	"half": func(w http.ResponseWriter) {
+		w.Header().Set("Content-Length", "4096")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(make([]byte, 100))
+		_ = http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	},
+}
+
+func hijack(w http.ResponseWriter) net.Conn {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return conn
 }
 
 // answer writes the send's answer body, paced when asked.

@@ -92,3 +92,39 @@ func TestOverloadSheds(t *testing.T) {
 	}
 	r.verdict(s)
 }
+
+// TestBrokenApp has the app break some answers (reset, close, garbage, half a body)
+// among good ones: the sender never gets a 2xx for a broken answer, the relay's own
+// answers are clean, good answers are untouched, and a record says the app failed
+// rather than that it was unreachable.
+func TestBrokenApp(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	r.startClient()
+	s := r.sender("broken")
+	modes := []string{"reset", "close", "garbage", "half"}
+	got := s.sendAll(specs(80, func(i int) spec {
+		if i%2 == 0 {
+			return spec{size: (i%5 + 1) << 12, breaks: modes[i/2%len(modes)]}
+		}
+		return spec{size: (i%5 + 1) << 12}
+	}))
+	broken := map[string]string{}
+	for i, g := range got {
+		if i%2 == 0 {
+			broken[g.ID] = modes[i/2%len(modes)]
+		}
+	}
+	t.Logf("answers: %s", statusSummary(got))
+	r.verdict(s)
+	refused := map[string]int{} // by break mode
+	for _, rec := range r.records {
+		if mode, ok := broken[rec.Send]; ok && rec.Outcome == "refused" {
+			refused[mode]++
+		}
+	}
+	if len(refused) > 0 {
+		t.Errorf("broken answers recorded as refused though the app took the request (by mode, of %d each): %v",
+			len(broken)/len(modes), refused)
+	}
+}

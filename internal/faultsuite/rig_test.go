@@ -31,6 +31,8 @@ type rig struct {
 	client *proc
 	app    *app
 	link   *chaosLink
+
+	records []Recorded // what verdict read back from the store
 }
 
 // rigOpts adjust a rig.
@@ -191,6 +193,7 @@ func (r *rig) verdict(senders ...*sender) Report {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	r.records = recs
 	var sent []Sent
 	var unclean []string
 	for _, s := range senders {

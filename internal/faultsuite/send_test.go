@@ -28,6 +28,7 @@ type spec struct {
 
 	respSize int           // answer body size (0: defaultRespSize)
 	respPace time.Duration // the app spreads its answer over this long
+	breaks   string        // how the app fails to answer (appBreaks), "" for not
 }
 
 // sender posts requests to one tunnel and remembers what it sent and got back.
@@ -95,6 +96,9 @@ func (s *sender) do(ctx context.Context, sp spec, b []byte, out *Sent) {
 	if sp.respSize > 0 {
 		respSize = sp.respSize
 		req.Header.Set(respSizeHeader, strconv.Itoa(sp.respSize))
+	}
+	if sp.breaks != "" {
+		req.Header.Set(breakHeader, sp.breaks)
 	}
 	if sp.respPace > 0 {
 		req.Header.Set(respPaceHeader, strconv.FormatInt(sp.respPace.Milliseconds(), 10))

@@ -37,8 +37,9 @@ func TestDiskFull(t *testing.T) {
 	r := newRig(t, rigOpts{data: data})
 	r.startClient()
 	s := r.sender("diskfull")
+	errorLines := r.server.count("level=ERROR")
 	full := 0
-	for i := 0; i < 400 && full < 20; i++ {
+	for i := 0; i < 400 && full < 40; i++ {
 		got := s.send(context.Background(), spec{size: (i%4 + 1) * 64 << 10, chunked: i%3 == 0})
 		if got.Code == "store_unavailable" {
 			full++
@@ -46,6 +47,12 @@ func TestDiskFull(t *testing.T) {
 	}
 	if full == 0 {
 		t.Fatalf("the disk never filled: %s", statusSummary(mustResults(s)))
+	}
+	if got := r.ready(); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz answers %d while every delivery is refused for a full disk, want 503", got)
+	}
+	if n := errorLines(); n >= full {
+		t.Errorf("%d ERROR lines for %d refused deliveries: a full disk should be reported, not every request", n, full)
 	}
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)

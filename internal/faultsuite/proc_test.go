@@ -21,6 +21,13 @@ type proc struct {
 	mu       sync.Mutex
 	tail     []string // last lines, for failure messages
 	watchers []*watcher
+	counters []*counter
+}
+
+// counter counts the output lines that contain a string.
+type counter struct {
+	substr string
+	n      int
 }
 
 type watcher struct {
@@ -64,6 +71,11 @@ func (p *proc) line(s string) {
 	if len(p.tail) > maxTail {
 		p.tail = p.tail[1:]
 	}
+	for _, c := range p.counters {
+		if strings.Contains(s, c.substr) {
+			c.n++
+		}
+	}
 	keep := p.watchers[:0]
 	for _, w := range p.watchers {
 		if w.match(s) {
@@ -82,6 +94,20 @@ func (p *proc) watch(match func(string) bool) <-chan struct{} {
 	p.watchers = append(p.watchers, w)
 	p.mu.Unlock()
 	return w.seen
+}
+
+// count starts counting the lines that contain substr; the returned func reads the
+// count.
+func (p *proc) count(substr string) func() int {
+	c := &counter{substr: substr}
+	p.mu.Lock()
+	p.counters = append(p.counters, c)
+	p.mu.Unlock()
+	return func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return c.n
+	}
 }
 
 var errNotSeen = errors.New("faultsuite: expected output not seen")

@@ -23,6 +23,7 @@ type rig struct {
 	clientBin  string
 	name       string // tunnel name
 	addr       string // server's public listener, kept across restarts
+	admin      string // server's admin listener, http://ADDR
 	data       string // server's data directory
 	serverArgs []string
 	clientArgs []string
@@ -75,18 +76,33 @@ func (r *rig) url() string { return "http://" + r.addr + "/t/" + r.name }
 // startServer starts relay-server and waits for its banner.
 func (r *rig) startServer() {
 	r.t.Helper()
-	args := append([]string{"--dev", "--addr", r.addr, "--admin-addr", "off", "--data", r.data,
+	args := append([]string{"--dev", "--addr", r.addr, "--admin-addr", "127.0.0.1:0", "--data", r.data,
 		"--token", token, "--max-records", "0", "--log-format", "text"}, r.serverArgs...)
 	p, err := spawn("relay-server", r.serverBin, args...)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	up := p.watch(func(l string) bool { return strings.HasPrefix(l, "hookrelay relay-server listening on ") })
+	var admin string
+	up := p.watch(func(l string) bool { // the admin line follows the public one
+		rest, ok := strings.CutPrefix(l, "admin on ")
+		admin, _, _ = strings.Cut(rest, ": ")
+		return ok
+	})
 	if err := p.await(up, scaled(30*time.Second)); err != nil {
 		p.kill()
 		r.t.Fatal(err)
 	}
-	r.server = p
+	r.server, r.admin = p, admin
+}
+
+// ready is the status of the server's /readyz.
+func (r *rig) ready() int {
+	resp, err := http.Get(r.admin + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // startClient starts relay-client through the chaos link and waits for the server to

@@ -30,7 +30,13 @@ const (
 	respPaceHeader = "X-Fault-Resp-Pace"
 	// breakHeader makes the app break its answer (see appBreaks).
 	breakHeader = "X-Fault-Break"
+	// stallHeader makes the app stop reading the body after stallAfter bytes for that
+	// many milliseconds (or until the test ends).
+	stallHeader = "X-Fault-Stall"
 )
+
+// stallAfter is how much of a body the app reads before a stall.
+const stallAfter = 64 << 10
 
 // defaultRespSize is the answer body's size when the sender asks for none.
 const defaultRespSize = 32
@@ -44,6 +50,8 @@ type app struct {
 	url string
 	srv *httptest.Server
 
+	quit chan struct{} // closed when the test ends: stalls give up
+
 	mu         sync.Mutex
 	got        []Received
 	incomplete int // requests whose body ended in an error
@@ -52,11 +60,14 @@ type app struct {
 
 // startApp serves the app on a loopback listener until the test ends.
 func startApp(t *testing.T) *app {
-	a := &app{}
+	a := &app{quit: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
 	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
 	a.url = a.srv.URL
-	t.Cleanup(a.srv.Close)
+	t.Cleanup(func() {
+		close(a.quit)
+		a.srv.Close()
+	})
 	return a
 }
 
@@ -64,7 +75,7 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	// A client that stalls mid-body must not hang the app (and the test) for ever.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(scaled(3 * time.Minute)))
 	h := sha256.New()
-	n, err := io.Copy(h, r.Body)
+	n, err := a.read(h, r)
 	if err != nil {
 		a.mu.Lock()
 		a.incomplete++
@@ -89,6 +100,24 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.answer(w, r, status)
+}
+
+// read copies the request body into h, stalling midway when asked.
+func (a *app) read(h io.Writer, r *http.Request) (int64, error) {
+	ms, _ := strconv.Atoi(r.Header.Get(stallHeader))
+	if ms <= 0 {
+		return io.Copy(h, r.Body)
+	}
+	n, err := io.CopyN(h, r.Body, stallAfter)
+	if err != nil {
+		return n, nil // a body shorter than stallAfter: all read
+	}
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+	case <-a.quit:
+	}
+	m, err := io.Copy(h, r.Body)
+	return n + m, err
 }
 
 // appBreaks are the ways the app can fail to answer, by breakHeader value.

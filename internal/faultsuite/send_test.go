@@ -29,6 +29,7 @@ type spec struct {
 	respSize int           // answer body size (0: defaultRespSize)
 	respPace time.Duration // the app spreads its answer over this long
 	breaks   string        // how the app fails to answer (appBreaks), "" for not
+	stall    time.Duration // the app stops reading the body this long, midway
 }
 
 // sender posts requests to one tunnel and remembers what it sent and got back.
@@ -96,6 +97,9 @@ func (s *sender) do(ctx context.Context, sp spec, b []byte, out *Sent) {
 	if sp.respSize > 0 {
 		respSize = sp.respSize
 		req.Header.Set(respSizeHeader, strconv.Itoa(sp.respSize))
+	}
+	if sp.stall > 0 {
+		req.Header.Set(stallHeader, strconv.FormatInt(sp.stall.Milliseconds(), 10))
 	}
 	if sp.breaks != "" {
 		req.Header.Set(breakHeader, sp.breaks)

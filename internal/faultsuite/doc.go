@@ -31,14 +31,25 @@
 //
 // # Tiers
 //
-// The PR tier runs with go test ./... (kill -9 of the client mid-upload and idle,
-// kill -9 of the server under load then restart, SIGTERM under load, queued and
-// live bodies around the 64 KiB and 256 KiB boundaries, chunked and not, the
-// chaos toxics, a full tmpfs data directory where the machine allows a mount, and
-// overload). -short skips every test that starts processes. The soak runs only
-// when asked:
+// The PR tier runs with go test ./... in about two minutes: kill -9 of the client
+// mid-upload, mid-answer and idle (both offline policies); kill -9 of the server under
+// load with requests waiting on the app and bodies it stopped reading, then a restart
+// on the same data (every answered request recorded, nothing left pending, the client
+// back promptly); SIGTERM under load (requests in flight finish) and with 500 idle
+// sessions; queued and live bodies on both sides of 64 KiB and 256 KiB, chunked and
+// not; latency, bandwidth, slicer, limit_data, reset_peer and blackhole toxics; a
+// link saturated by large bodies (the session must survive); a full 16 MiB tmpfs data
+// directory, where the machine allows a mount (else skipped); overload (sheds must be
+// clean refusals); an app that resets, closes, sends garbage or half an answer. -short
+// skips every test that starts processes. The soak runs only when asked:
 //
-//	go test ./internal/faultsuite -run Soak -soak=10m -soak-rate=100 -timeout 0
+//	go test ./internal/faultsuite -run Soak -soak=10m -soak-rate=100 -timeout 0 -v
+//
+// -soak-restart sets the time between client restarts (kill -9 and SIGTERM in turn);
+// -load-rate and -load-for the load of the kill and SIGTERM tests (e.g. 500 and 10s
+// for a kill -9 at the relay's capacity); -sessions the idle sessions of the SIGTERM
+// test (over about 1,000 the race detector's goroutine limit needs a run without
+// -race).
 //
 // Timeouts are generous and scaled by HOOKRELAY_TEST_SLOW (a factor, default 1);
 // the tests assert outcomes, never speed.

@@ -195,16 +195,7 @@ func (r *rig) awaitQueue(s *sender) {
 // fails the test unless they are all zero; it returns the report for further asserts.
 func (r *rig) verdict(senders ...*sender) Report {
 	r.t.Helper()
-	if r.client != nil && !r.client.exited() {
-		took, err := r.client.term(scaled(60 * time.Second))
-		if err != nil {
-			r.t.Log(err)
-		}
-		r.t.Logf("relay-client stopped %s after SIGTERM", took.Round(time.Millisecond))
-	}
-	if !r.server.exited() {
-		r.t.Logf("relay-server stopped %s after SIGTERM", r.stopServer().Round(time.Millisecond))
-	}
+	r.stopForVerdict()
 	recs, err := readStore(filepath.Join(r.data, "hookrelay.db"))
 	if err != nil {
 		r.t.Fatal(err)
@@ -217,6 +208,33 @@ func (r *rig) verdict(senders ...*sender) Report {
 		sent, unclean = append(sent, ss...), append(unclean, u...)
 	}
 	rep := Check(sent, r.app.received(), recs)
+	r.logReport(rep, sent, recs)
+	if len(unclean) > 0 {
+		r.t.Errorf("%d relay answers without a clean code:\n\t%s", len(unclean), strings.Join(firstLines(unclean, 20), "\n\t"))
+	}
+	return rep
+}
+
+// stopForVerdict stops the client, then the server, with SIGTERM, logging how long
+// each took.
+func (r *rig) stopForVerdict() {
+	r.t.Helper()
+	if r.client != nil && !r.client.exited() {
+		took, err := r.client.term(scaled(60 * time.Second))
+		if err != nil {
+			r.t.Log(err)
+		}
+		r.t.Logf("relay-client stopped %s after SIGTERM", took.Round(time.Millisecond))
+	}
+	if !r.server.exited() {
+		r.t.Logf("relay-server stopped %s after SIGTERM", r.stopServer().Round(time.Millisecond))
+	}
+}
+
+// logReport logs the four counts and the kinds of problems, and fails the test unless
+// the counts are zero.
+func (r *rig) logReport(rep Report, sent []Sent, recs []Recorded) {
+	r.t.Helper()
 	r.t.Logf("four counts: %v; sent=%d %s app-read=%d app-incomplete=%d records=%d",
 		rep.Counts, len(sent), statusSummary(sent), len(r.app.received()), r.app.incompleteCount(), len(recs))
 	for _, k := range rep.Kinds {
@@ -226,10 +244,6 @@ func (r *rig) verdict(senders ...*sender) Report {
 		r.t.Errorf("the relay lost, corrupted, duplicated or falsely acknowledged deliveries:\n\t%s",
 			strings.Join(firstLines(rep.Problems, 12), "\n\t"))
 	}
-	if len(unclean) > 0 {
-		r.t.Errorf("%d relay answers without a clean code:\n\t%s", len(unclean), strings.Join(firstLines(unclean, 20), "\n\t"))
-	}
-	return rep
 }
 
 // statusSummary counts the answers senders got, by status and code.

@@ -12,8 +12,9 @@
 // be zero:
 //
 //   - lost: the sender got a 2xx (or a queued 202) and the app never read the
-//     request, or the sender got an answer that promises a record (a 2xx or the
-//     app's own answer) and there is no record;
+//     request, or the sender got an answer that promises a record (a 2xx, the app's
+//     own answer, or tunnel_offline, local_unreachable or local_timeout, which the
+//     relay answers after recording) and there is no record;
 //   - corrupted: a body the app read, or a record's body (its stated size and
 //     SHA-256, and the digest of the bytes actually stored), differs from what was
 //     sent;

@@ -32,8 +32,18 @@ type Sent struct {
 // success reports a 2xx answer, the sender's signal that it need not retry.
 func (s *Sent) success() bool { return s.Status >= 200 && s.Status < 300 }
 
-// answered reports an answer that promises a record: a success or the app's own answer.
-func (s *Sent) answered() bool { return s.success() || s.FromApp }
+// answered reports an answer that promises a record: a success, the app's own answer,
+// or a refusal the relay gives only after recording (recordedCodes).
+func (s *Sent) answered() bool { return s.success() || s.FromApp || recordedCodes[s.Code] }
+
+// recordedCodes are the relay's refusals that come after the request was recorded: no
+// client (the record is what replay --missed sends later), and the app unreachable or
+// too slow.
+var recordedCodes = map[string]bool{
+	string(proto.CodeTunnelOffline):    true,
+	string(proto.CodeLocalUnreachable): true,
+	string(proto.CodeLocalTimeout):     true,
+}
 
 // Received is one request the app read to its end.
 type Received struct {
@@ -195,7 +205,7 @@ func (r *Report) checkLost(s *Sent, hits []Received, recs []Recorded) {
 	case s.success() && len(hits) == 0:
 		r.add(&r.Lost, "send %s: sender got %d, the app never read it", s.ID, s.Status)
 	case s.answered() && len(recs) == 0:
-		r.add(&r.Lost, "send %s: sender got %d, no record", s.ID, s.Status)
+		r.add(&r.Lost, "send %s: sender got %d %s, no record", s.ID, s.Status, s.Code)
 	}
 }
 

@@ -226,25 +226,33 @@ func (r *Report) checkFalseSuccess(s *Sent, hits []Received) {
 }
 
 // checkRecordBody holds a record's body to what was sent. A record of a send that got no
-// answer may hold a cut body (the upload was cut), but never more bytes than were sent,
-// nor other bytes when it claims the full length.
+// answer may hold a cut body (the upload was cut), and so may the record of a refusal
+// if it says it is truncated; but never more bytes than were sent, nor other bytes
+// when it claims the full length.
 func (r *Report) checkRecordBody(s *Sent, rec Recorded) {
 	if rec.Size > s.Size {
 		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, more than the %d sent", rec.ID, s.ID, rec.Size, s.Size)
 		return
 	}
-	if !s.answered() && rec.Size < s.Size {
+	if rec.Size < s.Size && (!s.answered() || cutKnown(s, rec)) {
 		return
 	}
 	switch {
 	case rec.Size != s.Size:
-		r.add(&r.Corrupted, "record %s (send %s): states %d bytes, %d were sent", rec.ID, s.ID, rec.Size, s.Size)
+		r.add(&r.Corrupted, "record %s (send %s): states %d bytes (outcome %s, truncated %v), %d were sent",
+			rec.ID, s.ID, rec.Size, rec.Outcome, rec.Truncated, s.Size)
 	case rec.SHA256 != s.SHA256:
 		r.add(&r.Corrupted, "record %s (send %s): states sha256 %.12s, sent %.12s", rec.ID, s.ID, rec.SHA256, s.SHA256)
 	case !rec.Truncated && rec.DataSHA256 != s.SHA256:
 		r.add(&r.Corrupted, "record %s (send %s): stored bytes have sha256 %.12s, sent %.12s",
 			rec.ID, s.ID, rec.DataSHA256, s.SHA256)
 	}
+}
+
+// cutKnown reports a record that holds part of a body and says so, for a request the
+// relay refused (it may answer before the whole body came in).
+func cutKnown(s *Sent, rec Recorded) bool {
+	return rec.Truncated && !s.success() && !s.FromApp
 }
 
 // checkRecordStatus notes a record whose status is not what the app answered (after a

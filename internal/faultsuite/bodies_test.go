@@ -38,7 +38,11 @@ func TestLiveBodies(t *testing.T) {
 func TestQueuedBodies(t *testing.T) {
 	r := newRig(t, rigOpts{clientArgs: []string{"--offline", "queue"}})
 	r.startClient() // claims the tunnel with its queue policy
+	offline := r.watchOffline()
 	if _, err := r.client.term(scaled(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.server.await(offline, scaled(30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	s := r.sender("queued")

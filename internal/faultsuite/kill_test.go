@@ -81,7 +81,11 @@ func TestClientKillIdle(t *testing.T) {
 	r.startClient()
 	s := r.sender("idle")
 	s.sendAll(specs(20, func(i int) spec { return spec{size: 2 << 10} }))
+	offline := r.watchOffline()
 	r.client.kill()
+	if err := r.server.await(offline, scaled(30*time.Second)); err != nil {
+		t.Fatalf("the server did not notice the killed client: %v", err)
+	}
 	for _, got := range s.sendAll(specs(40, func(i int) spec { return spec{size: (i%8 + 1) << 13} })) {
 		if !got.Queued {
 			t.Errorf("send %s while the client was away: %d %s, want 202 queued", got.ID, got.Status, got.Code)

@@ -129,6 +129,14 @@ func (r *rig) watchOnline() <-chan struct{} {
 	})
 }
 
+// watchOffline returns a channel closed when the running server logs the tunnel
+// offline.
+func (r *rig) watchOffline() <-chan struct{} {
+	return r.server.watch(func(l string) bool {
+		return strings.Contains(l, `msg="tunnel offline"`) && strings.Contains(l, "tunnel="+r.name+" ")
+	})
+}
+
 // awaitOnline waits for a channel from watchOnline.
 func (r *rig) awaitOnline(online <-chan struct{}) {
 	r.t.Helper()

@@ -212,7 +212,11 @@ func (a *app) incompleteCount() int {
 // waitFor waits until ok accepts what the app has read, or timeout passes.
 func (a *app) waitFor(timeout time.Duration, ok func([]Received) bool) bool {
 	deadline := time.Now().Add(timeout)
-	stop := time.AfterFunc(timeout, a.cond.Broadcast)
+	stop := time.AfterFunc(timeout, func() { // under the lock, so no waiter misses it
+		a.mu.Lock()
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	})
 	defer stop.Stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()

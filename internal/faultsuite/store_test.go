@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
@@ -30,18 +32,44 @@ func readStore(path string) ([]Recorded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read store: %w", err)
 		}
-		for _, r := range page.Records {
-			full, err := db.Get(ctx, r.Owner, r.ID)
-			if err != nil {
-				return nil, fmt.Errorf("read store: record %s: %w", r.ID, err)
-			}
-			out = append(out, recorded(full))
+		got, err := readBodies(ctx, db, page.Records)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, got...)
 		if page.Next == "" {
 			return out, nil
 		}
 		f.Cursor = page.Next
 	}
+}
+
+// readBodies reads the records of a page whole, a few at a time.
+func readBodies(ctx context.Context, db *sqlite.DB, page []store.Record) ([]Recorded, error) {
+	out := make([]Recorded, len(page))
+	errs := make([]error, len(page))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				full, err := db.Get(ctx, page[i].Owner, page[i].ID)
+				if err != nil {
+					errs[i] = fmt.Errorf("read store: record %s: %w", page[i].ID, err)
+					continue
+				}
+				out[i] = recorded(full)
+			}
+		}()
+	}
+	for i := range page {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func recorded(r *store.Record) Recorded {

@@ -48,8 +48,9 @@ func chaosSpec(i int) spec {
 }
 
 // TestChaosLink runs traffic through each link fault in turn on one relay, lets the
-// tunnel recover after each, and holds the whole run to the oracle. Requests may fail
-// while the link is sick, but only with the relay's clean refusals.
+// tunnel recover after each, replays what was missed, and holds the whole run to the
+// oracle. Requests may fail while the link is sick, but only with the relay's clean
+// refusals.
 func TestChaosLink(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
@@ -69,6 +70,7 @@ func TestChaosLink(t *testing.T) {
 		t.Logf("%s: done", c.name)
 	}
 	t.Logf("answers under chaos: %s", statusSummary(mustResults(s)))
+	r.replayMissed()
 	r.verdict(s)
 }
 

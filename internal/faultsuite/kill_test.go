@@ -45,7 +45,8 @@ func background(s *sender, rate int, mix func(int) spec) (stop func()) {
 // TestClientKillMidUpload kills the client with SIGKILL while request bodies are
 // still streaming to it, the app is still working on others and streaming the answers
 // of others, then starts it again; under both offline policies (with queue, what the
-// kill cut may be queued and delivered again).
+// kill cut may be queued and delivered again). What reached no client is replayed at
+// the end: the replays must carry the bytes first sent.
 func TestClientKillMidUpload(t *testing.T) {
 	for _, policy := range []string{"reject", "queue"} {
 		t.Run(policy, func(t *testing.T) {
@@ -69,6 +70,7 @@ func TestClientKillMidUpload(t *testing.T) {
 				wait()
 			}
 			r.awaitQueue(s)
+			r.replayMissed()
 			r.verdict(s)
 		})
 	}
@@ -106,7 +108,8 @@ func specs(n int, f func(int) spec) []spec {
 
 // TestServerKill9UnderLoad kills relay-server with SIGKILL under load and starts it
 // again on the same data: every request whose sender got an answer is recorded, none
-// is corrupted, and no record stays pending once the restarted server has settled.
+// is corrupted, no record stays pending once the restarted server has settled, and
+// replaying what was missed sends the bytes first sent.
 func TestServerKill9UnderLoad(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.startClient()
@@ -137,6 +140,7 @@ func TestServerKill9UnderLoad(t *testing.T) {
 	if !r.probe(s, scaled(30*time.Second)) {
 		t.Error("the tunnel carries no traffic after the restart")
 	}
+	r.replayMissed()
 	rep := r.verdict(s)
 	requireSettled(t, rep)
 }

@@ -141,7 +141,8 @@ func (r *Report) add(n *int, format string, args ...any) {
 }
 
 // Check compares the three views of a run with what was sent. Records and
-// deliveries that are replays (ReplayOf set) are not live deliveries and are ignored.
+// deliveries that are replays (ReplayOf set) are not live deliveries: they count only
+// if their body is not the one first sent.
 func Check(sent []Sent, got []Received, recs []Recorded) Report {
 	hits, recBySend := groupHits(got), groupRecords(recs)
 	var r Report
@@ -153,7 +154,31 @@ func Check(sent []Sent, got []Received, recs []Recorded) Report {
 	}
 	r.checkStrays(hits, recBySend, known)
 	r.checkSettled(recs)
+	r.checkReplays(sent, got, recs)
 	return r
+}
+
+// checkReplays holds replays to the bytes first sent: what the app read of a replay,
+// and a replay's record, must be the original body.
+func (r *Report) checkReplays(sent []Sent, got []Received, recs []Recorded) {
+	byID := make(map[string]*Sent, len(sent))
+	for i := range sent {
+		byID[sent[i].ID] = &sent[i]
+	}
+	for _, h := range got {
+		if s := byID[h.Send]; s != nil && h.ReplayOf != "" && (h.Size != s.Size || h.SHA256 != s.SHA256) {
+			r.add(&r.Corrupted, "send %s: replay of %s delivered %d bytes sha256 %.12s, sent %d bytes sha256 %.12s",
+				s.ID, h.ReplayOf, h.Size, h.SHA256, s.Size, s.SHA256)
+		}
+	}
+	for _, rec := range recs {
+		s := byID[rec.Send]
+		if s == nil || rec.ReplayOf == "" || rec.Truncated || (rec.Size == s.Size && rec.DataSHA256 == s.SHA256) {
+			continue
+		}
+		r.add(&r.Corrupted, "record %s (send %s): replay of %s holds %d bytes sha256 %.12s, sent %d bytes sha256 %.12s",
+			rec.ID, s.ID, rec.ReplayOf, rec.Size, rec.DataSHA256, s.Size, s.SHA256)
+	}
 }
 
 func groupHits(got []Received) map[string][]Received {

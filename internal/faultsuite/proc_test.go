@@ -130,6 +130,16 @@ func (p *proc) lastLines() string {
 	return strings.Join(p.tail, "\n\t")
 }
 
+// lastLine is the last line of output, "" if none.
+func (p *proc) lastLine() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.tail) == 0 {
+		return ""
+	}
+	return p.tail[len(p.tail)-1]
+}
+
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *proc) kill() {
 	_ = p.cmd.Process.Kill()

@@ -184,6 +184,25 @@ func (r *rig) probe(s *sender, timeout time.Duration) bool {
 	return false
 }
 
+// replayMissed runs relay-client replay --missed for the tunnel (what reached no
+// client goes to the app now, as replays) and waits for it to finish.
+func (r *rig) replayMissed() {
+	r.t.Helper()
+	p, err := spawn("relay-client replay", r.clientBin, "replay", "--missed", "--name", r.name,
+		"--server", "http://"+r.addr, "--token", token)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(scaled(3 * time.Minute)):
+		p.kill()
+		r.t.Errorf("replay --missed still running after %s", scaled(3*time.Minute))
+	}
+	last := p.lastLine() // the progress bar redraws one line: keep its end
+	r.t.Logf("replay --missed: %s", last[max(0, len(last)-160):])
+}
+
 // awaitQueue waits until the app has read every request s got a queued 202 for.
 func (r *rig) awaitQueue(s *sender) {
 	r.t.Helper()

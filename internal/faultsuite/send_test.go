@@ -2,6 +2,7 @@ package faultsuite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -77,37 +78,7 @@ func (s *sender) send(ctx context.Context, sp spec) Sent {
 }
 
 func (s *sender) do(ctx context.Context, sp spec, b []byte, out *Sent) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/hook?send="+out.ID, uploadBody(b, sp))
-	if err != nil {
-		panic(err)
-	}
-	req.ContentLength = int64(len(b))
-	if sp.chunked {
-		req.ContentLength = -1
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(SendHeader, out.ID)
-	if sp.answer != 0 {
-		req.Header.Set(answerHeader, strconv.Itoa(sp.answer))
-	}
-	if sp.delay > 0 {
-		req.Header.Set(delayHeader, strconv.FormatInt(sp.delay.Milliseconds(), 10))
-	}
-	respSize := defaultRespSize
-	if sp.respSize > 0 {
-		respSize = sp.respSize
-		req.Header.Set(respSizeHeader, strconv.Itoa(sp.respSize))
-	}
-	if sp.stall > 0 {
-		req.Header.Set(stallHeader, strconv.FormatInt(sp.stall.Milliseconds(), 10))
-	}
-	if sp.breaks != "" {
-		req.Header.Set(breakHeader, sp.breaks)
-	}
-	if sp.respPace > 0 {
-		req.Header.Set(respPaceHeader, strconv.FormatInt(sp.respPace.Milliseconds(), 10))
-	}
-	resp, err := s.hc.Do(req)
+	resp, err := s.hc.Do(request(ctx, s.url, sp, b, out.ID))
 	if err != nil {
 		return
 	}
@@ -119,13 +90,39 @@ func (s *sender) do(ctx context.Context, sp spec, b []byte, out *Sent) {
 	out.Status, out.Code = resp.StatusCode, resp.Header.Get(proto.HeaderError)
 	out.FromApp = resp.Header.Get(appMark) == out.ID
 	if out.FromApp {
-		want := sha256.Sum256(answerBody(out.ID, respSize))
+		want := sha256.Sum256(answerBody(out.ID, cmp.Or(sp.respSize, defaultRespSize)))
 		out.RespSHA256, out.GotRespSHA256 = hex.EncodeToString(want[:]), hex.EncodeToString(h.Sum(nil))
 	}
 	out.Queued = resp.StatusCode == http.StatusAccepted && !out.FromApp
-	if !out.FromApp && !out.Queued && !cleanRefusal(out.Status, out.Code, resp.Header.Get("Retry-After") != "") {
-		s.noteUnclean(fmt.Sprintf("send %s: %d code=%q retry-after=%q", out.ID, out.Status, out.Code, resp.Header.Get("Retry-After")))
+	retryAfter := resp.Header.Get("Retry-After")
+	if !out.FromApp && !out.Queued && !cleanRefusal(out.Status, out.Code, retryAfter != "") {
+		s.noteUnclean(fmt.Sprintf("send %s: %d code=%q retry-after=%q", out.ID, out.Status, out.Code, retryAfter))
 	}
+}
+
+// request is the POST of body b for send id, with the headers that tell the app what
+// to do.
+func request(ctx context.Context, url string, sp spec, b []byte, id string) *http.Request {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/hook?send="+id, uploadBody(b, sp))
+	if err != nil {
+		panic(err) // the URL is the suite's own
+	}
+	req.ContentLength = int64(len(b))
+	if sp.chunked {
+		req.ContentLength = -1
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(SendHeader, id)
+	for name, v := range map[string]int64{answerHeader: int64(sp.answer), delayHeader: sp.delay.Milliseconds(),
+		respSizeHeader: int64(sp.respSize), respPaceHeader: sp.respPace.Milliseconds(), stallHeader: sp.stall.Milliseconds()} {
+		if v > 0 {
+			req.Header.Set(name, strconv.FormatInt(v, 10))
+		}
+	}
+	if sp.breaks != "" {
+		req.Header.Set(breakHeader, sp.breaks)
+	}
+	return req
 }
 
 func (s *sender) noteUnclean(line string) {

@@ -10,10 +10,13 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
-// mixedSpec is the suite's traffic mix: mostly small webhooks, some past the 64 KiB
-// prebuffer (a share of them chunked), a few past the 256 KiB store part size.
+// mixedSpec is the suite's traffic mix: mostly small webhooks (a few the app answers
+// with an error), some past the 64 KiB prebuffer (a share of them chunked), a few past
+// the 256 KiB store part size.
 func mixedSpec(i int) spec {
 	switch n := i % 100; {
+	case n < 3:
+		return spec{size: 1 << 10, answer: []int{500, 404, 201}[n]}
 	case n < 60:
 		return spec{size: 1 << 10}
 	case n < 80:

@@ -54,9 +54,9 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	r.addr = freeAddr(t)
 	r.app = startApp(t)
+	t.Cleanup(r.stopAll) // before the app's cleanup: the client lets go of the app first
 	r.startServer()
 	r.link = newChaosLink(t, r.addr)
-	t.Cleanup(r.stopAll)
 	return r
 }
 

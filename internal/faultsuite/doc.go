@@ -41,7 +41,8 @@
 // not; latency, bandwidth, slicer, limit_data, reset_peer and blackhole toxics; a
 // link saturated by large bodies (the session must survive); a full 16 MiB tmpfs data
 // directory, where the machine allows a mount (else skipped); overload (sheds must be
-// clean refusals); an app that resets, closes, sends garbage or half an answer. -short
+// clean refusals); an app that resets, closes, sends garbage or half an answer; a
+// store over the default record cap kept whole under --max-records 0. -short
 // skips every test that starts processes. The soak runs only when asked:
 //
 //	go test ./internal/faultsuite -run Soak -soak=10m -soak-rate=100 -timeout 0 -v

@@ -19,6 +19,9 @@ const (
 	CodeTunnelBusy       Code = "tunnel_busy"       // 503: too many requests in flight on the tunnel
 	CodeLocalUnreachable Code = "local_unreachable" // 502: local app refused or unreachable
 	CodeLocalTimeout     Code = "local_timeout"     // 504: local app did not answer in time
+	// 502: the local app accepted the connection but did not answer with HTTP (garbage,
+	// reset or closed before a response)
+	CodeLocalBadResponse Code = "local_bad_response"
 	CodeBodyTooLarge     Code = "body_too_large"    // 413: request body over the tunnel's limit
 	CodeStoreUnavailable Code = "store_unavailable" // 503: cannot record, so refuses to forward
 	CodeSignatureInvalid Code = "signature_invalid" // 401: signature check failed in enforce mode
@@ -41,6 +44,7 @@ var codeStatus = map[Code]int{
 	CodeTunnelBusy:       http.StatusServiceUnavailable,
 	CodeLocalUnreachable: http.StatusBadGateway,
 	CodeLocalTimeout:     http.StatusGatewayTimeout,
+	CodeLocalBadResponse: http.StatusBadGateway,
 	CodeBodyTooLarge:     http.StatusRequestEntityTooLarge,
 	CodeStoreUnavailable: http.StatusServiceUnavailable,
 	CodeSignatureInvalid: http.StatusUnauthorized,

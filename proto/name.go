@@ -24,7 +24,10 @@ var Reserved = map[string]bool{
 }
 
 // ValidName reports whether name may be a tunnel name: a lowercase DNS label
-// (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$) that is not Reserved.
+// (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$) that is not Reserved and has no "--" in its
+// third and fourth characters. Such labels are reserved for IDNA (RFC 5891 section
+// 4.2.3.1): "xn--" ones are punycode, which browsers show as Unicode, so a tunnel could
+// pass for another name ("xn--strpe-..." as "strípe").
 func ValidName(name string) error {
 	if len(name) == 0 || len(name) > MaxNameLen {
 		return fmt.Errorf("%w: %q must be 1 to %d characters", ErrBadName, name, MaxNameLen)
@@ -39,6 +42,9 @@ func ValidName(name string) error {
 	}
 	if Reserved[name] {
 		return fmt.Errorf("%w: %q is reserved", ErrBadName, name)
+	}
+	if len(name) >= 4 && name[2:4] == "--" {
+		return fmt.Errorf("%w: %q: names with \"--\" in the third and fourth characters (xn--, punycode) are refused", ErrBadName, name)
 	}
 	return nil
 }

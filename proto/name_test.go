@@ -25,7 +25,8 @@ var nameCases = []struct {
 	{"apis", true},
 	{"my-app-2", true},
 	{strings.Repeat("a", 63), true},
-	{"a" + strings.Repeat("-", 61) + "z", true},
+	{"abc" + strings.Repeat("-", 59) + "z", true},
+	{"a" + strings.Repeat("-", 61) + "z", false}, // "--" in the third and fourth characters
 	{strings.Repeat("a", 64), false},
 	{strings.Repeat("a", 62) + "-", false},
 	{"", false},
@@ -46,6 +47,11 @@ var nameCases = []struct {
 	{"ü", false},
 	{"日本", false},
 	{"a\u200b", false},
+	{"xn--strpe-1sa", false}, // punycode: shown as "strípe"
+	{"xn--80ak6aa92e", false},
+	{"ab--cd", false},
+	{"a--", false},
+	{"abc--d", true},
 }
 
 func TestValidName(t *testing.T) {
@@ -90,7 +96,7 @@ func FuzzValidName(f *testing.F) {
 		f.Add(word)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		want := labelRE.MatchString(name) && !proto.Reserved[name]
+		want := labelRE.MatchString(name) && !proto.Reserved[name] && !(len(name) >= 4 && name[2:4] == "--")
 		err := proto.ValidName(name)
 		if want != (err == nil) {
 			t.Fatalf("ValidName(%q) = %v, want valid=%v", name, err, want)

@@ -27,6 +27,9 @@ const (
 	// HeaderVerified carries the signature verdict: "<provider>; ok" or
 	// "<provider>; failed=<reason>".
 	HeaderVerified = "X-Hookrelay-Verified"
+	// HeaderResigned names the provider whose signature the relay recomputed on a queued
+	// delivery, whose original signature had gone stale in the queue.
+	HeaderResigned = "X-Hookrelay-Resigned"
 )
 
 // Limits and timeouts. Both sides enforce them.

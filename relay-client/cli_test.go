@@ -57,9 +57,10 @@ func (a *app) count() int {
 
 // env is a server with a store, an app and a client tunnel "hook" verifying with specs.
 type env struct {
-	srv *relaytest.Server
-	app *app
-	url string
+	srv    *relaytest.Server
+	app    *app
+	url    string
+	appURL string
 }
 
 func newEnv(t *testing.T, mode string, specs ...string) *env {
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, mode string, specs ...string) *env {
 	t.Cleanup(be.Close)
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook",
 		Target: relaytest.Target(t, be.URL), Verify: specs, VerifyMode: mode})
-	return &env{srv: srv, app: a, url: srv.URL}
+	return &env{srv: srv, app: a, url: srv.URL, appURL: be.URL}
 }
 
 // cli runs relay-client with args against the env's server and returns stdout.
@@ -206,20 +207,24 @@ func TestBulkReplayAndExport(t *testing.T) {
 		}
 	}
 	var har struct {
-		Log struct{ Entries []json.RawMessage }
+		Log struct {
+			Entries []struct{ Request struct{ URL string } }
+		}
 	}
 	if err := json.Unmarshal([]byte(e.cli(t, "export", "--name", "hook", "--format", "har")), &har); err != nil || len(har.Log.Entries) != 10 {
 		t.Fatalf("har: %v, %d entries", err, len(har.Log.Entries))
 	}
+	if got, want := har.Log.Entries[0].Request.URL, e.url+"/t/hook/n/0"; got != want {
+		t.Fatalf("har url %q, want the public path-form URL %q", got, want)
+	}
 }
 
-// TestDuplicateEventMarked: a second delivery with an event id already recorded on the
-// tunnel is marked duplicate.
+// TestDuplicateEventMarked: a second verified delivery with an event id already recorded
+// on the tunnel is marked duplicate.
 func TestDuplicateEventMarked(t *testing.T) {
 	e := newEnv(t, "flag", "github:s")
 	for range 2 {
-		req, _ := http.NewRequest("POST", e.url+"/t/hook/gh", strings.NewReader(`{"zen":"y"}`))
-		req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+		req := githubDelivery(t, e.url, "s", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -235,21 +240,67 @@ func TestDuplicateEventMarked(t *testing.T) {
 	}
 }
 
-// TestReplayWarnsOfStaleSignature: a byte-exact replay of a Stripe delivery recorded
-// long ago warns that the app will reject its timestamp.
+// TestReplayWarnsOfStaleSignature: a byte-exact replay warns when the signature's own
+// timestamp is past the 5-minute tolerance, even for a delivery that arrived already
+// old, and not for a fresh one or a re-signed replay.
 func TestReplayWarnsOfStaleSignature(t *testing.T) {
 	e := newEnv(t, "flag", "stripe:whsec_x")
-	e.cli(t, "trigger", "stripe", "customer.created", "--name", "hook", "--secret", "whsec_x")
-	rec := e.lastRecord(t)
-	rec.ReceivedAt = time.Now().Add(-time.Hour)
-	var stderr bytes.Buffer
-	warnStale(&stderr, &rec, false)
-	if !strings.Contains(stderr.String(), "Stripe-Signature is 1h0m0s old") || !strings.Contains(stderr.String(), "--resign") {
-		t.Fatalf("warning: %q", stderr.String())
+	scheme, _ := webhook.Parse("stripe:whsec_x")
+	for _, tc := range []struct {
+		name     string
+		signedAt time.Time
+		resigned bool
+		want     string
+	}{
+		{"signed an hour before arrival", time.Now().Add(-time.Hour), false, "Stripe-Signature is 1h0m"},
+		{"fresh", time.Now(), false, ""},
+		{"re-signed", time.Now().Add(-time.Hour), true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := []byte(`{"id":"evt_` + strings.ReplaceAll(tc.name, " ", "_") + `"}`)
+			req, _ := http.NewRequest("POST", e.url+"/t/hook/stripe", bytes.NewReader(body))
+			if err := scheme.Sign(req.Header, body, tc.signedAt, ""); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			rec := e.lastRecord(t)
+			var stderr bytes.Buffer
+			warnStale(&stderr, &rec, tc.resigned)
+			if got := stderr.String(); tc.want == "" && got != "" || !strings.Contains(got, tc.want) ||
+				tc.want != "" && !strings.Contains(got, "--resign") {
+				t.Fatalf("warning %q, want %q", got, tc.want)
+			}
+		})
 	}
-	stderr.Reset()
-	warnStale(&stderr, &rec, true)
-	if stderr.Len() != 0 {
-		t.Fatalf("a re-signed replay must not warn: %q", stderr.String())
+}
+
+// TestBulkReplayWarnsOfStaleSignatures: a bulk replay without --resign of a delivery
+// signed long ago warns once, counting them.
+func TestBulkReplayWarnsOfStaleSignatures(t *testing.T) {
+	e := newEnv(t, "flag", "stripe:whsec_x")
+	scheme, _ := webhook.Parse("stripe:whsec_x")
+	body := []byte(`{"id":"evt_old"}`)
+	req, _ := http.NewRequest("POST", e.url+"/t/hook/stripe", bytes.NewReader(body))
+	if err := scheme.Sign(req.Header, body, time.Now().Add(-time.Hour), ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{"HOOKRELAY_SERVER": e.url, "HOOKRELAY_TOKEN": relaytest.Token}[k]
+	}
+	if err := run(context.Background(), []string{"replay", "--name", "hook", "--since", "1h"}, getenv, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "warning: 1 delivery carried a signature over 5 minutes old") {
+		t.Fatalf("stderr: %q", stderr.String())
 	}
 }

@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/export"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
@@ -38,7 +40,7 @@ func exportCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return write(g.stdout, recs)
+			return write(cmd.Context(), c, g.stdout, recs)
 		},
 	}
 	ff.bind(cmd, 10000)
@@ -71,14 +73,19 @@ func fetchAll(ctx context.Context, c *api.Client, f store.Filter, progress io.Wr
 		}
 		f.Cursor = page.Next
 	}
-	fmt.Fprintf(progress, "exported %d deliveries\n", len(out))
+	fmt.Fprintf(progress, "exported %s\n", deliveries(len(out)))
 	return out, nil
 }
 
-var exporters = map[string]func(io.Writer, []*api.Record) error{
-	"jsonl": exportJSONL,
-	"curl":  exportCurl,
-	"har":   exportHAR,
+// exporters write recs in one format; c is there for what the records lack.
+var exporters = map[string]func(context.Context, *api.Client, io.Writer, []*api.Record) error{
+	"jsonl": func(_ context.Context, _ *api.Client, w io.Writer, recs []*api.Record) error {
+		return exportJSONL(w, recs)
+	},
+	"curl": func(_ context.Context, _ *api.Client, w io.Writer, recs []*api.Record) error {
+		return exportCurl(w, recs)
+	},
+	"har": exportHAR,
 }
 
 func exportJSONL(w io.Writer, recs []*api.Record) error {
@@ -91,153 +98,50 @@ func exportJSONL(w io.Writer, recs []*api.Record) error {
 	return nil
 }
 
-// exportCurl writes one curl command per delivery, aimed at the original path on a
-// $TARGET the user sets (default http://localhost:3000).
+// curlInlineMax is the largest body an exported curl command carries in its own line.
+const curlInlineMax = 64 << 10
+
+// exportCurl writes a POSIX shell script with one curl command per delivery, aimed at
+// the original path and query on $TARGET (default http://localhost:3000). A body that
+// is not plain text, or is large, is written by the script from a base64 here-document
+// to a file next to it, which curl then reads: the bytes sent are the bytes recorded.
 func exportCurl(w io.Writer, recs []*api.Record) error {
+	fmt.Fprintln(w, "#!/bin/sh\n# Sends each delivery again: TARGET=http://localhost:3000 sh THIS-FILE\nset -e")
 	for _, r := range recs {
-		fmt.Fprintf(w, "# %s %s on %s at %s\n", r.ID, r.Method, r.Tunnel, r.ReceivedAt.Format("2006-01-02T15:04:05Z07:00"))
-		fmt.Fprintf(w, "%s\n\n", curlCommand(r))
+		fmt.Fprintf(w, "\n# %s %s on %s at %s\n", r.ID, r.Method, r.Tunnel, r.ReceivedAt.Format(time.RFC3339))
+		if !export.InlineBody(r, curlInlineMax) {
+			writeBodyFile(w, r)
+		}
+		fmt.Fprintln(w, export.Curl(r, export.ShellVar("TARGET", "http://localhost:3000"), curlInlineMax))
 	}
 	return nil
 }
 
-func curlCommand(r *api.Record) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "curl -sS -X %s \"${TARGET:-http://localhost:3000}\"%s", shellQuote(r.Method), shellQuote(pathQuery(r.Path, r.Query)))
-	for _, h := range r.Request.Headers {
-		if strings.EqualFold(h[0], "Content-Length") {
-			continue
-		}
-		fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(h[0]+": "+h[1]))
+// writeBodyFile writes the shell lines that recreate r's request body in
+// export.BodyFile(r).
+func writeBodyFile(w io.Writer, r *api.Record) {
+	if r.Request.BodyTruncated {
+		fmt.Fprintf(w, "# only %d of %d body bytes were recorded\n", len(r.Request.Body), r.Request.BodySize)
 	}
-	if len(r.Request.Body) > 0 {
-		fmt.Fprintf(&b, " \\\n  --data-binary %s", shellQuote(string(r.Request.Body)))
+	fmt.Fprintf(w, "base64 -d > %s <<'HOOKRELAY_BODY'\n", export.Quote(export.BodyFile(r)))
+	enc := base64.StdEncoding.EncodeToString(r.Request.Body)
+	for len(enc) > 76 {
+		fmt.Fprintln(w, enc[:76])
+		enc = enc[76:]
 	}
-	return b.String()
+	fmt.Fprintf(w, "%s\nHOOKRELAY_BODY\n", enc)
 }
 
-// shellQuote quotes s for POSIX sh with single quotes.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// HAR 1.2, the subset viewers need.
-type harLog struct {
-	Log struct {
-		Version string     `json:"version"`
-		Creator harCreator `json:"creator"`
-		Entries []harEntry `json:"entries"`
-	} `json:"log"`
-}
-
-type harCreator struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-type harEntry struct {
-	StartedDateTime string         `json:"startedDateTime"`
-	Time            float64        `json:"time"`
-	Request         harRequest     `json:"request"`
-	Response        harResponse    `json:"response"`
-	Cache           struct{}       `json:"cache"`
-	Timings         map[string]any `json:"timings"`
-	Comment         string         `json:"comment,omitempty"`
-}
-
-type harNV struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-type harRequest struct {
-	Method      string   `json:"method"`
-	URL         string   `json:"url"`
-	HTTPVersion string   `json:"httpVersion"`
-	Headers     []harNV  `json:"headers"`
-	QueryString []harNV  `json:"queryString"`
-	Cookies     []harNV  `json:"cookies"`
-	HeadersSize int      `json:"headersSize"`
-	BodySize    int64    `json:"bodySize"`
-	PostData    *harPost `json:"postData,omitempty"`
-}
-
-type harPost struct {
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text"`
-	Encoding string `json:"encoding,omitempty"`
-}
-
-type harResponse struct {
-	Status      int        `json:"status"`
-	StatusText  string     `json:"statusText"`
-	HTTPVersion string     `json:"httpVersion"`
-	Headers     []harNV    `json:"headers"`
-	Cookies     []harNV    `json:"cookies"`
-	Content     harContent `json:"content"`
-	RedirectURL string     `json:"redirectURL"`
-	HeadersSize int        `json:"headersSize"`
-	BodySize    int64      `json:"bodySize"`
-}
-
-type harContent struct {
-	Size     int64  `json:"size"`
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
-}
-
-func exportHAR(w io.Writer, recs []*api.Record) error {
-	var h harLog
-	h.Log.Version, h.Log.Creator = "1.2", harCreator{Name: "hookrelay", Version: "1"}
-	h.Log.Entries = []harEntry{}
-	for _, r := range recs {
-		h.Log.Entries = append(h.Log.Entries, harEntryOf(r))
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(h)
-}
-
-func harEntryOf(r *api.Record) harEntry {
-	e := harEntry{StartedDateTime: r.ReceivedAt.Format("2006-01-02T15:04:05.000Z07:00"), Time: r.DurationMS,
-		Timings: map[string]any{"send": 0, "wait": r.DurationMS, "receive": 0}, Comment: "hookrelay " + r.ID}
-	e.Request = harRequest{Method: r.Method, URL: "http://" + r.Host + pathQuery(r.Path, r.Query),
-		HTTPVersion: r.Proto, Headers: harHeaders(r.Request.Headers), QueryString: []harNV{}, Cookies: []harNV{},
-		HeadersSize: -1, BodySize: r.Request.BodySize}
-	if r.Request.BodySize > 0 {
-		text, enc := harText(r.Request.Body)
-		e.Request.PostData = &harPost{MimeType: header(r.Request.Headers, "Content-Type"), Text: text, Encoding: enc}
-	}
-	text, enc := harText(r.Response.Body)
-	e.Response = harResponse{Status: r.Status, HTTPVersion: "HTTP/1.1", Headers: harHeaders(r.Response.Headers),
-		Cookies: []harNV{}, HeadersSize: -1, BodySize: r.Response.BodySize,
-		Content: harContent{Size: r.Response.BodySize, MimeType: header(r.Response.Headers, "Content-Type"), Text: text, Encoding: enc}}
-	return e
-}
-
-func harHeaders(hs [][2]string) []harNV {
-	out := make([]harNV, len(hs))
-	for i, h := range hs {
-		out[i] = harNV{Name: h[0], Value: h[1]}
-	}
-	return out
-}
-
-// harText is a body as HAR text: as is when UTF-8, else base64.
-func harText(b []byte) (string, string) {
-	if utf8.Valid(b) {
-		return string(b), ""
-	}
-	enc, _ := json.Marshal(b) // a quoted base64 string
-	return strings.Trim(string(enc), `"`), "base64"
-}
-
-func header(hs [][2]string, name string) string {
-	for _, h := range hs {
-		if strings.EqualFold(h[0], name) {
-			return h[1]
+// exportHAR writes a HAR 1.2 log (package export), URLs with the scheme of each
+// tunnel's public URL.
+func exportHAR(ctx context.Context, c *api.Client, w io.Writer, recs []*api.Record) error {
+	schemes := map[string]string{}
+	if ts, err := c.Tunnels(ctx); err == nil {
+		for _, t := range ts {
+			if len(t.URLs) > 0 {
+				schemes[t.Name], _, _ = strings.Cut(t.URLs[0], "://")
+			}
 		}
 	}
-	return ""
+	return export.HAR(w, recs, schemes)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,7 +36,11 @@ func httpCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.inspect.run(cmd.Context(), g, c)
+			err = o.inspect.run(cmd.Context(), g, c)
+			if errors.Is(err, client.ErrPermanent) {
+				return shownError{err} // the client printed it already
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.names, "name", nil, "tunnel name, one per PORT|URL, in order")

@@ -44,7 +44,7 @@ func (f *filterFlags) bind(cmd *cobra.Command, limit int) {
 	fl.StringVar(&f.until, "until", "", "only deliveries before a time or a duration ago")
 	fl.StringVar(&f.method, "method", "", "only this HTTP method")
 	fl.StringVar(&f.status, "status", "", "only this status class: 2xx, 3xx, 4xx or 5xx")
-	fl.StringVar(&f.outcome, "outcome", "", "only this outcome: ok, offline, queued, timeout, refused, too_large, rejected, error, expired")
+	fl.StringVar(&f.outcome, "outcome", "", "only this outcome: "+outcomeList())
 	fl.StringVar(&f.text, "search", "", "only deliveries whose path or body contains this text")
 	fl.StringVar(&f.verified, "verified", "", "only signature verdict ok or failed")
 	fl.IntVar(&f.limit, "limit", limit, "how many deliveries at most")
@@ -155,4 +155,13 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// outcomeList names every outcome, for help texts.
+func outcomeList() string {
+	names := make([]string, len(store.Outcomes))
+	for i, o := range store.Outcomes {
+		names[i] = string(o)
+	}
+	return strings.Join(names, ", ")
 }

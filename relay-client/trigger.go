@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/internal/webhook/samples"
 	"github.com/hookrelay/hookrelay/proto"
@@ -77,6 +79,7 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 	if err != nil {
 		return err
 	}
+	sent, _ := req.GetBody()
 	hc, err := g.httpClient()
 	if err != nil {
 		return err
@@ -87,12 +90,19 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	id := resp.Header.Get(proto.HeaderRequestID) // the relay answered itself
+	if id == "" {
+		id = recordID(cmd.Context(), g, o.name, sent)
+	}
 	if g.json {
-		_ = writeJSON(g.stdout, map[string]any{"provider": provider, "event": event, "url": req.URL.String(),
-			"status": resp.StatusCode, "id": resp.Header.Get(proto.HeaderRequestID)})
+		out := map[string]any{"provider": provider, "event": event, "url": req.URL.String(), "status": resp.StatusCode}
+		if id != "" {
+			out["id"] = id
+		}
+		_ = writeJSON(g.stdout, out)
 	} else {
 		fmt.Fprintf(g.stdout, "Sent %s %s to %s: %s\n", provider, event, req.URL, resp.Status)
-		if id := resp.Header.Get(proto.HeaderRequestID); id != "" {
+		if id != "" {
 			fmt.Fprintf(g.stdout, "Recorded as %s\n", id)
 		}
 	}
@@ -143,4 +153,31 @@ func eventPath(provider, event string) string {
 		}
 	}
 	return "/webhooks/" + provider
+}
+
+// recentRecords is how many of the tunnel's newest records recordID looks through.
+const recentRecords = 20
+
+// recordID finds the record of the delivery trigger just sent through the API: among
+// the tunnel's newest records, the one with the same body (signed just now, with a
+// fresh timestamp, so unique). "" without a token or when none matches.
+func recordID(ctx context.Context, g *globals, tunnel string, sent io.ReadCloser) string {
+	if g.token == "" || sent == nil {
+		return ""
+	}
+	body, _ := io.ReadAll(sent)
+	c, err := g.apiClient()
+	if err != nil {
+		return ""
+	}
+	page, err := c.List(ctx, store.Filter{Tunnel: tunnel, Limit: recentRecords})
+	if err != nil {
+		return ""
+	}
+	for _, s := range page.Requests {
+		if rec, err := c.Get(ctx, s.ID); err == nil && bytes.Equal(rec.Request.Body, body) {
+			return rec.ID
+		}
+	}
+	return ""
 }

@@ -24,10 +24,11 @@ type lister interface {
 var errNotServing = errors.New("relay-server: listeners not serving")
 
 // readiness answers /readyz: ready once every listener is up, until shutdown starts,
-// and only while the store answers.
+// and only while the store answers and can write.
 type readiness struct {
-	up    atomic.Bool
-	store lister // nil without a store (--no-record)
+	up     atomic.Bool
+	store  lister       // nil without a store (--no-record)
+	writes func() error // why the store cannot write (server.Server.StoreErr); nil: not checked
 }
 
 // check returns why the server is not ready, or nil.
@@ -37,6 +38,11 @@ func (r *readiness) check(ctx context.Context) error {
 	}
 	if r.store == nil {
 		return nil
+	}
+	if r.writes != nil {
+		if err := r.writes(); err != nil {
+			return err // disk full, read-only: every delivery would get 503 store_unavailable
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()

@@ -68,6 +68,7 @@ func TestAdminEndpoints(t *testing.T) {
 		name   string
 		up     bool
 		store  lister
+		writes func() error
 		path   string
 		status int
 		body   string
@@ -78,6 +79,8 @@ func TestAdminEndpoints(t *testing.T) {
 		{name: "readyz with store", up: true, store: &pagedLister{size: 1}, path: "/readyz", status: 200, body: "ok"},
 		{name: "readyz store down", up: true, store: &pagedLister{err: store.ErrUnavailable}, path: "/readyz",
 			status: 503, body: "store: store: unavailable"},
+		{name: "readyz store cannot write", up: true, store: &pagedLister{size: 1}, path: "/readyz", status: 503,
+			writes: func() error { return errors.New("store cannot write since T: disk full") }, body: "disk full"},
 		{name: "healthz store down", up: true, store: &pagedLister{err: store.ErrUnavailable}, path: "/healthz", status: 200, body: "ok"},
 		{name: "metrics", path: "/metrics", status: 200, body: "hookrelay_requests_total"},
 		{name: "unknown path", path: "/debug/pprof/", status: 404},
@@ -89,7 +92,7 @@ func TestAdminEndpoints(t *testing.T) {
 	m.Delivery("x", 200, "", 0, 0, 0)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rd := &readiness{store: tt.store}
+			rd := &readiness{store: tt.store, writes: tt.writes}
 			rd.up.Store(tt.up)
 			srv := httptest.NewServer(adminHandler(m.Handler(), rd))
 			t.Cleanup(srv.Close)

@@ -20,11 +20,18 @@ const (
 	addrOff = "off"
 )
 
+// Values of --sync: SQLite's synchronous setting (see internal/store/sqlite).
+const (
+	syncNormal = "normal"
+	syncFull   = "full"
+)
+
 // config is everything relay-server reads from flags, env and the config file.
 type config struct {
 	Addr       string
 	HTTPAddr   string // "" when disabled
 	AdminAddr  string // "" when disabled
+	AdminHost  string // the team inspector's host, LABEL.Domain; "" when off (see adminHost)
 	Domain     string
 	Data       string
 	Tokens     []tokenEntry
@@ -38,6 +45,7 @@ type config struct {
 	LogFormat  string
 	Tunnels    map[string]tunnelSettings
 	NoRecord   bool
+	Sync       string // SQLite synchronous mode: syncNormal or syncFull
 
 	Email         string
 	ACMEDirectory string
@@ -63,6 +71,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", defaultAddr, "public listener address, HTTPS (default 127.0.0.1:8080, plain HTTP, with --dev)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", defaultHTTPAddr, "plain-HTTP listener for ACME HTTP-01 and redirects to HTTPS (\"\" or off: none)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", defaultAdminAddr, "admin listener for /metrics, /healthz, /readyz (\"\" or off: none; off by default with --dev)")
+	fs.StringVar(&c.AdminHost, "admin-host", "", "host of the team inspector's own origin, a name under --domain (default inspect.DOMAIN; off: no team inspector)")
 	fs.StringVar(&c.Domain, "domain", "", "base domain: tunnels are DOMAIN/t/NAME/ and NAME.DOMAIN (localhost with --dev)")
 	fs.StringVar(&c.Data, "data", "./hookrelay-data", "data directory: database, certificate cache")
 	fs.StringArrayVar(&c.tokenFlags, "token", nil, "client token, in clear or as sha256:<hex> (repeatable; replaces the file's tokens)")
@@ -75,6 +84,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.QueueTTL, "queue-ttl", 24*time.Hour, "how long a queued delivery waits for its client")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.NoRecord, "no-record", false, "record nothing (benchmarks only: no replay, no queue)")
+	fs.StringVar(&c.Sync, "sync", syncNormal, "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes per second)")
 	c.tlsFlags(fs)
 }
 
@@ -155,8 +165,14 @@ func (c *config) finish(fs *pflag.FlagSet) error {
 	if c.Domain == "" {
 		return errors.New("--domain is required (or --dev)")
 	}
+	if err := c.checkAdminHost(); err != nil {
+		return err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.Sync != syncNormal && c.Sync != syncFull {
+		return fmt.Errorf("--sync %q: want %s or %s", c.Sync, syncNormal, syncFull)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key must be given together")
@@ -202,4 +218,34 @@ func (c *config) tlsMode() string {
 		return modeSelfSigned
 	}
 	return modeACME
+}
+
+// checkAdminHost defaults --admin-host to inspect.DOMAIN and checks it is one label
+// under the domain: every certificate source then covers it (the ACME host list, a
+// *.DOMAIN wildcard, the self-signed leaf) and no extra DNS record is needed beside the
+// wildcard. The label is not a tunnel name the config may reserve.
+func (c *config) checkAdminHost() error {
+	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
+	c.AdminHost = strings.ToLower(strings.TrimSuffix(c.AdminHost, "."))
+	switch c.AdminHost {
+	case addrOff:
+		c.AdminHost = ""
+		return nil
+	case "":
+		c.AdminHost = "inspect." + c.Domain
+		return nil
+	}
+	label, ok := strings.CutSuffix(c.AdminHost, "."+c.Domain)
+	if !ok || label == "" || strings.Contains(label, ".") {
+		return fmt.Errorf("--admin-host %q: want one name under --domain, e.g. inspect.%s", c.AdminHost, c.Domain)
+	}
+	if _, taken := c.Tunnels[label]; taken {
+		return fmt.Errorf("--admin-host %q: %s is configured as a tunnel name", c.AdminHost, label)
+	}
+	for _, r := range reservations(c.Tokens) {
+		if r.name == label {
+			return fmt.Errorf("--admin-host %q: %s is reserved as a tunnel name", c.AdminHost, label)
+		}
+	}
+	return nil
 }

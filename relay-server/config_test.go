@@ -117,6 +117,7 @@ var loadErrorTests = []struct {
 	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: "field timeuot not found"},
 	{name: "cert without key", args: []string{"--domain", "relay.test", "--tls-cert", "c.pem"}, want: "must be given together"},
 	{name: "dev with self-signed", args: []string{"--dev", "--self-signed"}, want: "--dev serves plain HTTP"},
+	{name: "bad sync", args: []string{"--domain", "relay.test", "--sync", "sometimes"}, want: "want normal or full"},
 	{name: "bad log format", args: []string{"--domain", "relay.test", "--log-format", "xml"}, want: "want text or json"},
 	{name: "token entry unknown key", file: "domain: relay.test\ntokens: [{token: x, name: [a]}]\n",
 		want: `unknown key "name"`, is: errTokenEntry},
@@ -157,12 +158,47 @@ func TestExampleConfig(t *testing.T) {
 	if got := summary(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
+	if c.Sync != syncFull {
+		t.Errorf("sync = %q, want %q", c.Sync, syncFull)
+	}
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])
 	}
-	wantHosts := []string{"relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
+	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {
 		t.Errorf("certHosts = %v, want %v", got, wantHosts)
+	}
+}
+
+// TestAdminHost: --admin-host defaults to inspect.DOMAIN, must be one name under the
+// domain, cannot be a tunnel name the config reserves, and "off" turns it off.
+func TestAdminHost(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // "" with wantErr
+		err  bool
+	}{
+		{[]string{"--domain", "relay.example.com"}, "inspect.relay.example.com", false},
+		{[]string{"--dev"}, "inspect.localhost", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "Team.Relay.Example.com."}, "team.relay.example.com", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "off"}, "", false},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "admin.example.org"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "a.b.relay.example.com"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--admin-host", "relay.example.com"}, "", true},
+		{[]string{"--domain", "relay.example.com", "--token", "sha256:" + strings.Repeat("ab", 32), "--admin-host", "stripe.relay.example.com",
+			"--config", filepath.Join("testdata", "config.yaml")}, "", true},
+	}
+	for _, tt := range tests {
+		c, err := load(tt.args, func(string) string { return "" })
+		if tt.err {
+			if err == nil {
+				t.Errorf("%v: no error, admin host %q", tt.args, c.AdminHost)
+			}
+			continue
+		}
+		if err != nil || c.AdminHost != tt.want {
+			t.Errorf("%v: admin host %q, err %v; want %q", tt.args, c.AdminHost, err, tt.want)
+		}
 	}
 }
 

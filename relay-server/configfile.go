@@ -18,6 +18,7 @@ type fileConfig struct {
 	Addr          string                    `yaml:"addr"`
 	HTTPAddr      *string                   `yaml:"http_addr"`
 	AdminAddr     *string                   `yaml:"admin_addr"`
+	AdminHost     string                    `yaml:"admin_host"`
 	Domain        string                    `yaml:"domain"`
 	Data          string                    `yaml:"data"`
 	Tokens        []tokenEntry              `yaml:"tokens"`
@@ -31,6 +32,7 @@ type fileConfig struct {
 	LogFormat     string                    `yaml:"log_format"`
 	Tunnels       map[string]tunnelSettings `yaml:"tunnels"`
 	NoRecord      bool                      `yaml:"no_record"`
+	Sync          string                    `yaml:"sync"`
 	Email         string                    `yaml:"email"`
 	ACMEDirectory string                    `yaml:"acme_directory"`
 	ACMECAFile    string                    `yaml:"acme_ca_file"`
@@ -70,6 +72,7 @@ func mergeFile(c *config, file *fileConfig, fs *pflag.FlagSet) {
 	pick(fs, "addr", &c.Addr, file.Addr)
 	pickPtr(fs, "http-addr", &c.HTTPAddr, file.HTTPAddr)
 	pickPtr(fs, "admin-addr", &c.AdminAddr, file.AdminAddr)
+	pick(fs, "admin-host", &c.AdminHost, file.AdminHost)
 	pick(fs, "domain", &c.Domain, file.Domain)
 	pick(fs, "data", &c.Data, file.Data)
 	pick(fs, "dev", &c.Dev, file.Dev)
@@ -81,6 +84,7 @@ func mergeFile(c *config, file *fileConfig, fs *pflag.FlagSet) {
 	pick(fs, "queue-ttl", &c.QueueTTL, file.QueueTTL)
 	pick(fs, "log-format", &c.LogFormat, file.LogFormat)
 	pick(fs, "no-record", &c.NoRecord, file.NoRecord)
+	pick(fs, "sync", &c.Sync, file.Sync)
 	pick(fs, "email", &c.Email, file.Email)
 	pick(fs, "acme-directory", &c.ACMEDirectory, file.ACMEDirectory)
 	pick(fs, "acme-ca-file", &c.ACMECAFile, file.ACMECAFile)

@@ -30,8 +30,9 @@ func TestManualWildcard(t *testing.T) {
 		status int
 	}{
 		{"https://localhost:" + port + "/healthz", http.StatusOK},
-		{"https://x.localhost:" + port + "/", http.StatusNotFound}, // no tunnel x: the relay answers
-		{"https://another-name.localhost:" + port + "/a?b=c", http.StatusNotFound},
+		{"https://x.localhost:" + port + "/", http.StatusServiceUnavailable}, // no tunnel x: the relay answers
+		{"https://another-name.localhost:" + port + "/a?b=c", http.StatusServiceUnavailable},
+		{"https://inspect.localhost:" + port + "/login", http.StatusOK}, // the team inspector's origin
 	}
 	for _, tt := range tests {
 		resp, body := do(t, c, http.MethodGet, tt.url, "")

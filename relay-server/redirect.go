@@ -4,6 +4,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/hookrelay/hookrelay/internal/wire"
+	"github.com/hookrelay/hookrelay/proto"
 )
 
 // httpsRedirect answers plain-HTTP requests with a 308 to the same host, path and query
@@ -14,7 +17,7 @@ func httpsRedirect(httpsPort string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		target, ok := redirectTarget(r.Host, httpsPort, r.URL.RequestURI())
 		if !ok {
-			http.Error(w, "missing or invalid Host header", http.StatusBadRequest)
+			wire.WriteError(w, proto.CodeBadRequest, "missing or invalid Host header", "")
 			return
 		}
 		http.Redirect(w, r, target, http.StatusPermanentRedirect)

@@ -50,8 +50,8 @@ func TestRedirectHandler(t *testing.T) {
 	req.Host = ""
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusBadRequest {
-		t.Errorf("empty host: got %d, want 400", rec.Code)
+	if rec.Code != http.StatusBadRequest || rec.Header().Get("X-Hookrelay-Error") != "bad_request" {
+		t.Errorf("empty host: got %d %v, want the relay's 400 bad_request", rec.Code, rec.Header())
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -83,6 +84,7 @@ func (r *relay) start(ctx context.Context) error {
 	if r.srv, err = server.New(serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)); err != nil {
 		return err
 	}
+	r.ready.writes = r.srv.StoreErr
 	return r.metrics.WatchStats(r.srv.Stats)
 }
 
@@ -95,7 +97,8 @@ func (r *relay) openStore(ctx context.Context) error {
 		}
 		return nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), sqlite.Options{})
+	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
+	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), opts)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -174,7 +177,7 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 
 func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
 	sc := server.Config{
-		Domain: cfg.Domain, PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
+		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
 		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
 		Retention: cfg.Retention, MaxRecords: cfg.MaxRecords, QueueTTL: cfg.QueueTTL,
 		Tunnels: make(map[string]server.TunnelSettings),

@@ -50,9 +50,10 @@ func newTLS(cfg *config, log *slog.Logger) (*tlsSetup, error) {
 	return s, err
 }
 
-// certHosts is the base domain and NAME.DOMAIN for every tunnel name the config knows:
-// reserved names and names with per-tunnel settings. These are the only names ACME
-// may order certificates for, so a stranger's SNI never costs an order.
+// certHosts is the base domain, the team inspector's host and NAME.DOMAIN for every
+// tunnel name the config knows: reserved names and names with per-tunnel settings. These
+// are the only names ACME may order certificates for, so a stranger's SNI never costs an
+// order.
 func certHosts(cfg *config) []string {
 	names := make(map[string]bool)
 	for _, r := range reservations(cfg.Tokens) {
@@ -66,7 +67,11 @@ func certHosts(cfg *config) []string {
 		hosts = append(hosts, name+"."+cfg.Domain)
 	}
 	sort.Strings(hosts)
-	return append([]string{cfg.Domain}, hosts...)
+	first := []string{cfg.Domain}
+	if cfg.AdminHost != "" {
+		first = append(first, cfg.AdminHost)
+	}
+	return append(first, hosts...)
 }
 
 func newManual(cfg *config, log *slog.Logger) (certs.Provider, error) {

@@ -17,5 +17,6 @@
 //
 // List filters: since, until (RFC 3339 or a duration like 1h), method, status (2xx..5xx),
 // outcome, q (text in path or body), verified (ok|failed), replays (true), order
-// (newest|oldest), missed (true: offline/queued/expired deliveries).
+// (newest|oldest), missed (true: deliveries with an outcome in
+// store.MissedOutcomes, not replayed yet).
 package api

@@ -24,6 +24,9 @@ type Summary struct {
 	EventID      string              `json:"event_id,omitempty"`
 	Duplicate    bool                `json:"duplicate,omitempty"`
 	Attempts     int                 `json:"attempts,omitempty"`
+	// Resigned: the relay re-signed this queued delivery's timestamped signature
+	// when it delivered it (the request shown keeps the original headers).
+	Resigned bool `json:"resigned,omitempty"`
 }
 
 // Record is one delivery in full.
@@ -97,6 +100,7 @@ func SummaryOf(r *store.Record) Summary {
 		Status: r.Status, Outcome: r.Outcome, ErrorCode: r.ErrorCode, ReceivedAt: r.ReceivedAt,
 		DurationMS: float64(r.Duration.Microseconds()) / 1000, Size: r.Body.Size, ReplayOf: r.ReplayOf,
 		Verification: r.Verification, EventID: r.EventID, Duplicate: r.Duplicate, Attempts: r.Attempts,
+		Resigned: r.Resigned,
 	}
 }
 

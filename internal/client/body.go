@@ -263,7 +263,9 @@ func (c *copier) chunkEnd() error {
 	return nil
 }
 
-// copyTrailer copies the trailer section after the last chunk, through its empty line.
+// copyTrailer copies the trailer section after the last chunk, through its empty line,
+// leaving out fields that can never be trailers: framing (Content-Length,
+// Transfer-Encoding, Trailer), Host, Expect, hop-by-hop ones and the relay's tunnel field.
 func (c *copier) copyTrailer() error {
 	total := 0
 	for {
@@ -282,8 +284,12 @@ func (c *copier) copyTrailer() error {
 		}
 		content, _ := nextLine(line)
 		if len(content) > 0 {
-			if _, err := parseField(content); err != nil {
+			f, err := parseField(content)
+			if err != nil {
 				return readErr(err)
+			}
+			if f.kind != kindOther {
+				continue // framing, routing or hop-by-hop: never a trailer (RFC 9110 section 6.5.1)
 			}
 		} else if bytes.IndexByte(line, '\r') >= 0 && len(line) != 2 {
 			return readErr(fmt.Errorf("%w: bad end of trailer section", errChunked))

@@ -2,16 +2,14 @@ package client
 
 import (
 	"crypto/tls"
-	"encoding/json"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -135,29 +133,10 @@ func (s *streams) abort() {
 	s.wg.Wait()
 }
 
-// appendError appends the relay's error answer for code: the code's status, the code in
-// proto.HeaderError and a JSON body, ending the stream after it when closing.
-func appendError(b []byte, code proto.Code, msg string, closing bool) []byte {
-	var body struct {
-		Error proto.Error `json:"error"`
-	}
-	body.Error = proto.Error{Code: code, Message: msg}
-	js, _ := json.Marshal(body)
-	js = append(js, '\n')
-	status := code.Status()
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: application/json\r\n"+proto.HeaderError+": "...)
-	b = append(b, code...)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(js)), 10)
-	if closing {
-		b = append(b, "\r\nConnection: close"...)
-	}
-	b = append(b, "\r\n\r\n"...)
-	return append(b, js...)
+// appendError appends the relay's error answer for code (see wire.AppendErrorResponse),
+// ending the stream after it when closing.
+func appendError(b []byte, code proto.Code, msg, requestID string, closing bool) []byte {
+	return wire.AppendErrorResponse(b, code, msg, requestID, closing)
 }
 
 // counter counts requests in flight. Unlike a sync.WaitGroup it may be incremented while

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/internal/wire"
 )
 
 // Limits of a message head, the ones net/http applies.
@@ -137,24 +140,35 @@ const (
 	kindTransferEncoding
 	kindConnection
 	kindKeepAlive
-	kindProxy // Proxy-Connection, Proxy-Authorization, Proxy-Authenticate: hop-by-hop
+	kindProxy // other hop-by-hop fields (Proxy-Connection, Proxy-Authorization, Proxy-Authenticate)
 	kindTE
 	kindTrailer
 	kindUpgrade
 	kindExpect
 	kindTunnel
+	kindRequestID // proto.HeaderRequestID: forwarded, and kept for the client's own error answers
 )
 
-var kinds = map[string]fieldKind{
-	"host": kindHost, "content-length": kindContentLength, "transfer-encoding": kindTransferEncoding,
-	"connection": kindConnection, "keep-alive": kindKeepAlive, "proxy-connection": kindProxy,
-	"proxy-authorization": kindProxy, "proxy-authenticate": kindProxy, "te": kindTE, "trailer": kindTrailer,
-	"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
-}
+// kinds classifies header names, lowercase. The hop-by-hop names are wire.HopByHop, the
+// table relay-server uses too: those without a kind of their own are kindProxy.
+var kinds = func() map[string]fieldKind {
+	m := map[string]fieldKind{
+		"host": kindHost, "content-length": kindContentLength, "transfer-encoding": kindTransferEncoding,
+		"connection": kindConnection, "keep-alive": kindKeepAlive, "te": kindTE, "trailer": kindTrailer,
+		"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
+		"x-hookrelay-request-id": kindRequestID,
+	}
+	for _, name := range wire.HopByHop {
+		if k := strings.ToLower(name); m[k] == kindOther {
+			m[k] = kindProxy
+		}
+	}
+	return m
+}()
 
 // kindOf classifies a header name, case-insensitively, without allocating.
 func kindOf(name []byte) fieldKind {
-	const longest = len("proxy-authorization")
+	const longest = len("x-hookrelay-request-id")
 	if len(name) > longest {
 		return kindOther
 	}

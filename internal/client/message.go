@@ -12,6 +12,7 @@ type request struct {
 	method  []byte
 	target  []byte // the request target as received
 	tunnel  []byte // proto.HeaderTunnel: the tunnel the request is for
+	id      []byte // proto.HeaderRequestID: the relay's record id
 	upgrade []byte // the Upgrade value, when the Connection header asks for it
 	tokens  [][]byte
 	length  int64 // Content-Length, -1 without one
@@ -83,6 +84,8 @@ func (r *request) scan() (hosts int, err error) {
 			r.expect = bytes.EqualFold(f.value, []byte("100-continue"))
 		case kindTunnel:
 			r.tunnel = f.value
+		case kindRequestID:
+			r.id = f.value
 		}
 	}
 	if r.chunked {

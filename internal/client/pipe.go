@@ -58,6 +58,7 @@ type job struct {
 	bodyBegun atomic.Bool   // the first bytes of an Expect request's body came
 	head      bool          // a HEAD request: no response body
 	upgrade   []byte        // the protocol asked for, if any
+	id        []byte        // the relay's request id, for the client's own error answers
 	close     bool          // the stream closes after this exchange
 	method    string
 	uri       string
@@ -127,6 +128,7 @@ func (p *pipe) prepare(t *target) *job {
 	j.bodyBegun.Store(false)
 	j.head, j.close = string(r.method) == "HEAD", r.close
 	j.upgrade = append(j.upgrade[:0], r.upgrade...)
+	j.id = append(j.id[:0], r.id...)
 	j.method, j.uri, j.start = methodString(r.method), string(r.target), time.Now()
 	j.buf = getBuf()
 	*j.buf = r.appendHead((*j.buf)[:0], t.prefix, t.url.Host)
@@ -258,7 +260,7 @@ func (p *pipe) await(j *job, read, dead bool) bool {
 
 // refuse answers a request the relay's client itself cannot serve, and closes the stream.
 func (p *pipe) refuse(code proto.Code, msg string) {
-	_, _ = p.st.Write(appendError(nil, code, msg, true))
+	_, _ = p.st.Write(appendError(nil, code, msg, "", true))
 }
 
 // setApp records the app connection of the exchange in flight; false if the stream is

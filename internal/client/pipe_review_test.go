@@ -87,8 +87,8 @@ func TestPipePostNotResent(t *testing.T) {
 	st.send(t, "GET / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\n\r\n")
 	st.rawAnswer(t, "GET")
 	st.send(t, "POST /hook HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\nContent-Length: 5\r\n\r\nhello")
-	if got := st.rawAnswer(t, "POST"); !strings.Contains(got, "local_unreachable") {
-		t.Fatalf("relay got %q, want the local_unreachable error", got)
+	if got := st.rawAnswer(t, "POST"); !strings.Contains(got, "local_bad_response") {
+		t.Fatalf("relay got %q, want the local_bad_response error", got)
 	}
 	if n := posts.Load(); n != 1 {
 		t.Fatalf("the app got the POST %d times", n)

@@ -172,7 +172,12 @@ func TestPipeErrors(t *testing.T) {
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead.Close()
 	a := startApp(t, func(string, []byte) string { return okAnswer })
-	e := startRelayEnd(t, map[string]string{"gone": "http://" + dead.Addr().String(), "app": a.URL})
+	junk := serveConns(t, func(c net.Conn) {
+		_, _, _ = readRequest(bufioReader(c))
+		io.WriteString(c, "SSH-2.0-not-http\r\n\r\n")
+		c.Close()
+	})
+	e := startRelayEnd(t, map[string]string{"gone": "http://" + dead.Addr().String(), "app": a.URL, "junk": junk})
 	tests := []struct {
 		name, req string
 		code      proto.Code
@@ -181,6 +186,7 @@ func TestPipeErrors(t *testing.T) {
 		{"unreachable", "GET / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: gone\r\n\r\n", proto.CodeLocalUnreachable, false},
 		{"unreachable streamed", "POST / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: gone\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 			proto.CodeLocalUnreachable, true},
+		{"app answers garbage", "GET / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: junk\r\n\r\n", proto.CodeLocalBadResponse, false},
 		{"unknown tunnel", "GET / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: nosuch\r\n\r\n", proto.CodeTunnelNotFound, true},
 		{"garbage", "HELLO THERE\r\n\r\n", proto.CodeBadRequest, true},
 		{"bad coding", "POST / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\nTransfer-Encoding: gzip\r\n\r\n", proto.CodeBadRequest, true},

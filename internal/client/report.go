@@ -1,10 +1,12 @@
 package client
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +36,7 @@ func (r *reporter) online(w *proto.Welcome, targets []*url.URL) {
 	for i, t := range w.Tunnels {
 		r.emit(map[string]any{"event": "tunnel", "name": t.Name, "urls": t.URLs, "target": targets[i].String(),
 			"missed": t.Missed, "queued": t.Queued},
-			"Forwarding  %s  ->  %s\n", strings.Join(t.URLs, "  and  "), targets[i])
+			"Forwarding  %s  ->  %s\n", strings.Join(localFirst(t.URLs), "  and  "), targets[i])
 		r.missed(t)
 	}
 }
@@ -43,13 +45,40 @@ func (r *reporter) missed(t proto.TunnelInfo) {
 	if t.Missed == 0 && t.Queued == 0 || r.json {
 		return
 	}
+	r.emit(nil, "%s\n", missedLine(t))
+}
+
+// missedLine says what a tunnel missed while offline: how many deliveries, how many of
+// them are queued and coming now, and how to replay the others, if any.
+func missedLine(t proto.TunnelInfo) string {
+	missed := max(t.Missed, t.Queued)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Missed %d deliveries on %s while offline", t.Missed, t.Name)
-	if t.Queued > 0 {
-		fmt.Fprintf(&b, "; %d queued, delivering them now", t.Queued)
+	fmt.Fprintf(&b, "Missed %s on %s while offline", deliveries(missed), t.Name)
+	switch rest := missed - t.Queued; {
+	case t.Queued == 0:
+		fmt.Fprintf(&b, ". Replay them: relay-client replay --missed --name %s", t.Name)
+	case rest == 0:
+		fmt.Fprintf(&b, "; %s, delivering now.", queuedCount(t.Queued, missed))
+	default:
+		fmt.Fprintf(&b, "; %d queued, delivering them now. Replay the other %d: relay-client replay --missed --name %s",
+			t.Queued, rest, t.Name)
 	}
-	fmt.Fprintf(&b, ". Replay the rest: relay-client replay --missed --name %s\n", t.Name)
-	r.emit(nil, "%s", b.String())
+	return b.String()
+}
+
+func queuedCount(queued, missed int) string {
+	if queued == 1 && missed == 1 {
+		return "queued"
+	}
+	return fmt.Sprintf("all %d queued", queued)
+}
+
+// deliveries counts deliveries in words: "1 delivery", "3 deliveries".
+func deliveries(n int) string {
+	if n == 1 {
+		return "1 delivery"
+	}
+	return fmt.Sprintf("%d deliveries", n)
 }
 
 func (r *reporter) reconnecting(wait time.Duration, err error) {
@@ -68,4 +97,33 @@ func (r *reporter) request(start time.Time, tunnel, method, uri string, status i
 	r.emit(map[string]any{"event": "request", "time": start.Format(time.RFC3339Nano), "tunnel": tunnel,
 		"method": method, "path": uri, "status": status, "duration_ms": float64(d.Microseconds()) / 1000},
 		"%s  %-6s %s  %d  %s\n", start.Format("15:04:05.000"), method, uri, status, d.Round(10*time.Microsecond))
+}
+
+// appError tells the user why the client answered for the app (the sender only learns
+// that the app was unreachable or slow, never its address).
+func (r *reporter) appError(target *url.URL, err error) {
+	if r.out == io.Discard {
+		return
+	}
+	r.emit(map[string]any{"event": "app_error", "target": target.String(), "error": err.Error()},
+		"             the local app at %s: %v\n", target, err)
+}
+
+// localFirst puts a host-form URL under .localhost (relay-server --dev) first: it works
+// in browsers and curl as is, and single-page apps with absolute asset paths (a Vite
+// dev server) load only from a host of their own, not under /t/NAME/.
+func localFirst(urls []string) []string {
+	out := slices.Clone(urls)
+	slices.SortStableFunc(out, func(a, b string) int {
+		return cmp.Compare(rank(a), rank(b))
+	})
+	return out
+}
+
+func rank(u string) int {
+	p, err := url.Parse(u)
+	if err == nil && strings.HasSuffix(p.Hostname(), ".localhost") {
+		return 0
+	}
+	return 1
 }

@@ -45,7 +45,7 @@ func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
 	c := j.app
 	if err != nil {
 		p.drop(c)
-		return p.fail(j, bw, err)
+		return p.fail(j, bw, badAnswer{err})
 	}
 	if resp.status == 101 {
 		return p.switchProtocols(j, bw)
@@ -207,18 +207,33 @@ func (p *pipe) fail(j *job, bw *bufio.Writer, err error) (int, outcome) {
 	if p.isAborted() {
 		return 0, outcome{close: true}
 	}
-	code, msg := proto.CodeLocalUnreachable, fmt.Sprintf("cannot reach the local app at %s: %v", j.t.url, err)
-	if isTimeout(err) {
-		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time: "+err.Error()
+	// The answer goes to the public sender: it names neither the app's address nor the
+	// error's detail, which the client prints locally.
+	code, msg := proto.CodeLocalUnreachable, "the local app is not reachable"
+	var bad badAnswer
+	switch {
+	case isTimeout(err):
+		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time"
+	case errors.As(err, &bad):
+		code, msg = proto.CodeLocalBadResponse, "the local app gave no HTTP answer"
 	}
+	p.f.report.appError(j.t.url, err)
 	closing := !j.whole || j.close
-	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, closing))
+	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, string(j.id), closing))
 	if bw.Flush() != nil || closing {
 		p.cut()
 		return code.Status(), outcome{close: true}
 	}
 	return code.Status(), outcome{}
 }
+
+// badAnswer is a failed exchange with an app connection that was open: the app reset or
+// closed it, or wrote something that is not an HTTP response (local_bad_response rather
+// than local_unreachable, which is for an app that cannot be connected to).
+type badAnswer struct{ err error }
+
+func (b badAnswer) Error() string { return b.err.Error() }
+func (b badAnswer) Unwrap() error { return b.err }
 
 // cut stops the pipe's reading of the stream: the stream is closing.
 func (p *pipe) cut() { _ = p.st.SetReadDeadline(aLongTimeAgo) }

@@ -23,6 +23,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/inspect"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 // chromiumPath is Debian's chromium; the test never downloads a browser.
@@ -203,5 +204,61 @@ func checkReplayArrived(t *testing.T, got []string) {
 	}
 	if strings.Join(hello, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the app got:\n%s\nwant:\n%s", strings.Join(hello, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTunnelPageCannotReachTeamInspector: a page that token B's tunnel serves, in the
+// path form on the relay's public origin and in the host form, runs in the browser of
+// token A's user, logged in to the team inspector. Its script can read neither A's
+// delivery list nor the CSRF token, and its blind replay does not reach A's app.
+func TestTunnelPageCannotReachTeamInspector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	needBrowser(t)
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
+	victim := &app{}
+	be := httptest.NewServer(victim)
+	t.Cleanup(be.Close)
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><title>hostile</title><p>hostile page</p>")
+	}))
+	t.Cleanup(hostile.Close)
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, be.URL)})
+	relaytest.StartClient(t, srv.URL, relaytest.OtherToken, client.Tunnel{Name: "evil", Target: relaytest.Target(t, hostile.URL)})
+
+	const secretPath = "/secret/order-4242"
+	resp, err := http.Post(srv.URL+"/t/hook"+secretPath, "application/json", strings.NewReader(`{"card":"4242"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	base, _ := url.Parse(srv.URL)
+	list, err := (&api.Client{Base: base, Token: relaytest.Token}).List(context.Background(), store.Filter{Limit: 1})
+	if err != nil || len(list.Requests) != 1 {
+		t.Fatalf("list: %v", err)
+	}
+	id := list.Requests[0].ID
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	adminURL := srv.Server.AdminURL()
+	if id == "" || adminURL != "http://inspect.localhost:"+port+"/" {
+		t.Fatalf("request id %q, admin URL %q", id, adminURL)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("browser", "isolation.test.mjs"), adminURL, relaytest.Token, id,
+		secretPath, srv.URL+"/t/evil/", "http://evil.localhost:"+port+"/")
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	err = cmd.Run()
+	t.Logf("browser script:\n%s", log.String())
+	if err != nil {
+		t.Fatalf("browser script: %v", err)
+	}
+	if got := victim.got(); len(got) != 1 {
+		t.Fatalf("the victim's app got %d requests, want only the original:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

@@ -91,7 +91,8 @@ type Handler struct {
 	tmpl     *template.Template
 	mux      *http.ServeMux
 	sessions *sessions
-	local    *session // the single implicit session when there is no login
+	failures *failures // failed logins per client address
+	local    *session  // the single implicit session when there is no login
 }
 
 // New checks cfg and returns the inspector's handler. It starts no goroutine.
@@ -103,7 +104,8 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect templates: %w", err)
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, tmpl: tmpl, sessions: newSessions(cfg.SessionTTL, cfg.Now)}
+	h := &Handler{cfg: cfg, log: cfg.Logger, tmpl: tmpl, sessions: newSessions(cfg.SessionTTL, cfg.Now),
+		failures: newFailures(cfg.Now)}
 	if cfg.Source != nil {
 		h.local = &session{src: cfg.Source, csrf: randomToken()}
 	}

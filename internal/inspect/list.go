@@ -18,8 +18,8 @@ var (
 	methodChoices  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 	statusChoices  = []string{"2xx", "3xx", "4xx", "5xx"}
 	outcomeChoices = []store.Outcome{store.OutcomeOK, store.OutcomePending, store.OutcomeQueued, store.OutcomeOffline,
-		store.OutcomeExpired, store.OutcomeTimeout, store.OutcomeRefused, store.OutcomeTooLarge, store.OutcomeRejected,
-		store.OutcomeError}
+		store.OutcomeExpired, store.OutcomeFailed, store.OutcomeInterrupted, store.OutcomeTimeout, store.OutcomeRefused,
+		store.OutcomeBadResponse, store.OutcomeTooLarge, store.OutcomeRejected, store.OutcomeError}
 )
 
 // listPage is the data of the list template.

@@ -28,8 +28,8 @@ func (h *Handler) loginPage(msg string) loginPage {
 	return loginPage{page: p, Label: h.cfg.LoginLabel, Err: msg}
 }
 
-// serveLogin checks the secret and starts a session. Failures are counted: past
-// maxFailures a minute the form answers 429 without checking.
+// serveLogin checks the secret and starts a session. Failures are counted per client
+// address: past maxFailures a minute the form answers that address 429 without checking.
 func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if h.local != nil {
 		http.Redirect(w, r, h.cfg.BasePath, http.StatusSeeOther)
@@ -39,14 +39,15 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusForbidden, "login", h.loginPage("Refused a login from another site."))
 		return
 	}
-	if h.sessions.throttled() {
+	addr := clientAddr(r)
+	if h.failures.throttled(addr) {
 		h.render(w, http.StatusTooManyRequests, "login", h.loginPage("Too many failed logins; wait a minute."))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSecretBytes)
 	src, ok := h.cfg.Login(r.PostFormValue("secret"))
 	if !ok {
-		h.sessions.failed()
+		h.failures.failed(addr)
 		h.render(w, http.StatusUnauthorized, "login", h.loginPage("That "+h.cfg.LoginLabel+" was not accepted."))
 		return
 	}
@@ -55,7 +56,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, _ *session) {
-	if c, err := r.Cookie(cookieName); err == nil {
+	if c, err := r.Cookie(h.cookieNameFor(r)); err == nil {
 		h.sessions.remove(c.Value)
 	}
 	h.setCookie(w, r, "", -1)

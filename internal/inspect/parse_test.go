@@ -253,13 +253,15 @@ func TestCurlCommand(t *testing.T) {
 	}{
 		{"json", recs[1], "https://relay.example/t/hook/", "curl -X POST https://relay.example/t/hook/hooks/stripe \\\n" +
 			"  -H 'Content-Type: application/json' \\\n  -H 'Stripe-Signature: t=1,v1=abc' \\\n" +
-			"  --data-binary '" + string(recs[1].Request.Body) + "'"},
+			"  -H User-Agent: \\\n  -H Accept: \\\n  --data-raw '" + string(recs[1].Request.Body) + "'"},
 		{"binary body from a file", recs[2], "", "curl -X POST https://TUNNEL-URL/upload \\\n" +
-			"  -H 'Content-Type: application/octet-stream' \\\n  --data-binary @request-01jpa0000000000000000000c3.body"},
-		{"get with query", recs[4], "https://h.example/", "curl 'https://h.example/health?deep=1' \\\n  -H 'Accept: */*'"},
+			"  -H 'Content-Type: application/octet-stream' \\\n  -H User-Agent: \\\n  -H Accept: \\\n  -H Expect: \\\n" +
+			"  --data-binary @01jpa0000000000000000000c3-request.body"},
+		{"get with query", recs[4], "https://h.example/", "curl 'https://h.example/health?deep=1' \\\n  -H 'Accept: */*' \\\n  -H User-Agent:"},
 		{"quotes", recs[0], "https://h.example", "curl -X POST 'https://h.example/<script>alert(1)</script>?x=<b>' \\\n" +
 			"  -H 'Content-Type: text/html' \\\n  -H 'X-Evil: \"><img src=x onerror=alert(1)>' \\\n" +
-			`  --data-binary '</pre><script>alert('\''body'\'')</script>'`},
+			"  -H User-Agent: \\\n  -H Accept: \\\n" +
+			`  --data-raw '</pre><script>alert('\''body'\'')</script>'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,9 +82,7 @@ func verdictMatches(want string, v *store.Verification) bool {
 	return true
 }
 
-func missedOutcome(o store.Outcome) bool {
-	return o == store.OutcomeOffline || o == store.OutcomeQueued || o == store.OutcomeExpired
-}
+func missedOutcome(o store.Outcome) bool { return o.Missed() }
 
 // containsFold reports whether b contains text, ignoring ASCII case, like the store's
 // text filter.

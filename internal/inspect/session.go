@@ -7,16 +7,23 @@ import (
 	"time"
 )
 
-// cookieName is the inspector's session cookie.
+// cookieName is the inspector's session cookie. Served over TLS at the root of its
+// origin, it carries the "__Host-" prefix: browsers then refuse it from any other host,
+// so a sibling host (a tunnel's NAME.DOMAIN) cannot plant or overwrite it.
 const cookieName = "hookrelay_inspect"
 
-// Login limits: at most maxSessions live sessions (beyond, arbitrary ones are dropped), and
-// at most maxFailures failed logins per failureWindow before the form answers 429.
-const (
-	maxSessions   = 10000
-	maxFailures   = 20
-	failureWindow = time.Minute
-)
+// cookieNameFor is the session cookie's name on r.
+func (h *Handler) cookieNameFor(r *http.Request) string {
+	if h.secure(r) && h.cfg.BasePath == "/" {
+		return "__Host-" + cookieName
+	}
+	return cookieName
+}
+
+func (h *Handler) secure(r *http.Request) bool { return h.cfg.SecureCookies || r.TLS != nil }
+
+// maxSessions caps live sessions; beyond, arbitrary ones are dropped.
+const maxSessions = 10000
 
 // session is one logged-in browser, or the single implicit one of a loopback inspector.
 type session struct {
@@ -28,12 +35,10 @@ type session struct {
 // sessions are the logged-in browsers, by cookie value: a random id. The secret that
 // logged in is never kept.
 type sessions struct {
-	mu       sync.Mutex
-	ttl      time.Duration
-	now      func() time.Time
-	byID     map[string]*session
-	failures int
-	window   time.Time
+	mu   sync.Mutex
+	ttl  time.Duration
+	now  func() time.Time
+	byID map[string]*session
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
@@ -72,34 +77,12 @@ func (ss *sessions) remove(id string) {
 	delete(ss.byID, id)
 }
 
-// failed counts a failed login.
-func (ss *sessions) failed() {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	ss.rollWindow()
-	ss.failures++
-}
-
-// throttled reports whether too many logins failed lately.
-func (ss *sessions) throttled() bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	ss.rollWindow()
-	return ss.failures >= maxFailures
-}
-
-func (ss *sessions) rollWindow() {
-	if now := ss.now(); now.Sub(ss.window) > failureWindow {
-		ss.window, ss.failures = now, 0
-	}
-}
-
 // session returns the request's session, nil when it must log in.
 func (h *Handler) session(r *http.Request) *session {
 	if h.local != nil {
 		return h.local
 	}
-	c, err := r.Cookie(cookieName)
+	c, err := r.Cookie(h.cookieNameFor(r))
 	if err != nil {
 		return nil
 	}
@@ -107,8 +90,8 @@ func (h *Handler) session(r *http.Request) *session {
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: value, Path: h.cfg.BasePath, MaxAge: maxAge,
-		HttpOnly: true, Secure: h.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: h.cookieNameFor(r), Value: value, Path: h.cfg.BasePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // authed serves pages to a session; anyone else is sent to the login form.

@@ -20,6 +20,11 @@
 // broke first). code is the relay's own error code (such as "tunnel_offline") when the
 // relay answered instead of the local app, and empty otherwise.
 //
+// hookrelay_store_errors_total has a series at 0 for each operation from the start
+// (insert, save_body, complete, and queue_depth when the queue depth is exported), so
+// that rate() and absent-based alerts work before the first failure. The per-tunnel
+// series appear with a tunnel's first delivery.
+//
 // # Cardinality
 //
 // The tunnel label takes one value per tunnel name that ever received a delivery

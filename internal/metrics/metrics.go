@@ -72,7 +72,23 @@ func New(cfg Config) (*Metrics, error) {
 	if err := m.register(cs...); err != nil {
 		return nil, err
 	}
+	m.zeroStoreErrors(cfg.QueueDepth != nil)
 	return m, nil
+}
+
+// opQueueDepth is the store operation of Config.QueueDepth.
+const opQueueDepth = "queue_depth"
+
+// zeroStoreErrors creates every hookrelay_store_errors_total series at 0, so that an
+// alert on its rate works before the first failure.
+func (m *Metrics) zeroStoreErrors(queueDepth bool) {
+	ops := server.StoreOps
+	if queueDepth {
+		ops = append(slices.Clip(ops), opQueueDepth)
+	}
+	for _, op := range ops {
+		m.storeErrors.WithLabelValues(op)
+	}
 }
 
 // newMetrics creates the delivery and store metrics.
@@ -103,7 +119,8 @@ func (m *Metrics) register(cs ...prometheus.Collector) error {
 	return nil
 }
 
-// WatchStats exports hookrelay_connected_clients and hookrelay_online_tunnels, read
+// WatchStats exports hookrelay_connected_clients, hookrelay_online_tunnels,
+// hookrelay_store_healthy and hookrelay_store_waiting_completions, read
 // from stats (usually (*server.Server).Stats) at every scrape. Call it once, after the
 // server exists; a second call fails.
 func (m *Metrics) WatchStats(stats func() server.Stats) error {
@@ -111,12 +128,23 @@ func (m *Metrics) WatchStats(stats func() server.Stats) error {
 		Help: "Relay clients connected."}, func() float64 { return float64(stats().Sessions) })
 	tunnels := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_online_tunnels",
 		Help: "Tunnels with a connected client."}, func() float64 { return float64(stats().Tunnels) })
-	return m.register(clients, tunnels)
+	healthy := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_store_healthy",
+		Help: "1 while the store writes, 0 while its writes fail (deliveries get 503 store_unavailable)."},
+		func() float64 {
+			if stats().StoreFailing {
+				return 0
+			}
+			return 1
+		})
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_store_waiting_completions",
+		Help: "Delivery outcomes the store refused, kept in memory and retried until it takes them."},
+		func() float64 { return float64(stats().WaitingCompletions) })
+	return m.register(clients, tunnels, healthy, waiting)
 }
 
 // queueGauge is hookrelay_queue_depth, cached as Config describes.
 func (m *Metrics) queueGauge(cfg Config) prometheus.Collector {
-	onErr := func() { m.StoreError("queue_depth") }
+	onErr := func() { m.StoreError(opQueueDepth) }
 	c := newCachedCount(cfg.QueueDepth, cfg.QueueDepthEvery, cfg.Now, onErr)
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookrelay_queue_depth",
 		Help: "Deliveries waiting in offline queues for their client."}, c.value)

@@ -220,7 +220,27 @@ func TestQueueDepthFailureCounted(t *testing.T) {
 	_ = gatherValue(t, m, "hookrelay_queue_depth")
 	want := "# HELP hookrelay_store_errors_total Failed store operations, by operation.\n" +
 		"# TYPE hookrelay_store_errors_total counter\n" +
-		"hookrelay_store_errors_total{op=\"queue_depth\"} 1\n"
+		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"queue_depth\"} 1\n" +
+		"hookrelay_store_errors_total{op=\"save_body\"} 0\n"
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "hookrelay_store_errors_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStoreErrorsPresentAtZero: every store operation's error counter is exported at 0
+// before anything failed, so alerts on it work from the start.
+func TestStoreErrorsPresentAtZero(t *testing.T) {
+	m, err := metrics.New(metrics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# HELP hookrelay_store_errors_total Failed store operations, by operation.\n" +
+		"# TYPE hookrelay_store_errors_total counter\n" +
+		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"save_body\"} 0\n"
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "hookrelay_store_errors_total"); err != nil {
 		t.Error(err)
 	}

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -125,6 +127,17 @@ func (w *captureWriter) Write(p []byte) (int, error) {
 
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Hijack hands the connection over for a protocol switch (a websocket): the proxy
+// writes the app's 101 on the raw connection without WriteHeader, after copying its
+// header fields into Header(), so the record keeps that live map and status 101.
+func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status, w.header = http.StatusSwitchingProtocols, w.Header()
+	}
+	return c, brw, err
+}
+
 // headerList flattens a header map for the record: names sorted, each name's values in
 // the order received. (net/http does not keep the order between different names.)
 func headerList(h http.Header) []store.Header {
@@ -142,11 +155,14 @@ func headerList(h http.Header) []store.Header {
 	return out
 }
 
-// headerMap is the inverse of headerList.
+// headerMap is the inverse of headerList. Names are canonicalized: an edited replay's
+// "host" or "x-hookrelay-verified" must meet the same rules as "Host" and
+// "X-Hookrelay-Verified".
 func headerMap(list []store.Header) http.Header {
 	h := make(http.Header, len(list))
 	for _, kv := range list {
-		h[kv.Name] = append(h[kv.Name], kv.Value)
+		k := http.CanonicalHeaderKey(kv.Name)
+		h[k] = append(h[k], kv.Value)
 	}
 	return h
 }

@@ -65,19 +65,7 @@ func TestKill9LosesNoAnsweredRequest(t *testing.T) {
 		t.Skip("starts a child process")
 	}
 	path := t.TempDir() + "/hookrelay.db"
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ADDR ") {
-		t.Fatalf("child: %q %v", line, err)
-	}
-	url := "http://" + strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
+	url, cmd := startChild(t, path)
 	be := backend(t)
 	relaytest.StartClient(t, url, relaytest.Token, client.Tunnel{Name: "crash", Target: relaytest.Target(t, be.URL)})
 
@@ -97,6 +85,24 @@ func TestKill9LosesNoAnsweredRequest(t *testing.T) {
 			t.Errorf("answered request with body sha %s is not in the store", sum)
 		}
 	}
+}
+
+// startChild runs a recording relay on the database at path in a child process and
+// returns its URL once it serves.
+func startChild(t *testing.T, path string) (string, *exec.Cmd) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ADDR ") {
+		t.Fatalf("child: %q %v", line, err)
+	}
+	return "http://" + strings.TrimSpace(strings.TrimPrefix(line, "ADDR ")), cmd
 }
 
 // loadUntilKill sends requests from 8 workers, kills the server once 300 were answered,

@@ -58,7 +58,7 @@ func TestRelayErrors(t *testing.T) {
 		status                   int
 		code                     proto.Code
 	}{
-		{"unknown tunnel", "GET", "/t/nosuch/x", "", false, 404, proto.CodeTunnelNotFound},
+		{"unknown tunnel", "GET", "/t/nosuch/x", "", false, 503, proto.CodeTunnelOffline},
 		{"offline", "POST", "/t/offline/x", "{}", false, 503, proto.CodeTunnelOffline},
 		{"refused", "GET", "/t/gone/x", "", false, 502, proto.CodeLocalUnreachable},
 		{"timeout", "GET", "/t/slow/x", "", false, 504, proto.CodeLocalTimeout},

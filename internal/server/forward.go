@@ -58,24 +58,21 @@ type forwardKey struct{}
 func deliveryOf(r *http.Request) *delivery { return r.Context().Value(forwardKey{}).(*delivery) }
 
 // rewrite sends the request to the tunnel exactly as received: same request target bytes,
-// Host, headers and body. X-Forwarded-* come from the relay, never from the sender (the
-// proxy drops inbound ones before calling Rewrite).
+// Host, headers and body, with the changes of the forwarding contract (wire.ForwardHead),
+// as the direct path makes them.
 func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	d := deliveryOf(pr.In)
 	out := pr.Out
 	out.URL.Scheme, out.URL.Host = "http", b.tunnel.name
 	wire.SetRawPath(out.URL, d.path)
 	out.URL.RawQuery = d.query
-	out.Host = pr.In.Host
-	pr.SetXForwarded()
-	out.Header.Set(proto.HeaderTunnel, b.tunnel.name)
-	out.Header.Set(proto.HeaderRequestID, d.id)
-	if d.replayOf != "" {
-		out.Header.Set(proto.HeaderReplayOf, d.replayOf)
-	}
-	if d.verdict != "" {
-		out.Header.Set(proto.HeaderVerified, d.verdict)
-	}
+	var head wire.Head
+	wire.ForwardHead(&head, pr.In, "", d.relay(), nil)
+	head.SetOn(out)
+	// The proxy cloned the trailer map before the body was read; the sender's trailer
+	// values land in the inbound map at the body's end, which is before the transport
+	// writes the trailer section from this one.
+	out.Trailer = pr.In.Trailer
 }
 
 // proxyError answers a request the tunnel could not complete.
@@ -97,7 +94,11 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 		writeQueued(w, d, cfg.queueStatus)
 		return
 	}
-	writeError(w, code, errorMessage(code, b.tunnel.name), d.id)
+	id := d.id
+	if code == proto.CodeTunnelOffline {
+		id = "" // answered like any offline or unknown name (see Server.publicID)
+	}
+	writeError(w, code, errorMessage(code, b.tunnel.name), id)
 }
 
 // classify maps a forwarding error to the code answered to the sender; "" when the sender
@@ -125,8 +126,8 @@ func errorMessage(code proto.Code, name string) string {
 		return "request body is over the tunnel's limit"
 	case proto.CodeLocalTimeout:
 		return "the local app of tunnel " + name + " did not answer in time"
-	case proto.CodeTunnelOffline:
-		return "tunnel " + name + " has no client connected"
+	case proto.CodeTunnelOffline: // also the answer for a name nobody owns
+		return "tunnel " + name + " is offline or does not exist"
 	case proto.CodeTunnelBusy:
 		return "tunnel " + name + " has too many requests in flight"
 	}

@@ -39,6 +39,9 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	if err := proto.ValidName(name); err != nil {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: err.Error()}
 	}
+	if name == s.adminLabel() {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: fmt.Sprintf("%q is reserved: the team inspector's host", name)}
+	}
 	if seen[name] {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: fmt.Sprintf("tunnel %q asked for twice", name)}
 	}

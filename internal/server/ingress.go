@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -18,6 +19,7 @@ type delivery struct {
 	id, path, query string
 	replayOf        string
 	verdict         string // X-Hookrelay-Verified value, if verified
+	resigned        string // X-Hookrelay-Resigned value: a queued delivery re-signed (see restamp)
 	start           time.Time
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
@@ -25,6 +27,8 @@ type delivery struct {
 	bodySaved       bool          // reqBody is in the store
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
+	fromQueue       bool          // a delivery from the offline queue (see queuedOutcome)
+	saved           bool          // with syncComplete: the response half is in the store
 	requeued        bool          // the tunnel went offline mid-way; queued for the next client
 	body            []byte        // the whole request body, when inMemory
 	inMemory        bool          // the body was read before forwarding
@@ -70,13 +74,14 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
-		writeError(w, proto.CodeTunnelNotFound, "no tunnel named "+name, "")
+		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, name), "") // as if offline: see publicID
 		return
 	}
 	if err != nil {
 		s.storeFailed(w, err, "")
 		return
 	}
+	wire.DropRelayFields(r.Header) // only the relay speaks for itself, in records too
 	d := s.newDelivery(r, t, uri)
 	s.deliver(w, r, d)
 }
@@ -179,8 +184,12 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 		s.inspect(r, d, cfg, nil)
 		d.reqBody = newBodyCapture(s.cfg.RecordCap)
 		d.reqBody.hint(r.ContentLength)
-		d.reqBody.Write(body)
+		// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the
+		// tee records each byte once, as it goes to the tunnel.
 		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+		if d.rec != nil {
+			d.rec.Body = unsavedBody(r.ContentLength)
+		}
 	}
 	if d.rec == nil {
 		return nil
@@ -255,94 +264,32 @@ func (s *Server) readBody(r *http.Request) (store.Body, error) {
 	return c.body(), nil
 }
 
-// saveStreamedBody stores a body recorded as it streamed through, once: before the
-// response goes out, or when the delivery ends without one.
-func (s *Server) saveStreamedBody(d *delivery) {
-	if d.bodySaved {
-		return
-	}
-	d.bodySaved = true
-	d.rec.Body = d.reqBody.body()
-	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
-		s.cfg.Observer.StoreError("save_body")
-		s.log.Error("save request body", "id", d.id, "err", err)
-	}
-}
-
-// complete stores the response half of the record.
-func (s *Server) complete(d *delivery, cw *captureWriter) {
-	in := d.bytesIn
-	if d.reqBody != nil {
-		in = d.reqBody.length()
-	}
-	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
-	if d.rec == nil {
-		return
-	}
-	rec := d.rec
-	if d.reqBody != nil {
-		s.saveStreamedBody(d)
-	}
-	rec.Status = cw.status
-	rec.RespHeaders = headerList(cw.header)
-	rec.RespBody = cw.body.body()
-	rec.Duration = s.cfg.Now().Sub(d.start)
-	rec.ErrorCode = string(d.code)
-	if rec.ErrorCode == "" && cw.header != nil {
-		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
-	}
-	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
-	if d.requeued {
-		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
-	}
-	if d.syncComplete || d.requeued || !s.work.add() {
-		s.saveComplete(rec)
-		if d.requeued {
-			s.kickDrain(d.tunnel) // a newer client may be online already
-		}
-		return
-	}
-	// The request half is durable already; the response half need not hold up the
-	// next request, and shares a commit with it under load.
-	s.settling.start()
-	go func() {
-		defer s.work.done()
-		defer s.settling.finish()
-		s.saveComplete(rec)
-	}()
-}
-
-func (s *Server) saveComplete(rec *store.Record) {
-	if err := s.cfg.Store.Complete(context.Background(), rec); err != nil {
-		s.cfg.Observer.StoreError("complete")
-		s.log.Error("complete record", "id", rec.ID, "err", err)
-	}
-	s.hub.publish(rec)
-}
-
-func outcomeOf(code proto.Code, err error, status int) store.Outcome {
-	switch code {
-	case "":
-		if err != nil || status == 0 {
-			return store.OutcomeError
-		}
-		return store.OutcomeOK
-	case proto.CodeLocalTimeout:
-		return store.OutcomeTimeout
-	case proto.CodeLocalUnreachable:
-		return store.OutcomeRefused
-	case proto.CodeBodyTooLarge:
-		return store.OutcomeTooLarge
-	case proto.CodeTunnelOffline:
-		return store.OutcomeOffline
-	case proto.CodeSignatureInvalid:
-		return store.OutcomeRejected
-	}
-	return store.OutcomeError
-}
-
 // refuse answers with the relay's own error and records the request (headers only).
 func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
+	s.recordRefused(d, code)
+	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
+}
+
+// refuseOffline records a request to an offline tunnel and answers 503 tunnel_offline,
+// exactly as a name nobody owns is answered, unless the sender is the owner (see
+// publicID).
+func (s *Server) refuseOffline(w http.ResponseWriter, r *http.Request, d *delivery) {
+	s.recordRefused(d, proto.CodeTunnelOffline)
+	writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
+}
+
+// publicID is the record id an offline answer may carry: only the tunnel's owner (the
+// request has the owner's bearer token) learns it. Anyone else gets the answer a name
+// nobody owns gets, so unknown and offline names cannot be told apart.
+func (s *Server) publicID(r *http.Request, d *delivery) string {
+	if owner, ok := s.cfg.Tokens.Owner(bearer(r)); ok && owner == d.tunnel.owner {
+		return d.id
+	}
+	return ""
+}
+
+// recordRefused records a refused request (headers only) and counts it.
+func (s *Server) recordRefused(d *delivery, code proto.Code) {
 	d.code = code
 	s.cfg.Observer.Delivery(d.tunnel.name, code.Status(), string(code), s.cfg.Now().Sub(d.start), 0, 0)
 	if d.rec != nil {
@@ -350,12 +297,10 @@ func (s *Server) refuse(w http.ResponseWriter, d *delivery, code proto.Code) {
 		d.rec.Outcome = outcomeOf(code, nil, 0)
 		d.rec.Duration = s.cfg.Now().Sub(d.start)
 		if err := s.cfg.Store.Insert(context.Background(), d.rec); err != nil {
-			s.cfg.Observer.StoreError("insert")
-			s.log.Error("record refused request", "id", d.id, "err", err)
+			s.log.Debug("record refused request", "id", d.id, "err", err) // see storeWatch
 		}
 		s.hub.publish(d.rec)
 	}
-	writeError(w, code, errorMessage(code, d.tunnel.name), d.id)
 }
 
 // failRecord answers a request that could not be recorded or read.
@@ -374,8 +319,8 @@ func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.
 func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	if errors.Is(err, store.ErrUnavailable) {
-		s.cfg.Observer.StoreError("insert")
-		s.log.Error("store cannot write; refusing deliveries until it can", "err", err)
+		// Logged and counted once per change of the store's health (see storeWatch).
+		s.log.Debug("delivery refused: store unavailable", "id", id, "err", err)
 		writeError(w, proto.CodeStoreUnavailable, "the relay cannot record deliveries right now; retry later", id)
 		return
 	}

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hookrelay/hookrelay/internal/api"
@@ -12,12 +14,76 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
-// InspectPath is where the team inspector is served: a token login, then each token's
-// own deliveries.
+// InspectPath is where the team inspector used to be served on the public origin; it now
+// answers there only with a pointer to the admin origin, where the inspector is at "/".
 const InspectPath = "/inspect/"
 
-// inspector returns the handler mounted on InspectPath. A server without a store has
-// nothing to show and answers 404 there.
+// adminRoutes is the admin origin (Config.AdminHost): the team inspector at "/", the
+// API (bearer tokens, as on the public origin) and /healthz. Nil when the team
+// inspector is off. No tunnel is ever served on this origin.
+func (s *Server) adminRoutes() *http.ServeMux {
+	if s.cfg.AdminHost == "" {
+		return nil
+	}
+	m := http.NewServeMux()
+	s.apiRoutes(m)
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	m.Handle("/", s.inspector())
+	return m
+}
+
+// isAdminHost reports whether a request's Host header names the admin origin.
+func (s *Server) isAdminHost(host string) bool {
+	return strings.EqualFold(strings.TrimSuffix(stripPort(host), "."), s.cfg.AdminHost)
+}
+
+// AdminURL is the team inspector's URL: the public URL's scheme and port on
+// Config.AdminHost. "" when the team inspector is off.
+func (s *Server) AdminURL() string {
+	if s.cfg.AdminHost == "" {
+		return ""
+	}
+	u, err := url.Parse(s.cfg.PublicURL)
+	if err != nil {
+		return ""
+	}
+	if port := u.Port(); port != "" {
+		u.Host = net.JoinHostPort(s.cfg.AdminHost, port)
+	} else {
+		u.Host = s.cfg.AdminHost
+	}
+	u.Path, u.RawQuery = "/", ""
+	return u.String()
+}
+
+// serveMovedInspector answers the old inspector path on the public origin: a page there
+// would share its origin with every path-form tunnel, so the inspector is never served
+// on it. Browsers get a redirect to the admin origin, carrying no cookie of this one.
+func (s *Server) serveMovedInspector(w http.ResponseWriter, r *http.Request) {
+	admin := s.AdminURL()
+	if admin == "" {
+		writeError(w, proto.CodeNotFound, "this server serves no team inspector", "")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeError(w, proto.CodeNotFound, "the team inspector is served at "+admin, "")
+		return
+	}
+	http.Redirect(w, r, admin, http.StatusFound)
+}
+
+// adminLabel is the tunnel name the admin host would have as a host-form tunnel URL
+// (its first label when it sits right under Config.Domain), refused as a tunnel name.
+func (s *Server) adminLabel() string {
+	label, ok := strings.CutSuffix(s.cfg.AdminHost, "."+s.cfg.Domain)
+	if !ok || strings.Contains(label, ".") {
+		return ""
+	}
+	return label
+}
+
+// inspector returns the team inspector's handler, served at "/" of the admin origin. A
+// server without a store has nothing to show and answers 404 there.
 func (s *Server) inspector() http.Handler {
 	if s.cfg.Store == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -27,7 +93,7 @@ func (s *Server) inspector() http.Handler {
 	// A public URL on https means senders and browsers use TLS even when a proxy in
 	// front terminates it and this server sees plain HTTP: the cookie must say Secure.
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
-	h, err := inspect.New(inspect.Config{BasePath: InspectPath, Login: s.inspectLogin, Logger: s.log,
+	h, err := inspect.New(inspect.Config{BasePath: "/", Login: s.inspectLogin, Logger: s.log,
 		Now: s.cfg.Now, SecureCookies: secure})
 	if err != nil { // not expected: the config above is fixed
 		s.log.Error("inspector disabled", "err", err)

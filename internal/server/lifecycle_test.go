@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -167,5 +169,52 @@ func TestManyTunnels(t *testing.T) {
 	}
 	if got := srv.Stats().Tunnels; got != clients*perClient {
 		t.Fatalf("online tunnels = %d, want %d", got, clients*perClient)
+	}
+}
+
+// TestWebsocketRecordedAsUpgraded: a websocket session that worked is recorded with the
+// app's 101 and its headers, outcome ok, once it ends.
+func TestWebsocketRecordedAsUpgraded(t *testing.T) {
+	srv, _, _, _, _ := recordSetup(t, nil, "")
+	c := apiClient(t, srv, relaytest.Token)
+	up := websocket.Upgrader{}
+	echo := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, http.Header{"X-App": {"yes"}})
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		typ, msg, err := ws.ReadMessage()
+		if err == nil {
+			_ = ws.WriteMessage(typ, msg)
+		}
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "ws", Target: relaytest.Target(t, echo)})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/t/ws/socket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("hi"))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "hi" {
+		t.Fatalf("echo: %q %v", got, err)
+	}
+	ws.Close()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		page, err := c.List(context.Background(), store.Filter{Tunnel: "ws", Limit: 1})
+		if err == nil && len(page.Requests) == 1 && page.Requests[0].Outcome != store.OutcomePending {
+			rec, err := c.Get(context.Background(), page.Requests[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Status != 101 || rec.Outcome != store.OutcomeOK || header(rec.Response.Headers, "X-App") != "yes" {
+				t.Fatalf("websocket record: status %d outcome %s error %q headers %v", rec.Status, rec.Outcome, rec.ErrorCode, rec.Response.Headers)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the websocket record never completed: %v %+v", err, page)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

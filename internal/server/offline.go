@@ -13,7 +13,7 @@ import (
 // was connected. Either way the request, body included, is recorded first.
 func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) {
 	if d.rec == nil {
-		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), d.id)
+		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
 		return
 	}
 	body, err := s.readBody(r)
@@ -30,7 +30,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		return
 	}
 	if cfg.offline != proto.OfflineQueue || body.Truncated {
-		s.refuse(w, d, proto.CodeTunnelOffline)
+		s.refuseOffline(w, r, d)
 		return
 	}
 	d.rec.Outcome = store.OutcomeQueued

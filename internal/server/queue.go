@@ -53,8 +53,11 @@ func (s *Server) drain(b *binding) {
 		}
 		s.log.Info("delivering queued requests", "tunnel", b.tunnel.name, "count", len(recs))
 		for i := range recs {
+			if s.isParked(recs[i].ID) {
+				return // delivered; its outcome waits for the store, which drains again after
+			}
 			if b.tunnel.live.Load() != b || s.ctx.Err() != nil || !s.deliverQueued(b, &recs[i]) {
-				return // the client went away again: what is left stays queued
+				return // the client went away again, or the store holds back: what is left stays queued
 			}
 		}
 	}
@@ -62,24 +65,23 @@ func (s *Server) drain(b *binding) {
 
 // deliverQueued sends one queued request with its original id (so the app can
 // de-duplicate an at-least-once delivery) and records the outcome on the same record. It
-// reports false if the tunnel went offline, leaving the record queued.
+// reports false if the tunnel went offline, leaving the record queued, or if the store
+// did not take the outcome: the completion waits for the store (see park), which starts
+// the drain again once it has it, so that the same delivery is not sent again meanwhile.
 func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 	req, err := replayRequest(s.ctx, rec, nil)
 	if err != nil { // cannot be sent: take it out of the queue for good
 		s.log.Error("rebuild queued request", "id", rec.ID, "err", err)
 		rec.Outcome, rec.ErrorCode = store.OutcomeError, string(proto.CodeBadRequest)
-		s.saveComplete(rec)
-		return true
+		return s.saveComplete(rec, b.tunnel)
 	}
-	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec, syncComplete: true}
+	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec, syncComplete: true, fromQueue: true}
 	d.path, d.query = rec.Path, rec.RawQuery
-	if v := rec.Verification; v != nil {
-		d.verdict = verdictString(v)
-	}
+	s.restamp(req, d, b.tunnel.config())
 	rec.Attempts++
 	s.forward(newDiscardWriter(), req, b, d)
 	if d.code != proto.CodeTunnelOffline && s.ctx.Err() == nil {
-		return true
+		return d.saved
 	}
 	// The client left, or the server is closing: it stays queued for the next client.
 	rec.Outcome = store.OutcomeQueued
@@ -87,13 +89,6 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 		s.log.Error("requeue", "id", rec.ID, "err", err)
 	}
 	return false
-}
-
-func verdictString(v *store.Verification) string {
-	if v.OK {
-		return v.Provider + "; ok"
-	}
-	return v.Provider + "; failed=" + v.Reason
 }
 
 // startPurger runs retention in the background: records older than Retention, beyond

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.resign(t, req, edit); err != nil {
+	if err := s.resign(t, req, edit, orig); err != nil {
 		return nil, err
 	}
 	d := s.newDelivery(req, t, req.RequestURI)
@@ -93,18 +94,27 @@ func replayRequest(ctx context.Context, rec *store.Record, edit *api.Edit) (*htt
 	if !strings.HasPrefix(uri, "/") {
 		return nil, &proto.Error{Code: proto.CodeBadRequest, Message: "replay path must start with /"}
 	}
+	header, host := headerMap(hs), rec.Host
+	if v, ok := header["Host"]; ok { // an edited Host: the one Host field of the head
+		host = v[len(v)-1]
+		delete(header, "Host")
+	}
+	if err := wire.CheckRequest(method, uri, host, header); err != nil {
+		return nil, &proto.Error{Code: proto.CodeBadRequest, Message: "replay: " + err.Error()}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://replay"+uri, bytes.NewReader(body))
 	if err != nil {
 		return nil, &proto.Error{Code: proto.CodeBadRequest, Message: "replay: " + err.Error()}
 	}
-	req.Header = headerMap(hs)
+	wire.DropRelayFields(header)
+	req.Header = header
 	req.Header.Del("Content-Length")
 	req.Header.Del("Transfer-Encoding")
 	req.ContentLength = int64(len(body))
 	if len(body) == 0 {
 		req.Body = http.NoBody
 	}
-	req.Host, req.RequestURI, req.RemoteAddr = rec.Host, uri, rec.RemoteAddr
+	req.Host, req.RequestURI, req.RemoteAddr = host, uri, rec.RemoteAddr
 	return req, nil
 }
 

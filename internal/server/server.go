@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/hookrelay/hookrelay/proto"
 )
+
+// AdminOff as Config.AdminHost turns the team inspector off.
+const AdminOff = "off"
 
 // Defaults of Config fields left zero.
 const (
@@ -27,6 +31,12 @@ type Config struct {
 	// Domain is the base domain: path URLs live on it and tunnel NAME is also served as
 	// NAME.Domain. Required.
 	Domain string
+	// AdminHost is the host name, without a port, of the team inspector's own origin:
+	// the inspector and its session cookie are served there and nowhere else, so a page
+	// a tunnel serves can never be same-origin with them (see package doc). Default
+	// "inspect."+Domain; AdminOff serves no team inspector. A first label under Domain
+	// is refused as a tunnel name.
+	AdminHost string
 	// PublicURL is the scheme, host and port clients and senders use, e.g.
 	// "https://relay.example.com" or "http://127.0.0.1:8080". Used to print tunnel URLs.
 	// Required.
@@ -84,6 +94,13 @@ func (c *Config) setDefaults() error {
 		c.Tokens = new(Tokens)
 	}
 	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
+	c.AdminHost = strings.ToLower(strings.TrimSuffix(cmp.Or(c.AdminHost, "inspect."+c.Domain), "."))
+	if c.AdminHost == AdminOff {
+		c.AdminHost = ""
+	}
+	if c.AdminHost == c.Domain {
+		return errors.New("server config: the admin host must differ from the domain, which path-form tunnels share")
+	}
 	setDefault(&c.Timeout, DefaultTimeout)
 	setDefault(&c.BodyLimit, DefaultBodyLimit)
 	setDefault(&c.RecordCap, DefaultRecordCap)
@@ -116,13 +133,16 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	reg      *registry
-	mux      *http.ServeMux
+	mux      *http.ServeMux  // the public origin: tunnels, connect, API
+	admin    *http.ServeMux  // the admin origin: team inspector and API; nil when off
 	ctx      context.Context // canceled by Close; parent of every session
 	cancel   context.CancelFunc
 	work     workers      // sessions and background work
 	sessions atomic.Int64 // connected clients
 	hub      hub          // live feed of finished records
 	settling completions  // response halves being saved in the background
+	watch    *storeWatch  // the store's health
+	parked   parked       // completions waiting for the store to write again
 }
 
 // New returns a Server for cfg.
@@ -132,13 +152,19 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
-	s.mux = s.routes()
+	s.newStoreWatch()
+	if err := s.settle(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.mux, s.admin = s.routes(), s.adminRoutes()
 	s.startPurger()
 	return s, nil
 }
 
 // Handler returns the handler for the public listener: tunnel traffic by host or
-// /t/NAME/ path, the connect endpoint, the API and the team inspector at /inspect/.
+// /t/NAME/ path, the connect endpoint and the API; and, for requests whose Host is
+// Config.AdminHost, the team inspector.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Close ends every tunnel session and waits for their goroutines. In-flight requests on
@@ -153,13 +179,17 @@ func (s *Server) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("GET "+proto.ConnectPath, s.serveConnect)
 	s.apiRoutes(m)
-	m.Handle(InspectPath, s.inspector())
+	m.HandleFunc(InspectPath, s.serveMovedInspector)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	m.HandleFunc("/", s.serveRoot)
 	return m
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.admin != nil && s.isAdminHost(r.Host) {
+		s.admin.ServeHTTP(w, r)
+		return
+	}
 	if name, ok := s.tunnelHost(r.Host); ok {
 		s.serveTunnel(w, r, name, rawRequestURI(r))
 		return

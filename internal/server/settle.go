@@ -2,7 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 // completions counts the response halves of records being saved in the background, so
@@ -80,4 +85,54 @@ func (w *workers) close() {
 	w.closed = true
 	w.mu.Unlock()
 	w.wg.Wait()
+}
+
+// settle gives every record a previous process left pending the outcome interrupted: it
+// was recorded, but the process stopped (crash, kill -9, power loss) before its outcome
+// was saved, and nothing will complete it now. Whether its sender got an answer, or its
+// app the request, cannot be known; replay --missed lists it. It runs before New
+// returns, so before this process records anything, and takes only records received
+// before this process started. A store that cannot write (disk full, read-only) does
+// not stop the server: the recovery loop settles them once it can (see recover).
+func (s *Server) settle(ctx context.Context) error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	start := s.cfg.Now()
+	err := s.settleBefore(ctx, start)
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Warn("records left pending by a previous run will be settled once the store writes", "err", err)
+		s.parked.mu.Lock()
+		s.parked.unsettled = start
+		s.parked.mu.Unlock()
+		s.kickRecovery()
+		return nil
+	}
+	return err
+}
+
+// settleBefore marks the records left pending before t interrupted.
+func (s *Server) settleBefore(ctx context.Context, t time.Time) error {
+	n, err := s.cfg.Store.Interrupt(ctx, t)
+	if err != nil {
+		return fmt.Errorf("settle records left pending: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("records left pending by a previous run settled as interrupted; list them with replay --missed",
+			"count", n)
+	}
+	return nil
+}
+
+// retrySettle runs the settling New could not, once the store writes.
+func (s *Server) retrySettle() {
+	s.parked.mu.Lock()
+	t := s.parked.unsettled
+	s.parked.mu.Unlock()
+	if t.IsZero() || s.settleBefore(s.ctx, t) != nil {
+		return
+	}
+	s.parked.mu.Lock()
+	s.parked.unsettled = time.Time{}
+	s.parked.mu.Unlock()
 }

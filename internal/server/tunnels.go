@@ -24,6 +24,7 @@ type Store interface {
 	ListTunnels(ctx context.Context, owner string) ([]store.Tunnel, error)
 	TouchTunnel(ctx context.Context, name string, seen time.Time) error
 	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	Interrupt(ctx context.Context, before time.Time) (int, error)
 	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
 }
 

@@ -46,9 +46,9 @@ func newVerifier(specs []string, mode string) (*verifier, error) {
 	return &verifier{set: webhook.NewSet(schemes...), mode: mode}, nil
 }
 
-// inspect verifies a delivery on its exact bytes and looks for a duplicate event id. body
-// is nil when it was too large to hold. In enforce mode a failure marks the delivery
-// rejected, recorded but not forwarded.
+// inspect verifies a delivery on its exact bytes and, when it verified, looks for a
+// duplicate event id. body is nil when it was too large to hold. In enforce mode a
+// failure marks the delivery rejected, recorded but not forwarded.
 func (s *Server) inspect(r *http.Request, d *delivery, cfg tunnelConfig, body []byte) {
 	if cfg.verify == nil {
 		return
@@ -60,7 +60,9 @@ func (s *Server) inspect(r *http.Request, d *delivery, cfg tunnelConfig, body []
 	d.verdict = v.String()
 	if d.rec != nil {
 		d.rec.Verification = &store.Verification{Provider: v.Provider, OK: v.OK, Reason: v.Reason}
-		s.markDuplicate(r.Context(), d, cfg.verify.set.EventID(r.Header, body))
+		if v.OK {
+			s.markDuplicate(r.Context(), d, cfg.verify.set.EventID(r.Header, body))
+		}
 	}
 	if !v.OK && cfg.verify.mode == VerifyEnforce {
 		d.code = proto.CodeSignatureInvalid
@@ -70,6 +72,9 @@ func (s *Server) inspect(r *http.Request, d *delivery, cfg tunnelConfig, body []
 	}
 }
 
+// markDuplicate records the event id of a verified delivery, marking it duplicate when
+// a verified delivery already claimed the id. Only verified deliveries record an id, so
+// a forged delivery can never make the genuine one that follows look like a duplicate.
 func (s *Server) markDuplicate(ctx context.Context, d *delivery, eventID string) {
 	if eventID == "" {
 		return
@@ -82,8 +87,9 @@ func (s *Server) markDuplicate(ctx context.Context, d *delivery, eventID string)
 }
 
 // resign recomputes the tunnel's webhook signature over a replay's (possibly edited)
-// body, with a fresh timestamp and id where the scheme has them.
-func (s *Server) resign(t *tunnel, req *http.Request, edit *api.Edit) error {
+// body, with a fresh timestamp and id where the scheme has them. During secret rotation
+// it signs with the secret that verified the original delivery.
+func (s *Server) resign(t *tunnel, req *http.Request, edit *api.Edit, orig *store.Record) error {
 	if edit == nil || !edit.Resign {
 		return nil
 	}
@@ -93,7 +99,7 @@ func (s *Server) resign(t *tunnel, req *http.Request, edit *api.Edit) error {
 			Message: "tunnel " + t.name + " has no webhook secret to re-sign with (connect with --verify PROVIDER:SECRET)"}
 	}
 	body, _ := prebufferAll(req)
-	if err := v.set.Sign(req.Header, body, s.cfg.Now(), ""); err != nil {
+	if err := v.set.SignAs(req.Header, body, s.cfg.Now(), headerMap(orig.Headers), orig.Body.Data); err != nil {
 		return &proto.Error{Code: proto.CodeBadRequest, Message: "re-sign: " + err.Error()}
 	}
 	return nil

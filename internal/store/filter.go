@@ -44,8 +44,9 @@ type Filter struct {
 	Verified string
 	// ReplayOnly keeps only replays.
 	ReplayOnly bool
-	// Missed keeps deliveries that reached no client (outcome offline or expired) and
-	// have not been replayed since.
+	// Missed keeps deliveries the app may not have got (an outcome in
+	// MissedOutcomes: offline, expired, failed, interrupted) and that have
+	// not been replayed since.
 	Missed bool
 	// Oldest lists oldest first instead of newest first, e.g. for replaying
 	// in order. New records never shift a listing in either direction.

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Header is one header line, kept in the order it was received. Names are
 // stored exactly as given: no canonicalisation and no merging of repeats.
@@ -24,14 +27,17 @@ type Body struct {
 	Truncated bool
 }
 
-// Outcome says how a delivery ended, or that it has not ended yet.
+// Outcome says how a delivery ended, or that it has not ended yet. Every
+// record ends in one of the terminal outcomes (all but pending and queued);
+// README's Durability section documents them in one table.
 type Outcome string
 
 // The outcomes a record can have.
 const (
 	// OutcomePending: recorded, not answered yet.
 	OutcomePending Outcome = "pending"
-	// OutcomeOK: the local app answered, with any status.
+	// OutcomeOK: the local app answered, with any status (a queued delivery:
+	// with a 2xx status).
 	OutcomeOK Outcome = "ok"
 	// OutcomeOffline: rejected because no client was connected.
 	OutcomeOffline Outcome = "offline"
@@ -39,8 +45,13 @@ const (
 	OutcomeQueued Outcome = "queued"
 	// OutcomeTimeout: the local app did not answer in time.
 	OutcomeTimeout Outcome = "timeout"
-	// OutcomeRefused: the local app was unreachable.
+	// OutcomeRefused: the local app was unreachable (connection refused,
+	// nothing listening).
 	OutcomeRefused Outcome = "refused"
+	// OutcomeBadResponse: the local app accepted the connection but its
+	// answer was not HTTP, or it reset or closed the connection before
+	// answering.
+	OutcomeBadResponse Outcome = "bad_response"
 	// OutcomeTooLarge: the request or response exceeded a size limit.
 	OutcomeTooLarge Outcome = "too_large"
 	// OutcomeRejected: refused because signature enforcement failed.
@@ -49,17 +60,32 @@ const (
 	OutcomeError Outcome = "error"
 	// OutcomeExpired: was queued but not delivered before the queue TTL.
 	OutcomeExpired Outcome = "expired"
+	// OutcomeFailed: a queued delivery (the sender was answered 202 and will
+	// not retry) that the local app did not accept: it answered non-2xx, or
+	// could not be reached. It stays listed as missed until replayed.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeInterrupted: the relay stopped (crash, kill -9, power loss)
+	// before the record got its outcome; set when the next process starts.
+	// The sender may or may not have been answered, and the app may or may
+	// not have received it: the relay cannot know.
+	OutcomeInterrupted Outcome = "interrupted"
 )
 
+// Outcomes lists every outcome, for validation and for choosers.
+var Outcomes = []Outcome{OutcomePending, OutcomeOK, OutcomeOffline, OutcomeQueued, OutcomeTimeout,
+	OutcomeRefused, OutcomeBadResponse, OutcomeTooLarge, OutcomeRejected, OutcomeError, OutcomeExpired,
+	OutcomeFailed, OutcomeInterrupted}
+
+// MissedOutcomes are the outcomes of deliveries the app may not have got and
+// nobody will send again by themselves: listed by Filter.Missed until
+// replayed. Queued deliveries are not among them: the relay delivers them.
+var MissedOutcomes = []Outcome{OutcomeOffline, OutcomeExpired, OutcomeFailed, OutcomeInterrupted}
+
 // Valid reports whether o is one of the defined outcomes.
-func (o Outcome) Valid() bool {
-	switch o {
-	case OutcomePending, OutcomeOK, OutcomeOffline, OutcomeQueued, OutcomeTimeout,
-		OutcomeRefused, OutcomeTooLarge, OutcomeRejected, OutcomeError, OutcomeExpired:
-		return true
-	}
-	return false
-}
+func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
+
+// Missed reports whether o is one of MissedOutcomes.
+func (o Outcome) Missed() bool { return slices.Contains(MissedOutcomes, o) }
 
 // Verification is the result of checking a provider's webhook signature.
 type Verification struct {
@@ -122,4 +148,8 @@ type Record struct {
 	Duplicate bool
 	// Attempts counts delivery attempts made from the offline queue.
 	Attempts int
+	// Resigned reports that the relay recomputed a timestamped signature when
+	// it delivered the request from the offline queue (the stored request
+	// keeps the original headers).
+	Resigned bool
 }

@@ -50,11 +50,18 @@ type Store interface {
 	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)
 	// Queued returns the tunnel's records with outcome "queued", oldest
 	// first, with bodies, at most limit (DefaultLimit when <= 0, at most
-	// MaxLimit).
+	// MaxLimit). A backend may return fewer (at least one while any is
+	// queued) to bound the body bytes of one call; callers read until the
+	// queue is empty.
 	Queued(ctx context.Context, tunnel string, limit int) ([]Record, error)
 	// Missed counts the tunnel's records with outcome offline, queued or
 	// expired received at or after since.
 	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	// Interrupt gives every record still pending that was received before
+	// t the outcome interrupted, and returns how many. A relay calls it when
+	// it starts, with its start time: what a previous process left pending
+	// will never be completed.
+	Interrupt(ctx context.Context, before time.Time) (int, error)
 	// ClaimTunnel creates the tunnel or, when t.Owner already owns it,
 	// updates its settings and LastSeen. ErrConflict if another owner has it.
 	ClaimTunnel(ctx context.Context, t Tunnel) error

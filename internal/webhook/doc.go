@@ -56,6 +56,18 @@
 // the id argument into the scheme's id header when it has one. Schemes
 // that sign an id generate a "msg_..." id when given "" (standardwebhooks
 // always; generic {id} specs first reuse the id header already in h).
+// Re-signing rewrites the header family a delivery came with: a Standard
+// Webhooks delivery carrying svix-* headers gets fresh svix-* ones (Svix's
+// library reads svix-* before webhook-*, so a stale svix-signature beside a
+// fresh webhook-signature would fail there), one carrying both gets both.
+// [Set.SignAs] re-signs with the scheme whose secret verified the original
+// delivery, which during secret rotation is not always the first.
+//
+// # Staleness
+//
+// [SignedAt] reads the time a Stripe, Slack or Standard Webhooks signature
+// was made; receivers reject it beyond [DefaultTolerance] (5 minutes), so a
+// byte-exact replay is judged by that time, not by when the relay got it.
 //
 // # Secrets
 //

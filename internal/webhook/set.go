@@ -71,6 +71,28 @@ func (s *Set) Sign(h http.Header, body []byte, now time.Time, id string) error {
 	return s.schemes[0].Sign(h, body, now, id)
 }
 
+// SignAs signs h and body (an edited or replayed delivery) with the scheme whose
+// signature matched the original delivery (origH, origBody), even if its timestamp
+// has since expired; with none matching, with the first scheme, as [Set.Sign]. During
+// secret rotation a re-signed delivery therefore carries the secret the sender used.
+func (s *Set) SignAs(h http.Header, body []byte, now time.Time, origH http.Header, origBody []byte) error {
+	if !s.Enabled() {
+		return fmt.Errorf("sign: %w", ErrNoScheme)
+	}
+	return s.matching(origH, origBody, now).Sign(h, body, now, "")
+}
+
+// matching returns the first scheme whose signature matches the delivery, whatever
+// its age, else the first scheme.
+func (s *Set) matching(h http.Header, body []byte, now time.Time) Scheme {
+	for _, sc := range s.schemes {
+		if v := sc.Verify(h, body, now); v.OK || v.Reason == ReasonTimestampTooOld {
+			return sc
+		}
+	}
+	return s.schemes[0]
+}
+
 // EventID returns the first non-empty event id any scheme finds, or "".
 func (s *Set) EventID(h http.Header, body []byte) string {
 	for _, sc := range s.Schemes() {

@@ -120,8 +120,12 @@ func (s *standardScheme) mac(id, ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// Sign sets webhook-id (id, or a fresh "msg_..." when id is ""),
-// webhook-timestamp and webhook-signature.
+// Sign sets the id (id, or a fresh "msg_..." when id is ""), timestamp
+// and signature headers of every dialect the delivery already carries, or
+// the standard webhook-* names when it carries none. A re-signed Svix
+// delivery therefore gets fresh svix-* headers: Svix's own library reads
+// svix-* before webhook-*, so stale ones left beside fresh webhook-* would
+// fail its check.
 func (s *standardScheme) Sign(h http.Header, body []byte, now time.Time, id string) error {
 	if err := requireHeader(h); err != nil {
 		return err
@@ -130,9 +134,52 @@ func (s *standardScheme) Sign(h http.Header, body []byte, now time.Time, id stri
 		id = newMessageID()
 	}
 	ts := unixString(now)
-	d := standardDialects[0]
-	h.Set(d.id, id)
-	h.Set(d.timestamp, ts)
-	h.Set(d.signature, "v1,"+base64.StdEncoding.EncodeToString(s.mac(id, ts, body)))
+	sig := "v1," + base64.StdEncoding.EncodeToString(s.mac(id, ts, body))
+	for _, d := range dialectsIn(h) {
+		d.set(h, id, ts, sig)
+	}
 	return nil
+}
+
+// dialectsIn lists the dialects with any header present in h, or the
+// standard one alone when none is.
+func dialectsIn(h http.Header) []standardHeaders {
+	var in []standardHeaders
+	for _, d := range standardDialects {
+		if d.presentIn(h) {
+			in = append(in, d)
+		}
+	}
+	if len(in) == 0 {
+		in = standardDialects[:1]
+	}
+	return in
+}
+
+func (d standardHeaders) presentIn(h http.Header) bool {
+	for k := range h {
+		if strings.EqualFold(k, d.id) || strings.EqualFold(k, d.timestamp) || strings.EqualFold(k, d.signature) {
+			return true
+		}
+	}
+	return false
+}
+
+// set replaces the dialect's three headers, whatever the case of their
+// names in h, so that no stale value stays behind.
+func (d standardHeaders) set(h http.Header, id, ts, sig string) {
+	for name, v := range map[string]string{d.id: id, d.timestamp: ts, d.signature: sig} {
+		delFold(h, name)
+		h.Set(name, v)
+	}
+}
+
+// delFold deletes every key of h equal to name ignoring case: recorded
+// header maps need not be canonical.
+func delFold(h http.Header, name string) {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
 }

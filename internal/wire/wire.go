@@ -2,8 +2,13 @@
 // and an in-memory body onto a kept-alive tunnel stream and copies the response back,
 // without httputil.ReverseProxy and http.Transport (whose goroutine handoffs and header
 // copies dominate a small request's cost). Requests it does not cover (upgrades, Expect,
-// trailers, streamed bodies) stay with ReverseProxy. (relay-client pipes each stream's
-// bytes to the app instead, see package client; it shares only Idle.)
+// trailers, streamed bodies) stay with ReverseProxy.
+//
+// It also holds the rules both server routes and relay-client share, each written once:
+// the forwarding contract (ForwardHead, see forward.go), the hop-by-hop table
+// (HopByHop), the check of a head that did not come from a parser (CheckRequest), the
+// relay's error answer (WriteError, AppendErrorResponse) and the idle-connection holder
+// (Idle). relay-client pipes each stream's bytes to the app itself (see package client).
 package wire
 
 import (
@@ -14,12 +19,6 @@ import (
 	"strings"
 	"sync"
 )
-
-// Hop are the hop-by-hop headers of RFC 9110 section 7.6.1: never forwarded.
-var Hop = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
-	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-}
 
 // Eligible reports whether r can be forwarded by this package once its body is in
 // memory: no upgrade, no Expect, no trailers.
@@ -58,7 +57,15 @@ type Head struct {
 	// when HadLength says the sender sent one.
 	Body      []byte
 	HadLength bool
+
+	// relay holds ForwardHead's fields after Extra, as name/value pairs, in place: a
+	// Head on the stack then needs no allocation of its own.
+	relay  [16]string
+	nRelay int
 }
+
+// relayFields are the fields ForwardHead set.
+func (h *Head) relayFields() []string { return h.relay[:h.nRelay] }
 
 // Write writes h and its body to bw (not flushed).
 func (h *Head) Write(bw *bufio.Writer) {
@@ -80,8 +87,13 @@ func (h *Head) Write(bw *bufio.Writer) {
 	for i := 0; i+1 < len(h.Extra); i += 2 {
 		field(bw, h.Extra[i], h.Extra[i+1])
 	}
+	for i := 0; i+1 < h.nRelay; i += 2 {
+		field(bw, h.relay[i], h.relay[i+1])
+	}
 	if len(h.Body) > 0 || h.HadLength {
-		field(bw, "Content-Length", strconv.Itoa(len(h.Body)))
+		bw.WriteString("Content-Length: ")
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(h.Body)), 10))
+		bw.WriteString("\r\n")
 	}
 	bw.WriteString("\r\n")
 	bw.Write(h.Body)

@@ -90,3 +90,36 @@ func checkWritesFail(t *testing.T, db *sqlite.DB, kept *store.Record, claims boo
 		t.Errorf("read under fault: %v", err)
 	}
 }
+
+// TestProbe: the write probe fails like a delivery while the disk is full or
+// the file read-only, works again once healed, and leaves no rows behind.
+func TestProbe(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.MustOpen(t)
+	if err := db.Insert(ctx, bigRecord()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		fail, heal func() error
+	}{
+		{"disk full", func() error { return db.SetMaxPages(1) }, func() error { return db.SetMaxPages(0) }},
+		{"read only", func() error { return db.SetReadOnly(true) }, func() error { return db.SetReadOnly(false) }},
+	} {
+		if err := db.Probe(ctx); err != nil {
+			t.Fatalf("%s: probe of a healthy store: %v", tt.name, err)
+		}
+		if err := tt.fail(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Probe(ctx); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("%s: probe = %v, want ErrUnavailable", tt.name, err)
+		}
+		if err := tt.heal(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Probe(ctx); err != nil {
+			t.Fatalf("%s: probe after healing: %v", tt.name, err)
+		}
+	}
+}

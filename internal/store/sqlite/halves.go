@@ -36,9 +36,16 @@ const (
 // provider as a string, an OK flag and its reason as a string, then the
 // headers up to the end.
 //
+// Version 2 of records.response adds, after the duplicate flag, a resigned
+// flag (Record.Resigned). Both versions are read; the response half is
+// written as version 2, the request half as version 1.
+//
 // A string is a uvarint length and its bytes; a varint is a zigzag varint
 // (binary.AppendVarint); a flag is one byte, 0 or 1.
-const halfV1 byte = 1
+const (
+	halfV1 byte = 1
+	halfV2 byte = 2
+)
 
 // errBadHalf reports a request or response BLOB this package did not write.
 var errBadHalf = errors.New("malformed record blob")
@@ -74,7 +81,7 @@ func (h requestHalf) encode() []byte {
 
 // decodeRequestHalf parses records.request into r.
 func decodeRequestHalf(b []byte, r *store.Record) error {
-	d, err := newHalfReader(b)
+	d, err := newHalfReader(b, halfV1)
 	if err != nil {
 		return err
 	}
@@ -98,6 +105,7 @@ type responseHalf struct {
 	duration      int64
 	attempts      int64
 	duplicate     bool
+	resigned      bool
 	verified      bool // a verification was made; the three fields below hold it
 	provider      string
 	verifyOK      bool
@@ -109,7 +117,7 @@ func responseHalfOf(r *store.Record) responseHalf {
 	h := responseHalf{errorCode: r.ErrorCode, bodySize: r.RespBody.Size, bodySHA256: r.RespBody.SHA256,
 		bodyTruncated: r.RespBody.Truncated, bodyApart: len(r.RespBody.Data) > inlineResponseMax,
 		duration: int64(r.Duration), attempts: int64(r.Attempts),
-		duplicate: r.Duplicate, headers: encodeHeaders(r.RespHeaders)}
+		duplicate: r.Duplicate, resigned: r.Resigned, headers: encodeHeaders(r.RespHeaders)}
 	if v := r.Verification; v != nil {
 		h.verified, h.provider, h.verifyOK, h.verifyReason = true, v.Provider, v.OK, v.Reason
 	}
@@ -119,7 +127,7 @@ func responseHalfOf(r *store.Record) responseHalf {
 func (h responseHalf) encode() []byte {
 	b := make([]byte, 0, 1+8*binary.MaxVarintLen64+4+len(h.errorCode)+len(h.bodySHA256)+
 		len(h.provider)+len(h.verifyReason)+len(h.headers))
-	b = append(b, halfV1)
+	b = append(b, halfV2)
 	b = appendString(b, h.errorCode)
 	b = binary.AppendVarint(b, h.bodySize)
 	b = appendString(b, h.bodySHA256)
@@ -128,6 +136,7 @@ func (h responseHalf) encode() []byte {
 	b = binary.AppendVarint(b, h.duration)
 	b = binary.AppendVarint(b, h.attempts)
 	b = appendFlag(b, h.duplicate)
+	b = appendFlag(b, h.resigned)
 	b = appendFlag(b, h.verified)
 	if h.verified {
 		b = appendString(b, h.provider)
@@ -149,7 +158,7 @@ func (h responseHalf) verifiedColumn() any {
 // decodeResponseHalf parses records.response into r. apart reports that
 // the body is in response_bodies.
 func decodeResponseHalf(b []byte, r *store.Record) (apart bool, err error) {
-	d, err := newHalfReader(b)
+	d, err := newHalfReader(b, halfV2)
 	if err != nil {
 		return false, err
 	}
@@ -157,6 +166,7 @@ func decodeResponseHalf(b []byte, r *store.Record) (apart bool, err error) {
 	r.RespBody.Size, r.RespBody.SHA256, r.RespBody.Truncated = d.varint(), d.string(), d.flag()
 	apart = d.flag()
 	r.Duration, r.Attempts, r.Duplicate = time.Duration(d.varint()), int(d.varint()), d.flag()
+	r.Resigned = d.version >= halfV2 && d.flag()
 	r.Verification = nil
 	if d.flag() {
 		r.Verification = &store.Verification{Provider: d.string(), OK: d.flag(), Reason: d.string()}
@@ -180,15 +190,17 @@ func appendFlag(b []byte, f bool) []byte {
 // halfReader reads the fields of a record BLOB in order. The first failure
 // sticks: later reads return zero values and err keeps the failure.
 type halfReader struct {
-	b   []byte
-	err error
+	b       []byte
+	version byte
+	err     error
 }
 
-func newHalfReader(b []byte) (*halfReader, error) {
-	if len(b) == 0 || b[0] != halfV1 {
-		return nil, fmt.Errorf("%w: no version %d header", errBadHalf, halfV1)
+// newHalfReader reads a BLOB of a version from halfV1 to latest.
+func newHalfReader(b []byte, latest byte) (*halfReader, error) {
+	if len(b) == 0 || b[0] < halfV1 || b[0] > latest {
+		return nil, fmt.Errorf("%w: no version 1 to %d header", errBadHalf, latest)
 	}
-	return &halfReader{b: b[1:]}, nil
+	return &halfReader{b: b[1:], version: b[0]}, nil
 }
 
 func (d *halfReader) fail(what string) {

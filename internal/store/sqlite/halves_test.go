@@ -22,7 +22,7 @@ var halfCases = []struct {
 		Body: store.Body{Size: 1 << 40, SHA256: strings.Repeat("ab", 32), Truncated: true}}},
 	{"response fields", store.Record{ErrorCode: "tunnel_offline", RespHeaders: []store.Header{hdr("Set-Cookie", "a=b")},
 		RespBody: store.Body{Size: 7, SHA256: "00", Truncated: true}, Duration: 1234567 * time.Nanosecond,
-		Attempts: 3, Duplicate: true}},
+		Attempts: 3, Duplicate: true, Resigned: true}},
 	{"verification passed", store.Record{Verification: &store.Verification{Provider: "stripe", OK: true}}},
 	{"verification failed", store.Record{Verification: &store.Verification{Provider: "github", Reason: "stale"}}},
 	{"verification without provider", store.Record{Verification: &store.Verification{}}},
@@ -84,6 +84,23 @@ func TestDecodeHalvesRejects(t *testing.T) {
 	var r store.Record
 	if err := decodeRequestHalf([]byte{2}, &r); !errors.Is(err, errBadHalf) {
 		t.Errorf("unknown version: %v, want errBadHalf", err)
+	}
+	if _, err := decodeResponseHalf([]byte{3}, &r); !errors.Is(err, errBadHalf) {
+		t.Errorf("unknown response version: %v, want errBadHalf", err)
+	}
+}
+
+// TestDecodeResponseHalfV1 reads a response half written before the resigned flag
+// (databases from before version 2).
+func TestDecodeResponseHalfV1(t *testing.T) {
+	// error code "", body size 1, digest "", not truncated, in the row, duration 0,
+	// 3 attempts, duplicate, no verification, no headers.
+	v1 := []byte{halfV1, 0, 2, 0, 0, 0, 0, 6, 1, 0}
+	var r store.Record
+	apart, err := decodeResponseHalf(v1, &r)
+	want := store.Record{RespBody: store.Body{Size: 1}, Attempts: 3, Duplicate: true}
+	if err != nil || apart || !reflect.DeepEqual(r, want) {
+		t.Fatalf("version 1: %+v apart %v, %v; want %+v", r, apart, err, want)
 	}
 }
 

@@ -136,7 +136,7 @@ func (b *condBuilder) match(f store.Filter) error {
 	}
 	if f.Missed {
 		// x.replay_of != '' lets SQLite use the partial index records_replay_of.
-		b.add("r.outcome IN ('offline', 'expired') AND r." + uncommonOutcome +
+		b.add("r.outcome IN (" + missedOutcomes + ") AND r." + uncommonOutcome +
 			" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.replay_of = r.id AND x.replay_of != '')")
 	}
 	return b.verified(f.Verified)
@@ -180,6 +180,17 @@ func (b *condBuilder) text(s string) error {
 		OR EXISTS (SELECT 1 FROM request_body_parts b
 		WHERE b.seq = r.seq AND CAST(b.data AS TEXT) LIKE ? ESCAPE '\'))`, p, p, p, p)
 	return nil
+}
+
+// missedOutcomes is store.MissedOutcomes as an SQL list.
+var missedOutcomes = sqlList(store.MissedOutcomes)
+
+func sqlList(os []store.Outcome) string {
+	quoted := make([]string, len(os))
+	for i, o := range os {
+		quoted[i] = "'" + string(o) + "'"
+	}
+	return strings.Join(quoted, ", ")
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -230,20 +241,40 @@ func makePage(recs []store.Record, limit int, oldest bool) store.Page {
 }
 
 func queryRecords(ctx context.Context, st *sql.Stmt, args ...any) ([]store.Record, error) {
+	rows, err := queryRows(ctx, st, 0, args...)
+	recs := make([]store.Record, len(rows))
+	for i := range rows {
+		recs[i] = rows[i].Record
+	}
+	return recs, err
+}
+
+// queryRows runs a record query. With budget > 0 it stops after the row
+// whose stored request body brings the total past budget bytes (a body in
+// parts counted by its size), so at least one row is returned.
+func queryRows(ctx context.Context, st *sql.Stmt, budget int64, args ...any) ([]scannedRow, error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var recs []store.Record
+	var out []scannedRow
+	var total int64
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
 			return nil, err
 		}
-		recs = append(recs, *r)
+		out = append(out, *r)
+		total += int64(len(r.Body.Data))
+		if r.inParts {
+			total += r.Body.Size
+		}
+		if budget > 0 && total >= budget {
+			break
+		}
 	}
-	return recs, rows.Err()
+	return out, rows.Err()
 }
 
 // listCache holds the prepared statement of each List query text.

@@ -57,7 +57,7 @@ func insertArgs(r *store.Record) []driver.NamedValue {
 	resp := responseHalfOf(r)
 	return args(nil, r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, r.Path, r.Status,
 		string(r.Outcome), resp.verifiedColumn(), r.ReplayOf, r.EventID, requestHalfOf(r).encode(),
-		resp.encode(), inline(r.Body.Data, inlineRequestMax), inline(r.RespBody.Data, inlineResponseMax))
+		resp.encode(), inlineRequest(r.Body.Data), inline(r.RespBody.Data, inlineResponseMax))
 }
 
 // inline returns the value of a body column in records: the body when it
@@ -92,7 +92,7 @@ func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error
 // request half is rewritten with the body's size and digest, and the body
 // goes in the row, request_bodies or request_body_parts by its size.
 func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
-	row := args(requestHalfOf(r).encode(), inline(r.Body.Data, inlineRequestMax), r.ID)
+	row := args(requestHalfOf(r).encode(), inlineRequest(r.Body.Data), r.ID)
 	data := r.Body.Data
 	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
 		seq, found, err := c.queryInt(sSetRequest, row)
@@ -105,40 +105,6 @@ func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
 		return 0, placeRequestBody(c, seq, data)
 	})
 	return wrap("save request body", err)
-}
-
-// bodyPartSize is the largest piece of a request body bound to one statement: the
-// driver copies what it binds, so a 10 MiB body in one piece would cost 10 MiB more.
-const bodyPartSize = 256 << 10
-
-// placeRequestBody stores the part of a request body that the row does not
-// hold (see inline): one row of request_bodies when it fits bodyPartSize,
-// else request_body_parts, in order. The record seq has no body stored apart.
-func placeRequestBody(c *wconn, seq int64, data []byte) error {
-	switch {
-	case len(data) <= inlineRequestMax:
-		return nil
-	case len(data) <= bodyPartSize:
-		_, err := c.exec(sInsertReqBody, args(seq, data))
-		return err
-	}
-	for part := 0; len(data) > 0; part++ {
-		n := min(len(data), bodyPartSize)
-		if _, err := c.exec(sInsertReqPart, args(seq, part, data[:n])); err != nil {
-			return err
-		}
-		data = data[n:]
-	}
-	return nil
-}
-
-// dropRequestBody deletes whatever request body of seq is stored apart.
-func dropRequestBody(c *wconn, seq int64) error {
-	if _, err := c.exec(sDeleteReqParts, args(seq)); err != nil {
-		return err
-	}
-	_, err := c.exec(sDeleteReqBody, args(seq))
-	return err
 }
 
 // Complete writes the response half of the record r.ID (see store.Store).
@@ -200,37 +166,17 @@ func (db *DB) Get(ctx context.Context, owner, id string) (*store.Record, error) 
 	if db.closed.Load() {
 		return nil, errClosed
 	}
-	r, err := scanRecord(db.rs.getRecord.QueryRowContext(ctx, id, owner))
+	row, err := scanRecord(db.rs.getRecord.QueryRowContext(ctx, id, owner))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get record %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, wrap("get record", err)
 	}
-	if r.Body.Data == nil && r.Body.Size > bodyPartSize {
-		if r.Body.Data, err = db.requestParts(ctx, owner, id); err != nil {
-			return nil, wrap("get record body", err)
-		}
+	if err := db.readRequestBody(ctx, row); err != nil {
+		return nil, wrap("get record body", err)
 	}
-	return r, nil
-}
-
-// requestParts reads a request body stored in parts, nil if there is none.
-func (db *DB) requestParts(ctx context.Context, owner, id string) ([]byte, error) {
-	rows, err := db.rs.reqParts.QueryContext(ctx, id, owner)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var body []byte
-	for rows.Next() {
-		var part []byte
-		if err := rows.Scan(&part); err != nil {
-			return nil, err
-		}
-		body = append(body, part...)
-	}
-	return body, rows.Err()
+	return &row.Record, nil
 }
 
 // scanner is the part of *sql.Row and *sql.Rows scanRecord needs.
@@ -238,26 +184,36 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// scanRecord reads one row selected with recordColumns plus the three body
+// scannedRow is one record as a query read it. inParts reports that its
+// request body is stored in request_body_parts (see placeOf) and still has to
+// be read with readRequestBody.
+type scannedRow struct {
+	store.Record
+	inParts bool
+}
+
+// scanRecord reads one row selected with recordColumns plus the four body
 // columns.
-func scanRecord(s scanner) (*store.Record, error) {
+func scanRecord(s scanner) (*scannedRow, error) {
 	var (
-		r                    store.Record
+		row                  scannedRow
+		r                    = &row.Record
 		received             int64
 		outcome              string
 		request, response    []byte
 		respInRow, respApart []byte
 	)
 	err := s.Scan(&r.Seq, &r.ID, &r.Tunnel, &r.Owner, &received, &r.Method, &r.Path, &r.Status,
-		&outcome, &r.ReplayOf, &r.EventID, &request, &response, &r.Body.Data, &respInRow, &respApart)
+		&outcome, &r.ReplayOf, &r.EventID, &request, &response, &r.Body.Data, &row.inParts,
+		&respInRow, &respApart)
 	if err != nil {
 		return nil, err
 	}
 	r.ReceivedAt, r.Outcome = fromNanos(received), store.Outcome(outcome)
-	if err := decodeRequestHalf(request, &r); err != nil {
+	if err := decodeRequestHalf(request, r); err != nil {
 		return nil, fmt.Errorf("record %s request: %w", r.ID, err)
 	}
-	apart, err := decodeResponseHalf(response, &r)
+	apart, err := decodeResponseHalf(response, r)
 	if err != nil {
 		return nil, fmt.Errorf("record %s response: %w", r.ID, err)
 	}
@@ -265,5 +221,5 @@ func scanRecord(s scanner) (*store.Record, error) {
 	if apart {
 		r.RespBody.Data = respApart
 	}
-	return &r, nil
+	return &row, nil
 }

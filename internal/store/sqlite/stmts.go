@@ -7,20 +7,25 @@ import (
 )
 
 // recordColumns is the column list every record query scans with scanRecord,
-// followed there by three body columns (or NULLs when bodies are skipped):
-// the request body, the response body kept in the row and the one kept in
-// response_bodies, of which the response half says which holds the body.
+// followed there by four body columns (or NULLs when bodies are skipped):
+// the request body kept in the row or in request_bodies, whether it is in
+// request_body_parts instead (see placeOf), the response body kept in the
+// row and the one kept in response_bodies, of which the response half says
+// which holds the body.
 const recordColumns = `r.seq, r.id, r.tunnel, r.owner, r.received_at, r.method, r.path, r.status,
 	r.outcome, r.replay_of, r.event_id, r.request, r.response`
 
-// withBodies selects records with their stored body bytes.
-const withBodies = `SELECT ` + recordColumns + `, coalesce(r.body, rb.data), r.resp_body, sb.data
+// withBodies selects records with their stored body bytes, except a request
+// body in parts, which readRequestBody reads.
+const withBodies = `SELECT ` + recordColumns + `, coalesce(r.body, rb.data),
+	r.body IS NULL AND rb.data IS NULL AND EXISTS (SELECT 1 FROM request_body_parts p WHERE p.seq = r.seq),
+	r.resp_body, sb.data
 	FROM records r
 	LEFT JOIN request_bodies rb ON rb.seq = r.seq
 	LEFT JOIN response_bodies sb ON sb.seq = r.seq`
 
 // withoutBodies selects records with NULL in place of the body bytes.
-const withoutBodies = `SELECT ` + recordColumns + `, NULL, NULL, NULL FROM records r`
+const withoutBodies = `SELECT ` + recordColumns + `, NULL, 0, NULL, NULL FROM records r`
 
 // uncommonOutcome is the condition of the partial index
 // records_tunnel_outcome. A query on an outcome other than 'ok' and
@@ -49,8 +54,7 @@ const (
 	qDeleteReqBody  = `DELETE FROM request_bodies WHERE seq = ?`
 	qInsertReqPart  = `INSERT INTO request_body_parts (seq, part, data) VALUES (?, ?, ?)`
 	qDeleteReqParts = `DELETE FROM request_body_parts WHERE seq = ?`
-	qGetReqParts    = `SELECT p.data FROM request_body_parts p JOIN records r ON r.seq = p.seq
-			WHERE r.id = ? AND r.owner = ? ORDER BY p.part`
+	qGetReqParts    = `SELECT data FROM request_body_parts WHERE seq = ? ORDER BY part`
 	// qSetRequest replaces the request half and the inline body of a record
 	// whose body streamed through after Insert.
 	qSetRequest     = `UPDATE records SET request = ?, body = ? WHERE id = ? RETURNING seq`
@@ -68,7 +72,15 @@ const (
 	qTouchTunnel  = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
 	qExpireQueued = `UPDATE records SET outcome = 'expired'
 			WHERE outcome = 'queued' AND received_at < ?`
-	qPurgeOld = `DELETE FROM records WHERE seq IN (
+	// qInterrupt scans the table: the outcome index leaves pending records
+	// out (see uncommonOutcome), and this runs once per start.
+	qInterrupt = `UPDATE records SET outcome = 'interrupted'
+			WHERE outcome = 'pending' AND received_at < ?`
+	qFreeBytes = `SELECT (SELECT freelist_count FROM pragma_freelist_count()) *
+			(SELECT page_size FROM pragma_page_size())`
+	qProbeWrite = `INSERT OR REPLACE INTO write_probe (one, data) VALUES (1, zeroblob(?))`
+	qProbeClear = `DELETE FROM write_probe`
+	qPurgeOld   = `DELETE FROM records WHERE seq IN (
 			SELECT seq FROM records WHERE received_at < ? ORDER BY received_at LIMIT ?)`
 	qPurgeCap = `DELETE FROM records WHERE seq IN (
 			SELECT seq FROM records WHERE tunnel = ?1 AND seq <= (

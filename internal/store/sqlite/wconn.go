@@ -33,6 +33,10 @@ const (
 	sClaimTunnel
 	sTouchTunnel
 	sExpireQueued
+	sInterrupt
+	sFreeBytes
+	sProbeWrite
+	sProbeClear
 	sPurgeOld
 	sPurgeCap
 	numStmts
@@ -57,6 +61,10 @@ var writerSQL = [numStmts]string{
 	sClaimTunnel:    qClaimTunnel,
 	sTouchTunnel:    qTouchTunnel,
 	sExpireQueued:   qExpireQueued,
+	sInterrupt:      qInterrupt,
+	sFreeBytes:      qFreeBytes,
+	sProbeWrite:     qProbeWrite,
+	sProbeClear:     qProbeClear,
 	sPurgeOld:       qPurgeOld,
 	sPurgeCap:       qPurgeCap,
 }

@@ -122,14 +122,6 @@ func ids(recs []store.Record) []string {
 	return out
 }
 
-func idsOf(recs ...*store.Record) []string {
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = r.ID
-	}
-	return out
-}
-
 // reversed returns a reversed copy of s.
 func reversed(s []string) []string {
 	out := slices.Clone(s)

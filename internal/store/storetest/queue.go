@@ -96,3 +96,38 @@ func testMissed(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testInterrupt: records left pending before the cutoff become interrupted,
+// nothing else changes, and the missed listing shows every missed outcome
+// until a replay exists.
+func testInterrupt(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	old := mustInsert(t, s, newRecord("i", "owner-a", 0))
+	done := mustInsert(t, s, newRecord("i", "owner-a", time.Second, withOutcome(store.OutcomeOK)))
+	fresh := mustInsert(t, s, newRecord("i", "owner-a", time.Hour))
+	n, err := s.Interrupt(ctx, base.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("Interrupt = %d, %v; want 1", n, err)
+	}
+	for _, tt := range []struct {
+		r    *store.Record
+		want store.Outcome
+	}{{old, store.OutcomeInterrupted}, {done, store.OutcomeOK}, {fresh, store.OutcomePending}} {
+		if got := mustGet(t, s, "owner-a", tt.r.ID); got.Outcome != tt.want {
+			t.Errorf("record %s outcome %s, want %s", tt.r.ID, got.Outcome, tt.want)
+		}
+	}
+	var want []string
+	for i, o := range store.Outcomes {
+		r := mustInsert(t, s, newRecord("mi", "owner-a", time.Duration(i)*time.Second, withOutcome(o)))
+		if o.Missed() {
+			want = append(want, r.ID)
+		}
+	}
+	replayed := mustInsert(t, s, newRecord("mi", "owner-a", time.Hour, withOutcome(store.OutcomeFailed)))
+	mustInsert(t, s, newRecord("mi", "owner-a", 2*time.Hour, func(r *store.Record) { r.ReplayOf = replayed.ID }))
+	got := listAll(t, s, store.Filter{Owner: "owner-a", Tunnel: "mi", Missed: true, Oldest: true})
+	if !slices.Equal(ids(got), want) {
+		t.Errorf("missed = %v, want %v (outcomes %v)", ids(got), want, store.MissedOutcomes)
+	}
+}

@@ -37,7 +37,7 @@ func fullRecord(r *store.Record) {
 	r.Duration = 1234567 * time.Nanosecond
 	r.ReplayOf = store.NewID(base)
 	r.Verification = &store.Verification{Provider: "stripe", OK: true}
-	r.EventID, r.Duplicate, r.Attempts = "evt_123", true, 3
+	r.EventID, r.Duplicate, r.Attempts, r.Resigned = "evt_123", true, 3, true
 }
 
 func testRoundTrip(t *testing.T, s store.Store) {

@@ -61,12 +61,14 @@ func Run(t *testing.T, open Opener) {
 		{"SeenEvent", testSeenEvent},
 		{"Queued", testQueued},
 		{"Missed", testMissed},
+		{"Interrupt", testInterrupt},
 		{"Purge", testPurge},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentFailures", testConcurrentFailures},
 		{"SeqNeverReused", testSeqNeverReused},
 		{"CompleteStaleSeq", testCompleteStaleSeq},
 		{"SaveRequestBody", testSaveRequestBody},
+		{"BodiesEveryReader", testBodiesEveryReader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,13 +9,13 @@ import (
 // Event describes one sample event that [Build] can produce.
 type Event struct {
 	// Provider is the sender, as named by webhook.Providers.
-	Provider string
+	Provider string `json:"provider"`
 	// Name is the sender's event name, e.g. "chat.message".
-	Name string
+	Name string `json:"event"`
 	// Description says when the sender emits the event.
-	Description string
+	Description string `json:"description"`
 	// Path is a suggested local path, e.g. "/webhooks/boostgpt".
-	Path string
+	Path string `json:"path"`
 }
 
 // ev declares a catalog entry. Within a provider, the first entry is the

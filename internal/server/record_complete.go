@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// unsavedBody is what the record of a streaming body says until saveStreamedBody
+// replaces it: nothing kept of a body of length n (0 when not known), so that a record
+// whose body was never saved (a crash, a full disk) is refused as not_replayable rather
+// than replayed with an empty body.
+func unsavedBody(n int64) store.Body {
+	return store.Body{Size: max(n, 0), Truncated: true}
+}
+
+// saveStreamedBody stores a body recorded as it streamed through, once: before the
+// response goes out, or when the delivery ends without one.
+func (s *Server) saveStreamedBody(d *delivery) {
+	if d.bodySaved {
+		return
+	}
+	d.bodySaved = true
+	d.rec.Body = d.reqBody.body()
+	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
+		// The record keeps the unsavedBody placeholder. An unavailable store is logged
+		// once per change by its watch, not once per delivery.
+		level := slog.LevelWarn
+		if errors.Is(err, store.ErrUnavailable) {
+			level = slog.LevelDebug
+		}
+		s.log.Log(context.Background(), level, "save request body", "id", d.id, "err", err)
+	}
+}
+
+// complete stores the response half of the record.
+func (s *Server) complete(d *delivery, cw *captureWriter) {
+	in := d.bytesIn
+	if d.reqBody != nil {
+		in = d.reqBody.length()
+	}
+	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
+	if d.rec == nil {
+		return
+	}
+	rec := d.rec
+	if d.reqBody != nil {
+		s.saveStreamedBody(d)
+	}
+	rec.Status = cw.status
+	rec.RespHeaders = headerList(cw.header)
+	rec.RespBody = cw.body.body()
+	rec.Duration = s.cfg.Now().Sub(d.start)
+	rec.ErrorCode = string(d.code)
+	if rec.ErrorCode == "" && cw.header != nil {
+		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
+	}
+	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
+	if d.fromQueue {
+		rec.Outcome = queuedOutcome(rec.Outcome, cw.status)
+	}
+	if d.requeued {
+		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
+	}
+	if d.syncComplete || d.requeued || !s.work.add() {
+		d.saved = s.saveComplete(rec, d.tunnel)
+		if d.requeued {
+			s.kickDrain(d.tunnel) // a newer client may be online already
+		}
+		return
+	}
+	// The request half is durable already; the response half need not hold up the
+	// next request, and shares a commit with it under load. A save that fails is retried
+	// (see saveComplete); one lost to a crash is settled as interrupted at the next start.
+	s.settling.start()
+	go func() {
+		defer s.work.done()
+		defer s.settling.finish()
+		s.saveComplete(rec, d.tunnel)
+	}()
+}
+
+func outcomeOf(code proto.Code, err error, status int) store.Outcome {
+	switch code {
+	case "":
+		if err != nil || status == 0 {
+			return store.OutcomeError
+		}
+		return store.OutcomeOK
+	case proto.CodeLocalTimeout:
+		return store.OutcomeTimeout
+	case proto.CodeLocalUnreachable:
+		return store.OutcomeRefused
+	case proto.CodeLocalBadResponse:
+		return store.OutcomeBadResponse
+	case proto.CodeBodyTooLarge:
+		return store.OutcomeTooLarge
+	case proto.CodeTunnelOffline:
+		return store.OutcomeOffline
+	case proto.CodeSignatureInvalid:
+		return store.OutcomeRejected
+	}
+	return store.OutcomeError
+}
+
+// queuedOutcome is the outcome of a delivery from the offline queue. Its sender was
+// answered 202 long ago and will not send it again, so anything but a 2xx answer from
+// the app is failed: listed as missed, for a replay, rather than quietly done. A
+// delivery that found the tunnel offline again stays queued (see deliverQueued).
+func queuedOutcome(o store.Outcome, status int) store.Outcome {
+	if o == store.OutcomeOffline || o == store.OutcomeOK && status >= 200 && status < 300 {
+		return o
+	}
+	return store.OutcomeFailed
+}

@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// logCounter counts log records by level and message, passing them on.
+type logCounter struct {
+	slog.Handler
+	mu     *sync.Mutex
+	counts map[string]int
+}
+
+func (h logCounter) Handle(ctx context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.counts[r.Level.String()+" "+r.Message]++
+	h.mu.Unlock()
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h logCounter) WithAttrs(as []slog.Attr) slog.Handler {
+	return logCounter{h.Handler.WithAttrs(as), h.mu, h.counts}
+}
+
+// get counts the records of level whose message starts with prefix.
+func (h logCounter) get(level slog.Level, prefix string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for k, v := range h.counts {
+		if strings.HasPrefix(k, level.String()+" "+prefix) {
+			n += v
+		}
+	}
+	return n
+}
+
+// TestStoreFullLoggedOncePerChange fills the disk: every delivery gets 503
+// store_unavailable, the log says so once (not once per delivery), the server reports why
+// it is not ready, and one line says when the store writes again.
+func TestStoreFullLoggedOncePerChange(t *testing.T) {
+	logs := logCounter{relaytest.Logger(t).Handler(), new(sync.Mutex), map[string]int{}}
+	var db *sqlite.DB
+	srv, _, rec, _, _ := recordSetup(t, relaytest.Chain(relaytest.WithStore(t, &db),
+		func(c *server.Config) { c.Logger = slog.New(logs) }), "")
+	post(t, srv.URL+"/t/hook/warm", "{}")
+	rec.wait(t, 1)
+	if err := db.SetMaxPages(1); err != nil {
+		t.Fatal(err)
+	}
+	const refused = 40
+	for i := range refused {
+		resp := post(t, srv.URL+"/t/hook/x", strings.Repeat("y", 64<<10))
+		if resp.StatusCode != 503 || resp.Header.Get(proto.HeaderError) != string(proto.CodeStoreUnavailable) {
+			t.Fatalf("delivery %d on a full disk: status %d", i, resp.StatusCode)
+		}
+	}
+	if errs := logs.get(slog.LevelError, ""); errs != 1 {
+		t.Errorf("%d ERROR lines for %d refused deliveries, want 1", errs, refused)
+	}
+	if srv.StoreErr() == nil || !srv.Stats().StoreFailing {
+		t.Errorf("store full: StoreErr %v, stats %+v", srv.StoreErr(), srv.Stats())
+	}
+	if err := db.SetMaxPages(0); err != nil {
+		t.Fatal(err)
+	}
+	if resp := post(t, srv.URL+"/t/hook/x", "{}"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("store healed: status %d", resp.StatusCode)
+	}
+	if n := logs.get(slog.LevelInfo, "store writes again"); srv.StoreErr() != nil || n != 1 {
+		t.Errorf("store healed: StoreErr %v, recovery lines %d", srv.StoreErr(), n)
+	}
+}
+
+// TestStartOnReadOnlyStoreSettlesLater starts a server on a store that cannot write: it
+// starts all the same, says why it is not ready, and settles what a previous run left
+// pending once the store writes again.
+func TestStartOnReadOnlyStoreSettlesLater(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", func(c *server.Config) {
+		relaytest.WithStore(t, &db)(c)
+		left := &store.Record{Tunnel: "hook", Owner: "o", ReceivedAt: time.Now().Add(-time.Minute)}
+		if err := db.Insert(context.Background(), left); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetReadOnly(true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if srv.StoreErr() == nil {
+		t.Fatal("server on a read-only store reports no store error")
+	}
+	if err := db.SetReadOnly(false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pending record to be settled", func() bool {
+		p, err := db.List(context.Background(), store.Filter{AllOwners: true, Outcome: store.OutcomeInterrupted})
+		return err == nil && len(p.Records) == 1
+	})
+	eventually(t, "the store to be seen writing", func() bool { return srv.StoreErr() == nil })
+}

@@ -3,6 +3,7 @@ package faultsuite
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -102,6 +103,9 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	a.answer(w, r, status)
 }
 
+// errAppQuit ends a stalled read when the test ends.
+var errAppQuit = errors.New("faultsuite: app stopped")
+
 // read copies the request body into h, stalling midway when asked.
 func (a *app) read(h io.Writer, r *http.Request) (int64, error) {
 	ms, _ := strconv.Atoi(r.Header.Get(stallHeader))
@@ -115,6 +119,7 @@ func (a *app) read(h io.Writer, r *http.Request) (int64, error) {
 	select {
 	case <-time.After(time.Duration(ms) * time.Millisecond):
 	case <-a.quit:
+		return n, errAppQuit
 	}
 	m, err := io.Copy(h, r.Body)
 	return n + m, err

@@ -262,20 +262,25 @@ func (r *Report) checkRecordBody(s *Sent, rec Recorded) {
 	if rec.Size < s.Size && (!s.answered() || cutKnown(s, rec)) {
 		return
 	}
+	if cutKnown(s, rec) && rec.SHA256 == "" {
+		return // the whole length as declared, no digest, no claim to the bytes
+	}
 	switch {
 	case rec.Size != s.Size:
-		r.add(&r.Corrupted, "record %s (send %s): states %d bytes (outcome %s, truncated %v), %d were sent",
-			rec.ID, s.ID, rec.Size, rec.Outcome, rec.Truncated, s.Size)
+		r.add(&r.Corrupted, "record %s (send %s, sender got %d): states %d bytes (outcome %s, truncated %v), %d were sent",
+			rec.ID, s.ID, s.Status, rec.Size, rec.Outcome, rec.Truncated, s.Size)
 	case rec.SHA256 != s.SHA256:
-		r.add(&r.Corrupted, "record %s (send %s): states sha256 %.12s, sent %.12s", rec.ID, s.ID, rec.SHA256, s.SHA256)
+		r.add(&r.Corrupted, "record %s (send %s, sender got %d): states sha256 %q (outcome %s, truncated %v), sent %.12s",
+			rec.ID, s.ID, s.Status, rec.SHA256, rec.Outcome, rec.Truncated, s.SHA256)
 	case !rec.Truncated && rec.DataSHA256 != s.SHA256:
-		r.add(&r.Corrupted, "record %s (send %s): stored bytes have sha256 %.12s, sent %.12s",
-			rec.ID, s.ID, rec.DataSHA256, s.SHA256)
+		r.add(&r.Corrupted, "record %s (send %s, sender got %d): stored bytes have sha256 %.12s (outcome %s), sent %.12s",
+			rec.ID, s.ID, s.Status, rec.DataSHA256, rec.Outcome, s.SHA256)
 	}
 }
 
 // cutKnown reports a record that holds part of a body and says so, for a request the
-// relay refused (it may answer before the whole body came in).
+// relay refused or never answered (it may answer before the whole body came in, or
+// die).
 func cutKnown(s *Sent, rec Recorded) bool {
 	return rec.Truncated && !s.success() && !s.FromApp
 }

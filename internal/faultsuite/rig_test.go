@@ -188,7 +188,7 @@ func (r *rig) probe(s *sender, timeout time.Duration) bool {
 // client goes to the app now, as replays) and waits for it to finish.
 func (r *rig) replayMissed() {
 	r.t.Helper()
-	p, err := spawn("relay-client replay", r.clientBin, "replay", "--missed", "--name", r.name,
+	p, err := spawn("relay-client replay", r.clientBin, "replay", "--missed", "--parallel", "8", "--name", r.name,
 		"--server", "http://"+r.addr, "--token", token)
 	if err != nil {
 		r.t.Fatal(err)

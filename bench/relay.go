@@ -27,12 +27,19 @@ type relayServer struct {
 
 var serverSeq atomic.Int64
 
+// liftedLimits lifts the limits meant for senders on the internet: the bench measures
+// the relay itself, from one loopback address, at rates and sizes above them.
+var liftedLimits = []string{"--source-rate", "1e9", "--tunnel-rate", "1e9",
+	"--tunnel-record-quota", "1000000000000000", "--token-record-quota", "1000000000000000",
+	"--server-inflight-bytes", "1000000000000", "--tunnel-inflight-bytes", "1000000000000"}
+
 // startServer starts relay-server in dev mode on loopback with its own data directory
 // under tmp and an admin listener (for go_goroutines).
 func startServer(bin *binaries, tmp string, o serverOpts) (*relayServer, error) {
 	data := filepath.Join(tmp, "data-"+strconv.FormatInt(serverSeq.Add(1), 10))
 	args := []string{"--dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data", data,
 		"--token", benchToken, "--max-records", "0", "--log-format", "text"}
+	args = append(args, liftedLimits...)
 	if o.noRecord {
 		args = append(args, "--no-record")
 	}

@@ -31,6 +31,12 @@ const (
 	CodeShuttingDown     Code = "shutting_down"     // 503: server is draining
 	CodeReplaced         Code = "replaced"          // session ended: same token took over the tunnel
 	CodeInternal         Code = "internal"          // 500: a bug; details are in the server log
+	CodeBodyTimeout      Code = "body_timeout"      // 408: request body too slow (read deadline / minimum rate)
+	CodeOverloaded       Code = "overloaded"        // 503: in-flight body bytes at the server's or tunnel's cap
+	CodeRateLimited      Code = "rate_limited"      // 429: over the per-source or per-tunnel request rate
+	CodeQuotaExceeded    Code = "quota_exceeded"    // 429: the tunnel or token recorded its daily byte quota
+	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
+	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 )
 
 var codeStatus = map[Code]int{
@@ -54,6 +60,12 @@ var codeStatus = map[Code]int{
 	CodeShuttingDown:     http.StatusServiceUnavailable,
 	CodeReplaced:         http.StatusConflict,
 	CodeInternal:         http.StatusInternalServerError,
+	CodeBodyTimeout:      http.StatusRequestTimeout,
+	CodeOverloaded:       http.StatusServiceUnavailable,
+	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeQuotaExceeded:    http.StatusTooManyRequests,
+	CodeBadResponse:      http.StatusBadGateway,
+	CodeTooManySessions:  http.StatusTooManyRequests,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

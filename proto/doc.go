@@ -24,8 +24,13 @@
 //     HTTP/1.1 (RFC 9112), with [HeaderTunnel] naming the tunnel it is for. The client
 //     answers on the same stream with an HTTP/1.1 response. Streams are reused for
 //     further requests (keep-alive) exactly as TCP connections would be.
-//  5. yamux keep-alive pings run every [KeepAliveInterval]; a peer that does not answer
-//     within [KeepAliveTimeout] is considered dead and the session is closed. A client
+//  5. Liveness is measured by received bytes, never by waiting for an answer: a side
+//     that wrote nothing for [KeepAliveInterval] writes a yamux ping reply frame (type 2,
+//     flag ACK, an opaque value), which yamux ignores; a session that received nothing
+//     for [KeepAliveTimeout], or whose write to the connection takes longer than
+//     [WriteTimeout], is dead and closed. yamux's own keep-alive is off: its ping queues
+//     behind every data frame already queued, and on a slow, busy link it declared
+//     live sessions dead. A peer that sends yamux pings is still answered. A client
 //     reconnects with exponential backoff between [MinBackoff] and [MaxBackoff].
 //
 // # Frames

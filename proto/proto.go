@@ -45,12 +45,31 @@ const (
 	// HandshakeTimeout bounds the websocket upgrade plus the Hello/Welcome exchange.
 	HandshakeTimeout = 10 * time.Second
 
-	// KeepAliveInterval is how often each side pings the other over yamux.
+	// KeepAliveInterval: a side that wrote nothing for about this long writes a ping
+	// frame, so that its peer hears from it (see KeepAliveTimeout).
 	KeepAliveInterval = 2 * time.Second
 
-	// KeepAliveTimeout is how long a ping or a write may take before the session is
-	// declared dead: a dead connection is noticed within KeepAliveInterval+KeepAliveTimeout.
-	KeepAliveTimeout = 4 * time.Second
+	// KeepAliveTimeout: a session that received nothing at all for this long is dead.
+	// Any byte counts (data, window updates, pings) and nothing waits for an answer, so
+	// a busy link, where a ping would queue behind seconds of data, is never taken for a
+	// dead one. A side idle for KeepAliveInterval pings, which leaves 3 pings of slack.
+	KeepAliveTimeout = 8 * time.Second
+
+	// WriteTimeout bounds one write to the connection, at most one yamux frame
+	// (MaxStreamWindow plus a header): a peer that reads nothing for this long is dead.
+	// 60 s lets a whole 256 KiB frame through a link of 4.4 KB/s.
+	WriteTimeout = 60 * time.Second
+
+	// SendQueueTimeout is how long a stream's frame may wait in yamux's send queue, behind
+	// the frames of other streams, before the stream's write fails (the session lives
+	// on). The queue holds up to 64 frames of up to MaxStreamWindow; the relay writes
+	// 32 KiB at a time, so 2 minutes covers a full queue on a link of about 20 KB/s.
+	// A dead link is noticed by KeepAliveTimeout and WriteTimeout instead.
+	SendQueueTimeout = 2 * time.Minute
+
+	// StreamCloseTimeout is how long a stream closed on one side may wait for the
+	// other side's close before yamux resets it.
+	StreamCloseTimeout = time.Minute
 
 	// MinBackoff and MaxBackoff bound the client's reconnect delay, which doubles after
 	// each failed attempt and carries up to 50% random jitter.

@@ -16,7 +16,7 @@ func TestACMEWithPebble(t *testing.T) {
 	apiRoots := writeFile(t, "pebble-api.pem", ca.APIRootPEM)
 	r := startRelay(t, "--domain", "relay.test", "--addr", "127.0.0.1:0", "--http-addr", "",
 		"--admin-addr", "127.0.0.1:0", "--acme-directory", ca.DirectoryURL, "--acme-ca-file", apiRoots,
-		"--email", "ops@relay.test", "--token", "acme-token")
+		"--email", "ops@relay.test", "--token", "acme-token-0123456789")
 	ca.Route(r.Addr, "")
 	if want := "https://relay.test:" + portOf(t, r.Addr); r.PublicURL != want {
 		t.Errorf("public URL %q, want %q", r.PublicURL, want)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 // Listener defaults outside --dev.
@@ -54,8 +56,12 @@ type config struct {
 	TLSKey        string
 	SelfSigned    bool
 
+	MaxInflight int
+	Limits      server.Limits
+
 	tokenFlags []string // --token / HOOKRELAY_TOKEN values, replacing the file's tokens
 	devToken   string   // generated in dev mode, never from the file
+	warnings   []string // logged at startup, e.g. a weak token accepted for --dev
 }
 
 // tunnelSettings are the per-tunnel settings of the config file.
@@ -86,6 +92,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.NoRecord, "no-record", false, "record nothing (benchmarks only: no replay, no queue)")
 	fs.StringVar(&c.Sync, "sync", syncNormal, "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes per second)")
 	c.tlsFlags(fs)
+	c.limitFlags(fs)
 }
 
 // tlsFlags binds the certificate flags. Exactly one source applies: the files when
@@ -180,7 +187,13 @@ func (c *config) finish(fs *pflag.FlagSet) error {
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
 	}
-	return checkTokens(c.Tokens)
+	if err := c.Limits.Check(); err != nil || c.MaxInflight < 0 {
+		return errors.Join(err, errNegative(c.MaxInflight, "max-inflight"))
+	}
+	if err := checkTokens(c.Tokens); err != nil {
+		return err
+	}
+	return c.checkStrength()
 }
 
 // devDefaults switches the defaults that differ in dev mode: loopback plain HTTP only,
@@ -246,6 +259,14 @@ func (c *config) checkAdminHost() error {
 		if r.name == label {
 			return fmt.Errorf("--admin-host %q: %s is reserved as a tunnel name", c.AdminHost, label)
 		}
+	}
+	return nil
+}
+
+// errNegative is the error for a negative count option, nil otherwise.
+func errNegative(v int, flag string) error {
+	if v < 0 {
+		return fmt.Errorf("--%s must not be negative", flag)
 	}
 	return nil
 }

@@ -66,15 +66,17 @@ var loadTests = []struct {
 		env:  map[string]string{"HOOKRELAY_SELF_SIGNED": "true"},
 		want: with(acmeDefaults, func(l *loaded) { l.mode = modeSelfSigned })},
 	{name: "file tokens with names",
-		file: "domain: relay.test\ntokens:\n  - clear-token\n  - token: " + digestTest + "\n    names: [stripe, gh]\n",
+		file: "domain: relay.test\ntokens:\n  - clear-token-0123456789\n  - token: " + digestTest + "\n    names: [stripe, gh]\n",
 		want: with(acmeDefaults, func(l *loaded) {
-			l.tokens = []tokenEntry{{Spec: "clear-token"}, {Spec: digestTest, Names: []string{"stripe", "gh"}}}
+			l.tokens = []tokenEntry{{Spec: "clear-token-0123456789"}, {Spec: digestTest, Names: []string{"stripe", "gh"}}}
 		})},
-	{name: "env tokens replace file tokens", env: map[string]string{"HOOKRELAY_TOKEN": " a, " + digestTest2 + ","},
+	{name: "env tokens replace file tokens", env: map[string]string{"HOOKRELAY_TOKEN": " token-a-0123456789, " + digestTest2 + ","},
 		file: "domain: relay.test\ntokens: [{token: x, names: [shop]}]\n",
-		want: with(acmeDefaults, func(l *loaded) { l.tokens = []tokenEntry{{Spec: "a"}, {Spec: digestTest2}} })},
-	{name: "flag tokens", args: []string{"--domain", "relay.test", "--token", "one", "--token", "two"},
-		want: with(acmeDefaults, func(l *loaded) { l.tokens = []tokenEntry{{Spec: "one"}, {Spec: "two"}} })},
+		want: with(acmeDefaults, func(l *loaded) { l.tokens = []tokenEntry{{Spec: "token-a-0123456789"}, {Spec: digestTest2}} })},
+	{name: "flag tokens", args: []string{"--domain", "relay.test", "--token", "token-one-0123456789", "--token", "token-two-0123456789"},
+		want: with(acmeDefaults, func(l *loaded) {
+			l.tokens = []tokenEntry{{Spec: "token-one-0123456789"}, {Spec: "token-two-0123456789"}}
+		})},
 	{name: "empty file", args: []string{"--domain", "relay.test"}, file: "# nothing\n", want: acmeDefaults},
 }
 

@@ -39,6 +39,7 @@ type fileConfig struct {
 	TLSCert       string                    `yaml:"tls_cert"`
 	TLSKey        string                    `yaml:"tls_key"`
 	SelfSigned    bool                      `yaml:"self_signed"`
+	Limits        limitsFile                `yaml:",inline"`
 }
 
 // readFile applies the YAML file to every flag not given on the command line.
@@ -91,6 +92,7 @@ func mergeFile(c *config, file *fileConfig, fs *pflag.FlagSet) {
 	pick(fs, "tls-cert", &c.TLSCert, file.TLSCert)
 	pick(fs, "tls-key", &c.TLSKey, file.TLSKey)
 	pick(fs, "self-signed", &c.SelfSigned, file.SelfSigned)
+	mergeLimits(c, &file.Limits, fs)
 	c.Tokens = file.Tokens
 	c.Tunnels = file.Tunnels
 }

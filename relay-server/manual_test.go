@@ -19,7 +19,7 @@ import (
 func TestManualWildcard(t *testing.T) {
 	roots, certFile, keyFile := wildcardPair(t, "localhost")
 	r := startRelay(t, "--tls-cert", certFile, "--tls-key", keyFile, "--domain", "localhost",
-		"--addr", "127.0.0.1:0", "--http-addr", "off", "--admin-addr", "127.0.0.1:0", "--token", "manual-token")
+		"--addr", "127.0.0.1:0", "--http-addr", "off", "--admin-addr", "127.0.0.1:0", "--token", "manual-token-0123456789")
 	if r.HTTPAddr != "" {
 		t.Errorf("plain-HTTP listener %q is up although disabled", r.HTTPAddr)
 	}

@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log := newLogger(stdout, cfg.LogFormat)
+	for _, w := range cfg.warnings {
+		log.Warn("WEAK TOKEN ACCEPTED ONLY BECAUSE OF --dev: " + w)
+	}
 	r := &relay{cfg: cfg, log: log, ready: new(readiness)}
 	defer r.close()
 	if err := r.start(ctx); err != nil {
@@ -180,7 +183,7 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
 		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
 		Retention: cfg.Retention, MaxRecords: cfg.MaxRecords, QueueTTL: cfg.QueueTTL,
-		Tunnels: make(map[string]server.TunnelSettings),
+		Tunnels: make(map[string]server.TunnelSettings), MaxInflight: cfg.MaxInflight, Limits: cfg.Limits,
 	}
 	if db != nil {
 		sc.Store = db

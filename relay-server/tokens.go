@@ -165,3 +165,39 @@ func devToken(dataDir string) (string, error) {
 	}
 	return tok, nil
 }
+
+// A token given in clear must have at least minTokenLen characters, of at least
+// minTokenChars different ones: a token is all that stands between the internet and a
+// tunnel name, so "a" or "changeme" must not be one. A sha256: digest cannot be checked.
+const (
+	minTokenLen   = 16
+	minTokenChars = 5
+)
+
+// weakToken reports whether a token spec in clear is too short or too repetitive.
+func weakToken(spec string) bool {
+	if strings.HasPrefix(spec, "sha256:") {
+		return false
+	}
+	chars := make(map[rune]bool)
+	for _, r := range spec {
+		chars[r] = true
+	}
+	return len(spec) < minTokenLen || len(chars) < minTokenChars
+}
+
+// checkStrength refuses weak tokens; with --dev it only warns, loudly, at startup.
+func (c *config) checkStrength() error {
+	for i, e := range c.Tokens {
+		if !weakToken(e.Spec) {
+			continue
+		}
+		msg := fmt.Sprintf("token %d is weak: use at least %d characters with at least %d different ones (e.g. openssl rand -hex 24)",
+			i+1, minTokenLen, minTokenChars)
+		if !c.Dev {
+			return errors.New(msg)
+		}
+		c.warnings = append(c.warnings, msg)
+	}
+	return nil
+}

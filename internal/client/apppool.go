@@ -13,8 +13,11 @@ import (
 
 const (
 	// idleTimeout closes a kept-alive app connection unused for this long, as
-	// http.Transport's IdleConnTimeout did.
+	// http.Transport's IdleConnTimeout did; see wire.Idle.
 	idleTimeout = 90 * time.Second
+	// DefaultMaxIdlePerTarget caps the idle connections kept to each local app: a burst
+	// may open many more, the pool keeps only these (and only for idleTimeout).
+	DefaultMaxIdlePerTarget = 64
 	// staleAfter is how long an idle connection may rest before a request that cannot be
 	// sent twice checks that the app has not closed it (see appConn.stale).
 	staleAfter = time.Second
@@ -25,7 +28,7 @@ type appPool struct {
 	addr string      // host:port
 	tls  *tls.Config // nil for http
 	dial *net.Dialer
-	idle wire.Idle[*appConn]
+	idle *wire.Idle[*appConn]
 }
 
 // appConn is a connection to a local app with its read buffer and head parser.
@@ -40,7 +43,7 @@ type appConn struct {
 // newAppPool returns the pool of the app at u; an https app's connections are made with
 // base (nil: the defaults, the system's roots).
 func newAppPool(u *url.URL, maxIdle int, base *tls.Config) *appPool {
-	p := &appPool{addr: dialAddr(u), idle: wire.NewIdle[*appConn](maxIdle),
+	p := &appPool{addr: dialAddr(u), idle: wire.NewIdle[*appConn](maxIdle, idleTimeout),
 		dial: &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}}
 	if u.Scheme == "https" {
 		p.tls = base.Clone()
@@ -73,7 +76,7 @@ func (p *appPool) get() (*appConn, error) {
 		if !ok {
 			return p.connect()
 		}
-		if time.Since(c.since) <= idleTimeout && !c.stale() {
+		if !c.stale() {
 			return c, nil
 		}
 		c.Close()
@@ -110,13 +113,17 @@ func (p *appPool) put(c *appConn) {
 // closeIdle closes the idle connections.
 func (p *appPool) closeIdle() { p.idle.CloseAll() }
 
-// stale reports whether an idle connection may have been closed by the app: a plain
-// connection is asked (the app's FIN is waiting on it); a TLS one, whose socket may hold
-// records nobody read, is stale once it has rested staleAfter, and so is any connection
-// where the socket cannot be asked.
+// stale reports whether an idle connection may have been closed by the app or holds
+// bytes nobody asked for (a late or extra response, which would be read as the next
+// request's answer): the socket is asked. A TLS connection is also stale once it has
+// rested staleAfter (the app's close_notify may wait, unread, in the TLS layer), and so
+// is any connection where the socket cannot be asked.
 func (c *appConn) stale() bool {
-	if _, ok := c.Conn.(*tls.Conn); ok || !canPeek {
-		return time.Since(c.since) > staleAfter
+	if !canPeek {
+		return true
+	}
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		return time.Since(c.since) > staleAfter || peerGone(tc.NetConn())
 	}
 	return peerGone(c.Conn)
 }

@@ -282,7 +282,12 @@ func (c *copier) copyTrailer() error {
 		if total += len(line); total > maxRequestHead {
 			return readErr(fmt.Errorf("%w: trailer section too large", errChunked))
 		}
-		content, _ := nextLine(line)
+		// Every line ends with CRLF, the last one too: net/http's reader, relay-server's,
+		// looks for CRLF CRLF and would wait for ever on a bare LF.
+		if len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2 {
+			return readErr(fmt.Errorf("%w: trailer line not ended by CRLF", errChunked))
+		}
+		content := line[:len(line)-2]
 		if len(content) > 0 {
 			f, err := parseField(content)
 			if err != nil {
@@ -291,8 +296,6 @@ func (c *copier) copyTrailer() error {
 			if f.kind != kindOther {
 				continue // framing, routing or hop-by-hop: never a trailer (RFC 9110 section 6.5.1)
 			}
-		} else if bytes.IndexByte(line, '\r') >= 0 && len(line) != 2 {
-			return readErr(fmt.Errorf("%w: bad end of trailer section", errChunked))
 		}
 		if err := c.write(line); err != nil {
 			return err

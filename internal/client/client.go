@@ -45,7 +45,8 @@ type Config struct {
 	JSON bool
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
-	// MaxIdlePerTarget is the keep-alive pool size to each local app. Default 256.
+	// MaxIdlePerTarget caps the idle kept-alive connections to each local app. Default
+	// DefaultMaxIdlePerTarget (64).
 	MaxIdlePerTarget int
 	// TLS configures TLS to an https server, e.g. extra roots for a self-signed or private
 	// CA. Nil uses the system roots.
@@ -92,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxIdlePerTarget == 0 {
-		cfg.MaxIdlePerTarget = 256
+		cfg.MaxIdlePerTarget = DefaultMaxIdlePerTarget
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, state: StateConnecting}
 	c.names = make([]string, len(cfg.Tunnels))
@@ -122,6 +123,7 @@ func (c *Client) setState(s State) {
 func (c *Client) Run(ctx context.Context) error {
 	defer c.setState(StateStopped)
 	defer c.fwd.close()
+	defer c.fwd.inflight.wait() // the exchanges of the last session, aborted already
 	backoff := proto.MinBackoff
 	for {
 		connected, err := c.runOnce(ctx)

@@ -121,17 +121,21 @@ func (s *streams) remove(p *pipe) {
 	s.wg.Done()
 }
 
-// abort ends every exchange in flight, even one waiting on an app that reads nothing, and
-// waits for the streams' goroutines to finish. The session must be closed first.
+// abort ends every exchange in flight, even one waiting on an app that reads nothing:
+// each stream stops being read and written, and each app connection in use is closed.
+// It does not wait for the streams' goroutines; wait does.
 func (s *streams) abort() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.closed = true
 	for p := range s.pipes {
+		_ = p.st.SetDeadline(aLongTimeAgo)
 		p.abort()
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
+
+// wait waits for the goroutines of the streams to finish, after abort.
+func (s *streams) wait() { s.wg.Wait() }
 
 // appendError appends the relay's error answer for code (see wire.AppendErrorResponse),
 // ending the stream after it when closing.

@@ -286,13 +286,15 @@ func (p *pipe) release(c *appConn) bool {
 	return !p.aborted
 }
 
-// abort marks the stream dead and makes the app connection's reads and writes return.
+// abort marks the stream dead and closes the app connection of the exchange in flight,
+// which makes every read and write on it return (a deadline would not do: the body copy
+// sets a new one before each write).
 func (p *pipe) abort() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.aborted = true
 	if p.app != nil {
-		_ = p.app.SetDeadline(aLongTimeAgo)
+		_ = p.app.Close()
 	}
 }
 

@@ -67,6 +67,7 @@ func startRelayEnd(t *testing.T, tunnels map[string]string) *relayEnd {
 		_ = clientMux.Close()
 		<-served
 		e.s.abort()
+		e.s.wait()
 		e.f.inflight.wait()
 		e.f.close()
 	})

@@ -51,7 +51,11 @@ func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
 		return p.switchProtocols(j, bw)
 	}
 	status, fr := resp.status, resp.body(j.head)
-	closing := j.close || fr.kind == framedEOF
+	// A final answer to Expect: 100-continue before any body: the relay's sender may not
+	// send the body at all, so the stream ends after this answer (see bodySent), and the
+	// relay must hear so now, or it would send the body to keep the stream in use.
+	early := j.expect && !j.went100.Load() && !j.bodyBegun.Load()
+	closing := j.close || fr.kind == framedEOF || early
 	_, _ = bw.Write(resp.appendHead(bw.AvailableBuffer(), closing))
 	c.heads.release()
 	if err := copyBody(bw, c.heads.br, fr); err != nil {

@@ -39,7 +39,6 @@ func (c *Client) runOnce(ctx context.Context) (connected bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	_ = conn.SetDeadline(time.Time{})
 	c.online(welcome)
 	return true, c.serve(ctx, mux, ctl)
 }
@@ -58,9 +57,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, dialError(resp, err)
 	}
-	conn := proto.NetConn(ws)
-	_ = conn.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
-	return conn, nil
+	return proto.NetConn(ws), nil // the handshake has deadlines of its own
 }
 
 // dialError explains a failed upgrade, marking what retrying cannot fix as permanent.
@@ -142,11 +139,12 @@ func (c *Client) online(w *proto.Welcome) {
 }
 
 // serve answers the session's streams until it ends. The control stream carries only
-// errors from the server after the handshake; its end ends the session.
+// errors from the server after the handshake; its end ends the session. A session that
+// ends takes its exchanges with it at once: their app connections are closed and nothing
+// waits for them, so the client can reconnect straight away.
 func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) error {
 	streams := newStreams(c.fwd)
-	served := make(chan struct{})
-	go func() { streams.serve(mux); close(served) }()
+	go streams.serve(mux)
 	ctlErr := make(chan error, 1)
 	go func() { ctlErr <- readControl(ctl) }()
 	var err error
@@ -162,10 +160,9 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 			err = errors.New("connection lost")
 		}
 	}
-	_ = mux.Close() // ends every stream, and the accepting of new ones
-	<-served
-	streams.abort() // and the exchanges still waiting on an app
-	c.fwd.inflight.wait()
+	_ = ctl.SetReadDeadline(aLongTimeAgo)
+	streams.abort() // before the mux closes, so that no reader waits on it
+	_ = mux.Close()
 	return err
 }
 

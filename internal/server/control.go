@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -50,6 +51,13 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 		return
 	}
+	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
+		setRetryAfter(w, wire.RetryAfter*time.Second)
+		writeError(w, proto.CodeTooManySessions,
+			fmt.Sprintf("this token has %d sessions open already (the limit)", s.cfg.SessionsPerToken), "")
+		return
+	}
+	defer s.owners.close(owner)
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -67,8 +75,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(proto.HandshakeTimeout))
-	mux, err := proto.Server(conn, nil)
+	mux, err := proto.Server(conn, nil) // the handshake has deadlines of its own
 	if err != nil {
 		return err
 	}
@@ -77,11 +84,11 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	if err := ss.handshake(ctx); err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}
-	_ = conn.SetDeadline(time.Time{})
 	ss.srv.sessions.Add(1)
 	defer ss.srv.sessions.Add(-1)
 	stop := context.AfterFunc(ctx, ss.end) // server closing: end the session
 	defer stop()
+	go ss.refuseStreams()
 	ss.watchControl()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -92,10 +99,25 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 // watchControl blocks until the session is over: the client closed the control
 // stream, or the mux died (its streams close with it), or end was called. Waiting here,
 // in the connect handler's goroutine, keeps an idle session at four goroutines: this
-// one and yamux's receive, send and keep-alive loops.
+// one and yamux's receive and send loops, and the connection's pinger. The read returns
+// once: end stops it with a deadline before it closes the mux, so it never runs into
+// yamux's spin while a session shuts down (see proto's liveConn).
 func (ss *session) watchControl() {
 	var b [1]byte
 	_, _ = ss.ctl.Read(b[:])
+	ss.end()
+}
+
+// refuseStreams ends the session when its client opens a stream of its own: only the
+// server opens streams after the control stream, and a stream nobody accepts would hold
+// its window of data until the session ends.
+func (ss *session) refuseStreams() {
+	st, err := ss.mux.AcceptStream()
+	if err != nil {
+		return // the session is over
+	}
+	ss.srv.log.Warn("client opened a stream; ending its session", "owner", ss.owner, "remote", ss.remote)
+	_ = st.Close()
 	ss.end()
 }
 
@@ -123,6 +145,9 @@ func (ss *session) handshake(ctx context.Context) error {
 		return err // run's deferred end takes the tunnels offline again
 	}
 	_ = ctl.SetDeadline(time.Time{})
+	for _, b := range ss.bindings { // once per session, and only for one the client has
+		ss.srv.startDrain(b)
+	}
 	for _, t := range welcome.Tunnels {
 		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote)
 	}
@@ -136,7 +161,6 @@ func (ss *session) activate() {
 		if old := b.tunnel.live.Swap(b); old != nil && old.sess != ss {
 			old.sess.replace()
 		}
-		ss.srv.startDrain(b)
 	}
 }
 
@@ -149,19 +173,32 @@ func (ss *session) replace() {
 }
 
 // end takes the session's tunnels offline and closes the mux. Safe to call many times.
+// The store hears of it last: nothing waits on a write while the session is half closed.
 func (ss *session) end() {
 	ss.endOnce.Do(func() {
+		var gone []string
 		for _, b := range ss.bindings {
 			if b.tunnel.live.CompareAndSwap(b, nil) {
-				ss.srv.log.Info("tunnel offline", "tunnel", b.tunnel.name, "owner", ss.owner)
-				ss.srv.touch(b.tunnel.name)
+				gone = append(gone, b.tunnel.name)
 			}
+		}
+		if ss.ctl != nil {
+			_ = ss.ctl.SetReadDeadline(aLongTimeAgo) // watchControl returns now
+		}
+		for _, b := range ss.bindings {
 			b.transport.CloseIdleConnections()
 			b.streams.CloseIdle()
 		}
 		_ = ss.mux.Close()
+		for _, name := range gone {
+			ss.srv.log.Info("tunnel offline", "tunnel", name, "owner", ss.owner)
+			ss.srv.touch(name)
+		}
 	})
 }
+
+// aLongTimeAgo is a deadline in the past: it makes blocked reads and writes return.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // urls returns the public URLs of tunnel name: path form first, then host form.
 func (s *Server) urls(name string) []string {

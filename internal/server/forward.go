@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -28,14 +30,15 @@ type binding struct {
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b := &binding{tunnel: t, sess: ss}
-	b.streams = wire.NewPool(s.cfg.MaxInflight, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ss.mux.OpenStream()
 		},
-		MaxIdleConns:          s.cfg.MaxInflight,
-		MaxIdleConnsPerHost:   s.cfg.MaxInflight,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          wire.PoolMaxIdle, // the direct path's limits, for the same reasons
+		MaxIdleConnsPerHost:   wire.PoolMaxIdle,
+		IdleConnTimeout:       wire.PoolIdleTimeout,
 		ResponseHeaderTimeout: cfg.timeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // never touch Accept-Encoding or decode bodies
@@ -49,6 +52,10 @@ func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 		ErrorHandler: b.proxyError,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	// Limits: a response head over the cap fails the exchange (502 bad_response); a
+	// response to a body cut off by its deadline is not passed on (408 body_timeout).
+	b.transport.MaxResponseHeaderBytes = s.cfg.ResponseHeadLimit
+	b.proxy.ModifyResponse = checkBody
 	return b
 }
 
@@ -75,6 +82,15 @@ func (b *binding) rewrite(pr *httputil.ProxyRequest) {
 	out.Trailer = pr.In.Trailer
 }
 
+// checkBody fails a response that came after the sender's body was cut off by its
+// deadline: the app answered a request it did not get whole.
+func checkBody(resp *http.Response) error {
+	if deliveryOf(resp.Request).bodyExpired() {
+		return fmt.Errorf("forward: %w", errBodyTimeout)
+	}
+	return nil
+}
+
 // proxyError answers a request the tunnel could not complete.
 func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	b.fail(w, deliveryOf(r), err)
@@ -83,6 +99,11 @@ func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 // fail answers a delivery the tunnel could not complete, on either forwarding path.
 func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	code := classify(err, b.sess.mux)
+	if d.bodyExpired() {
+		// The deadline's read error also cancels the request's context: the sender is
+		// still there, and is told why.
+		code = proto.CodeBodyTimeout
+	}
 	d.fail(code, err)
 	if code == "" {
 		return // the sender went away; nobody to answer
@@ -109,6 +130,10 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	switch {
 	case errors.As(err, &maxErr):
 		return proto.CodeBodyTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return proto.CodeBodyTimeout
+	case errors.Is(err, wire.ErrHeadTooLarge), headTooLarge(err):
+		return proto.CodeBadResponse
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
@@ -120,8 +145,18 @@ func classify(err error, mux *yamux.Session) proto.Code {
 	return proto.CodeLocalUnreachable
 }
 
+// headTooLarge recognizes http.Transport's error for a response head over
+// MaxResponseHeaderBytes, which it gives as text only.
+func headTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server response headers exceeded")
+}
+
 func errorMessage(code proto.Code, name string) string {
 	switch code {
+	case proto.CodeBodyTimeout:
+		return "the request body did not arrive in time"
+	case proto.CodeBadResponse:
+		return "the client of tunnel " + name + " sent a response head over the limit"
 	case proto.CodeBodyTooLarge:
 		return "request body is over the tunnel's limit"
 	case proto.CodeLocalTimeout:

@@ -19,10 +19,16 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 		return nil, &proto.Error{Code: proto.CodeTooManyTunnels,
 			Message: fmt.Sprintf("ask for 1 to %d tunnels per connection", proto.MaxTunnelsPerSession)}
 	}
+	defer s.owners.lockGrants(ss.owner)()
+	held, err := s.namesHeld(ctx, ss.owner)
+	if err != nil {
+		s.log.Error("count tunnel names", "owner", ss.owner, "err", err)
+		return nil, &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel names now; retry"}
+	}
 	w := &proto.Welcome{Server: "relay-server"}
 	seen := make(map[string]bool)
 	for _, req := range h.Tunnels {
-		info, perr := s.grantOne(ctx, ss, req, seen)
+		info, perr := s.grantOne(ctx, ss, req, seen, held)
 		if perr != nil {
 			return nil, perr
 		}
@@ -31,7 +37,7 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 	return w, nil
 }
 
-func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequest, seen map[string]bool) (proto.TunnelInfo, *proto.Error) {
+func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequest, seen, held map[string]bool) (proto.TunnelInfo, *proto.Error) {
 	name := req.Name
 	if name == "" {
 		name = proto.RandomName()
@@ -46,6 +52,9 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadName, Message: fmt.Sprintf("tunnel %q asked for twice", name)}
 	}
 	seen[name] = true
+	if perr := s.roomFor(held, name); perr != nil {
+		return proto.TunnelInfo{}, perr
+	}
 	if req.Offline != "" && req.Offline != proto.OfflineReject && req.Offline != proto.OfflineQueue {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest,
 			Message: fmt.Sprintf("offline policy %q: want reject or queue", req.Offline)}

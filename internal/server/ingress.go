@@ -24,6 +24,7 @@ type delivery struct {
 	tunnel          *tunnel
 	rec             *store.Record // nil without a store
 	reqBody         *bodyCapture  // set while a large body streams through
+	timer           *timedBody    // the body deadline, nil without one
 	bodySaved       bool          // reqBody is in the store
 	bytesIn         int64         // request body size, for metrics
 	syncComplete    bool          // save the response half before returning (queued deliveries)
@@ -72,6 +73,12 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 		writeError(w, proto.CodeBadRequest, "the request target must be a path (origin-form)", "")
 		return
 	}
+	if ok, wait := s.rateLimit(r, name); !ok {
+		s.cfg.Observer.Delivery(name, http.StatusTooManyRequests, string(proto.CodeRateLimited), 0, 0, 0)
+		setRetryAfter(w, wait)
+		writeError(w, proto.CodeRateLimited, shedMessage(proto.CodeRateLimited, name), "")
+		return
+	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
 		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, name), "") // as if offline: see publicID
@@ -83,6 +90,7 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 	}
 	wire.DropRelayFields(r.Header) // only the relay speaks for itself, in records too
 	d := s.newDelivery(r, t, uri)
+	d.timer = s.timeBody(w, r)
 	s.deliver(w, r, d)
 }
 
@@ -115,12 +123,28 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		s.offline(w, r, d, cfg)
 		return
 	}
-	if !d.tunnel.acquire() {
-		s.refuse(w, d, proto.CodeTunnelBusy)
+	s.deliverLive(w, r, b, d, cfg)
+}
+
+// deliverLive admits, records and forwards a request to a live tunnel. A body known to
+// fit the prebuffer is read before the delivery takes a tunnel slot and its bytes on the
+// in-flight budgets, so a sender still uploading holds neither; any other body is
+// admitted first, so nothing is buffered for a request that is shed, and holds its slot
+// while it streams, bounded by the body deadline.
+func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, b *binding, d *delivery, cfg tunnelConfig) {
+	small := r.ContentLength >= 0 && r.ContentLength <= s.prebufferCap(cfg)
+	if small && !s.read(w, r, d, cfg) {
 		return
 	}
-	defer d.tunnel.release()
-	if err := s.recordRequest(r, d, cfg); err != nil {
+	adm, ok := s.admitOrShed(w, r, d)
+	if !ok {
+		return
+	}
+	defer adm.release()
+	if !small && !s.read(w, r, d, cfg) {
+		return
+	}
+	if err := s.insert(r, d); err != nil {
 		s.failRecord(w, d, err)
 		return
 	}
@@ -129,6 +153,41 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	s.forward(w, r, b, d)
+}
+
+// read reads what is recorded of the request, or answers why it could not.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) bool {
+	if err := s.readRequest(r, d, cfg); err != nil {
+		s.failRecord(w, d, err)
+		return false
+	}
+	return true
+}
+
+// admitOrShed admits d or answers why not: 429 over a record quota, 503 tunnel_busy
+// (recorded, head only) or 503 overloaded (recorded for a replay only).
+func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery) (*admission, bool) {
+	if code, wait := s.overQuota(d); code != "" {
+		s.shed(w, d, code, wait)
+		return nil, false
+	}
+	adm, code := s.admit(d, reserveOf(r))
+	switch code {
+	case "":
+		return adm, true
+	case proto.CodeTunnelBusy:
+		if d.rec != nil {
+			d.rec.Body = store.Body{} // a refused request's record keeps its head only
+		}
+		s.refuse(w, d, code)
+	default:
+		if d.replayOf != "" {
+			s.refuse(w, d, code) // the replay's caller gets the record
+			return nil, false
+		}
+		s.shed(w, d, code, overloadRetry)
+	}
+	return nil, false
 }
 
 // forward proxies r over binding b and completes its record.
@@ -147,6 +206,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 			panic(p)
 		}
 	}()
+	if expectsContinue(r) {
+		// The sender may never send its body (the app can answer first): its connection
+		// ends after the answer. net/http would see to that itself, but it cannot tell
+		// whether a body it no longer holds directly (ingress wraps it) was read.
+		w.Header().Set("Connection", "close")
+	}
 	if direct(r, d) {
 		b.serveDirect(cw, r, d)
 	} else {
@@ -158,21 +223,26 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 // errAborted marks a delivery whose response was cut off mid-body.
 var errAborted = errors.New("server: response aborted mid-body")
 
-// recordRequest inserts the request half of the record before anything is forwarded. A
+// readRequest reads what is recorded of the request before anything is forwarded. A
 // body that fits the prebuffer (64 KiB, or the record cap when the tunnel verifies
-// signatures) is read first, verified, and stored with the record; a larger one is
-// recorded as it streams and saved before the response goes out.
-func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
+// signatures) is read first and verified; a larger one is recorded as it streams and
+// saved before the response goes out.
+//
+// A request with Expect: 100-continue is not read ahead unless the tunnel verifies
+// signatures: reading it would make net/http answer 100 Continue for the app, and the
+// sender would upload a body the app may refuse unread. Its body goes through as the
+// app asks for it.
+func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) error {
 	if d.rec == nil && cfg.verify == nil {
 		return readSmall(r, d)
 	}
-	max := int64(DefaultPrebufferCap)
-	if cfg.verify != nil {
-		max = max64(max, s.cfg.RecordCap)
-	}
-	body, complete, err := prebuffer(r, max)
-	if err != nil {
-		return err
+	var body []byte
+	var complete bool
+	if cfg.verify != nil || !expectsContinue(r) {
+		var err error
+		if body, complete, err = prebuffer(r, s.prebufferCap(cfg)); err != nil {
+			return err
+		}
 	}
 	if complete {
 		s.inspect(r, d, cfg, body)
@@ -180,27 +250,42 @@ func (s *Server) recordRequest(r *http.Request, d *delivery, cfg tunnelConfig) e
 			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
 		d.body, d.inMemory = body, true
-	} else {
-		s.inspect(r, d, cfg, nil)
-		d.reqBody = newBodyCapture(s.cfg.RecordCap)
-		d.reqBody.hint(r.ContentLength)
-		// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the
-		// tee records each byte once, as it goes to the tunnel.
-		r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
-		if d.rec != nil {
-			d.rec.Body = unsavedBody(r.ContentLength)
-		}
+		return nil
 	}
+	s.inspect(r, d, cfg, nil)
+	d.reqBody = newBodyCapture(s.cfg.RecordCap)
+	d.reqBody.hint(r.ContentLength)
+	// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the tee
+	// records each byte once, as it goes to the tunnel.
+	r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+	if d.rec != nil {
+		d.rec.Body = unsavedBody(r.ContentLength)
+	}
+	return nil
+}
+
+// insert stores the request half of the record, once the delivery is admitted.
+func (s *Server) insert(r *http.Request, d *delivery) error {
 	if d.rec == nil {
 		return nil
 	}
+	s.quotas.add(d, recordedSize(r, d), s.cfg.Now())
 	return s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec)
+}
+
+// prebufferCap is how much of a body is read before it is forwarded: 64 KiB, or the
+// record cap when the tunnel verifies signatures.
+func (s *Server) prebufferCap(cfg tunnelConfig) int64 {
+	if cfg.verify != nil {
+		return max64(DefaultPrebufferCap, s.cfg.RecordCap)
+	}
+	return DefaultPrebufferCap
 }
 
 // readSmall reads a body of known length up to the prebuffer size into memory, so that
 // an unrecorded request can take the direct path too; anything else streams.
 func readSmall(r *http.Request, d *delivery) error {
-	if r.ContentLength < 0 || r.ContentLength > DefaultPrebufferCap {
+	if r.ContentLength < 0 || r.ContentLength > DefaultPrebufferCap || expectsContinue(r) {
 		return nil
 	}
 	body, complete, err := prebuffer(r, r.ContentLength)
@@ -253,9 +338,9 @@ func max64(a, b int64) int64 {
 }
 
 // readBody reads a whole request body for the offline path and returns the recorded
-// form (truncated beyond the record cap).
-func (s *Server) readBody(r *http.Request) (store.Body, error) {
-	c := newBodyCapture(s.cfg.RecordCap)
+// form (truncated beyond keep bytes).
+func (s *Server) readBody(r *http.Request, keep int64) (store.Body, error) {
+	c := newBodyCapture(keep)
 	if r.Body != nil && r.Body != http.NoBody {
 		if _, err := io.Copy(c, r.Body); err != nil {
 			return store.Body{}, err
@@ -306,14 +391,17 @@ func (s *Server) recordRefused(d *delivery, code proto.Code) {
 // failRecord answers a request that could not be recorded or read.
 func (s *Server) failRecord(w http.ResponseWriter, d *delivery, err error) {
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		if d.rec != nil {
-			d.rec.Body = store.Body{}
-		}
-		s.refuse(w, d, proto.CodeBodyTooLarge)
+	code := proto.CodeBodyTooLarge
+	if errors.Is(err, errBodyTimeout) {
+		code = proto.CodeBodyTimeout
+	} else if !errors.As(err, &maxErr) {
+		s.storeFailed(w, err, d.id)
 		return
 	}
-	s.storeFailed(w, err, d.id)
+	if d.rec != nil {
+		d.rec.Body = store.Body{}
+	}
+	s.refuse(w, d, code)
 }
 
 // storeFailed fails closed: a request that cannot be recorded is not forwarded.
@@ -326,4 +414,9 @@ func (s *Server) storeFailed(w http.ResponseWriter, err error, id string) {
 	}
 	s.log.Warn("read request", "id", id, "err", err)
 	writeError(w, proto.CodeBadRequest, "could not read the request", id)
+}
+
+// expectsContinue reports whether the sender waits for 100 Continue before its body.
+func expectsContinue(r *http.Request) bool {
+	return r.ContentLength != 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }

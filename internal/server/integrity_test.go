@@ -97,8 +97,8 @@ func TestChunkedBodyRecordedOnce(t *testing.T) {
 func TestAppFailuresHaveTheirOwnOutcomes(t *testing.T) {
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead.Close()
-	junk := rawApp(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-not-http\r\n\r\n") })
-	reset := rawApp(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
+	junk := rawAppAfterHead(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-not-http\r\n\r\n") })
+	reset := rawAppAfterHead(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
 	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
 	for _, tt := range []struct {
 		name, target string
@@ -128,7 +128,8 @@ func TestAppFailuresHaveTheirOwnOutcomes(t *testing.T) {
 
 // rawApp is an app on a raw TCP listener: serve gets each connection after its request
 // head was read, and the connection is closed after.
-func rawApp(t *testing.T, serve func(net.Conn)) string {
+// rawAppAfterHead reads one request head on each connection, then serves it with serve.
+func rawAppAfterHead(t *testing.T, serve func(net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,23 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
 		return
 	}
-	body, err := s.readBody(r)
+	if code, wait := s.overQuota(d); code != "" {
+		s.shed(w, d, code, wait)
+		return
+	}
+	n := reserveOf(r)
+	if !s.inflight.take(n) {
+		s.shed(w, d, proto.CodeOverloaded, overloadRetry)
+		return
+	}
+	defer s.inflight.give(n)
+	// A rejected request keeps its metadata but only the start of its body: an offline
+	// tunnel must not be a free place to store data.
+	keep := s.cfg.RecordCap
+	if cfg.offline != proto.OfflineQueue {
+		keep = min(keep, s.cfg.RejectRecordCap)
+	}
+	body, err := s.readBody(r, keep)
 	if err != nil {
 		s.failRecord(w, d, err)
 		return
@@ -29,6 +45,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 		s.refuse(w, d, d.code)
 		return
 	}
+	s.quotas.add(d, int64(len(body.Data)), s.cfg.Now())
 	if cfg.offline != proto.OfflineQueue || body.Truncated {
 		s.refuseOffline(w, r, d)
 		return

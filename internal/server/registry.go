@@ -12,6 +12,7 @@ type tunnel struct {
 	name     string
 	owner    string
 	inflight chan struct{} // semaphore: one slot per request in flight
+	bytes    budget        // request body bytes in flight
 	live     atomic.Pointer[binding]
 	// draining is set while a drain of the offline queue runs; drainWanted asks it
 	// (or the next one) to look at the queue again.
@@ -63,15 +64,16 @@ func (r *registry) get(name string) *tunnel {
 	return r.tunnels[name]
 }
 
-// claim returns the tunnel named name for owner, creating it with maxInflight slots. ok is
-// false when another owner holds the name.
-func (r *registry) claim(name, owner string, maxInflight int) (t *tunnel, ok bool) {
+// claim returns the tunnel named name for owner, creating it with maxInflight slots and
+// maxBytes of body bytes in flight. ok is false when another owner holds the name.
+func (r *registry) claim(name, owner string, maxInflight int, maxBytes int64) (t *tunnel, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t := r.tunnels[name]; t != nil {
 		return t, t.owner == owner
 	}
 	t = &tunnel{name: name, owner: owner, inflight: make(chan struct{}, maxInflight)}
+	t.bytes.limit = maxBytes
 	r.tunnels[name] = t
 	return t, true
 }

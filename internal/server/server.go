@@ -76,6 +76,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Limits bound what senders and tunnel clients can make the server hold.
+	Limits
 }
 
 // TunnelSettings are per-tunnel settings from the server config. Zero fields keep the
@@ -93,6 +95,10 @@ func (c *Config) setDefaults() error {
 	if c.Tokens == nil {
 		c.Tokens = new(Tokens)
 	}
+	if err := c.Limits.Check(); err != nil {
+		return err
+	}
+	c.Limits.setDefaults()
 	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
 	c.AdminHost = strings.ToLower(strings.TrimSuffix(cmp.Or(c.AdminHost, "inspect."+c.Domain), "."))
 	if c.AdminHost == AdminOff {
@@ -143,6 +149,11 @@ type Server struct {
 	settling completions  // response halves being saved in the background
 	watch    *storeWatch  // the store's health
 	parked   parked       // completions waiting for the store to write again
+	inflight budget       // request body bytes in flight, server-wide
+	// sourceRates and tunnelRates limit public requests by source address and tunnel.
+	sourceRates, tunnelRates limiters
+	quotas                   quotas        // body bytes recorded per tunnel and token
+	owners                   ownerSessions // open sessions per token
 }
 
 // New returns a Server for cfg.
@@ -152,6 +163,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.inflight.limit = cfg.ServerInflightBytes
 	s.newStoreWatch()
 	if err := s.settle(ctx); err != nil {
 		cancel()

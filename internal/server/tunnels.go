@@ -40,7 +40,7 @@ func (s *Server) claim(ctx context.Context, name, owner, offline string) (*tunne
 	}
 	if t == nil {
 		var ok bool
-		if t, ok = s.reg.claim(name, owner, s.cfg.MaxInflight); !ok {
+		if t, ok = s.reg.claim(name, owner, s.cfg.MaxInflight, s.cfg.TunnelInflightBytes); !ok {
 			return nil, errNameTaken
 		}
 	}
@@ -83,7 +83,7 @@ func (s *Server) lookup(ctx context.Context, name string) (*tunnel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lookup %s: %w", name, err)
 	}
-	t, ok := s.reg.claim(name, st.Owner, s.cfg.MaxInflight)
+	t, ok := s.reg.claim(name, st.Owner, s.cfg.MaxInflight, s.cfg.TunnelInflightBytes)
 	if ok {
 		t.mu.Lock()
 		if t.settings.offline == "" {

@@ -48,7 +48,11 @@ func setErrorHeader(set func(k, v string), code proto.Code, requestID string) {
 // AppendErrorResponse for a raw stream.
 func WriteError(w http.ResponseWriter, code proto.Code, msg, requestID string) {
 	h := w.Header()
+	ra := h.Get("Retry-After")
 	setErrorHeader(h.Set, code, requestID)
+	if ra != "" {
+		h.Set("Retry-After", ra) // a shed request chose its own, shorter wait
+	}
 	body := AppendErrorBody(nil, code, msg, requestID)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code.Status())

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 // Conn is a kept-alive connection with its buffers.
 type Conn struct {
 	net.Conn
+	head *headLimit // bounds the bytes read for a response head
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	stop func() bool // detaches the connection from the request's context
@@ -43,33 +45,74 @@ func (c *Conn) watch(ctx context.Context) {
 // Pool keeps idle connections to one peer.
 type Pool struct {
 	dial func() (net.Conn, error)
-	idle Idle[*Conn]
+	idle *Idle[*Conn]
+	// HeadLimit caps a response head (status line and headers, 1xx heads included);
+	// a larger one fails the exchange with ErrHeadTooLarge. 0: no limit.
+	HeadLimit int64
 }
 
-// NewPool returns a pool keeping up to max idle connections made by dial.
-func NewPool(max int, dial func() (net.Conn, error)) *Pool {
-	return &Pool{dial: dial, idle: NewIdle[*Conn](max)}
+// Idle limits of a Pool: relay-server keeps up to PoolMaxIdle idle streams per tunnel
+// for the direct path, each for up to PoolIdleTimeout. A stream holds its 8 KiB read and
+// write buffers and yamux's state while idle, so a burst that opened hundreds (up to the
+// tunnel's in-flight limit) leaves only what steady traffic reuses, and not for long.
+const (
+	PoolMaxIdle     = 32
+	PoolIdleTimeout = 60 * time.Second
+)
+
+// NewPool returns a pool keeping up to max idle connections made by dial, each for up
+// to idleTimeout.
+func NewPool(max int, idleTimeout time.Duration, dial func() (net.Conn, error)) *Pool {
+	return &Pool{dial: dial, idle: NewIdle[*Conn](max, idleTimeout)}
 }
 
 func (p *Pool) get() (c *Conn, fresh bool, err error) {
-	if c, ok := p.idle.Take(); ok {
-		return c, false, nil
+	for {
+		c, ok := p.idle.Take()
+		if !ok {
+			break
+		}
+		if c.clean() {
+			return c, false, nil
+		}
+		c.Close()
 	}
 	nc, err := p.dial()
 	if err != nil {
 		return nil, true, err
 	}
-	return &Conn{Conn: nc, br: bufio.NewReaderSize(nc, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, true, nil
+	hl := &headLimit{r: nc, n: -1}
+	return &Conn{Conn: nc, head: hl, br: bufio.NewReaderSize(hl, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, true, nil
 }
 
-// Put returns c for reuse once its response has been read to the end.
+// Put returns c for reuse once its response has been read to the end. A connection
+// holding bytes its response did not account for is closed instead: they would be read
+// as the answer to the next request.
 func (p *Pool) Put(c *Conn) {
-	if !c.detach() {
+	if !c.detach() || c.br.Buffered() > 0 {
 		c.Conn.Close()
 		return
 	}
 	p.idle.Keep(c)
 }
+
+// clean reports whether an idle connection can carry a request: its peer sent nothing
+// since its last response (a late or unasked response would be taken for the next
+// answer) and did not close it. It reads with a deadline in the past, which returns at
+// once with what the connection holds, if anything.
+func (c *Conn) clean() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	_ = c.SetReadDeadline(aLongTimeAgo)
+	_, err := c.br.Peek(1)
+	_ = c.SetReadDeadline(time.Time{})
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// aLongTimeAgo is a deadline in the past: reads return at once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // CloseIdle closes the idle connections.
 func (p *Pool) CloseIdle() { p.idle.CloseAll() }
@@ -93,18 +136,18 @@ func (p *Pool) RoundTrip(h *Head, req *http.Request, timeout time.Duration) (*Co
 			return nil, nil, err
 		}
 		c.watch(req.Context())
-		resp, err := c.exchange(h, req, timeout)
+		resp, err := c.exchange(h, req, timeout, p.HeadLimit)
 		if err == nil {
 			return c, resp, nil
 		}
 		c.Close()
-		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) || req.Context().Err() != nil {
+		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) || errors.Is(err, ErrHeadTooLarge) || req.Context().Err() != nil {
 			return nil, nil, err
 		}
 	}
 }
 
-func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration) (*http.Response, error) {
+func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration, headLimit int64) (*http.Response, error) {
 	h.Write(c.bw)
 	if err := c.bw.Flush(); err != nil {
 		return nil, err
@@ -113,8 +156,17 @@ func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration) (*htt
 		_ = c.SetReadDeadline(time.Now().Add(timeout))
 		defer c.SetReadDeadline(time.Time{})
 	}
+	if headLimit > 0 {
+		// What the buffer already holds was read under an earlier limit; what it reads
+		// ahead of the head's end (up to its size) is part of the body.
+		c.head.n = headLimit + int64(c.br.Size())
+		defer func() { c.head.n = -1 }()
+	}
 	for {
 		resp, err := http.ReadResponse(c.br, req)
+		if err != nil && c.head.n == 0 {
+			return nil, ErrHeadTooLarge
+		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, ErrTimeout
@@ -123,4 +175,27 @@ func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration) (*htt
 			return resp, err
 		}
 	}
+}
+
+// ErrHeadTooLarge is returned when a response head is over the pool's HeadLimit.
+var ErrHeadTooLarge = errors.New("wire: response head too large")
+
+// headLimit lets n more bytes be read (n < 0: no limit).
+type headLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headLimit) Read(p []byte) (int, error) {
+	if l.n == 0 {
+		return 0, ErrHeadTooLarge
+	}
+	if l.n > 0 && int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	if l.n > 0 {
+		l.n -= int64(n)
+	}
+	return n, err
 }

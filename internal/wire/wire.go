@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,7 +110,9 @@ func field(bw *bufio.Writer, k, v string) {
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // CopyResponse writes resp to w: status, end-to-end headers and body, flushed as it
-// comes when its length is unknown (server-sent events, chunked streams).
+// comes when its length is unknown (server-sent events, chunked streams), then its
+// trailers: the ones its Trailer header announced are announced again, the others are
+// sent as net/http's undeclared trailers (http.TrailerPrefix).
 func CopyResponse(w http.ResponseWriter, resp *http.Response) error {
 	defer resp.Body.Close()
 	named := ConnectionTokens(resp.Header)
@@ -119,7 +122,28 @@ func CopyResponse(w http.ResponseWriter, resp *http.Response) error {
 			dst[k] = vv
 		}
 	}
+	announced := make([]string, 0, len(resp.Trailer))
+	for k := range resp.Trailer {
+		announced = append(announced, k)
+	}
+	if len(announced) > 0 {
+		dst["Trailer"] = []string{strings.Join(announced, ", ")}
+	}
 	w.WriteHeader(resp.StatusCode)
+	if err := copyBody(w, resp); err != nil {
+		return err
+	}
+	for k, vv := range resp.Trailer {
+		if !slices.Contains(announced, k) {
+			k = http.TrailerPrefix + k
+		}
+		dst[k] = vv
+	}
+	return nil
+}
+
+// copyBody copies resp's body to w, flushing as it comes when its length is unknown.
+func copyBody(w http.ResponseWriter, resp *http.Response) error {
 	buf := buffers.Get().(*[]byte)
 	defer buffers.Put(buf)
 	if resp.ContentLength >= 0 {

@@ -126,7 +126,7 @@ func TestPoolReusesAndRetries(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	addr := srv.Listener.Addr().String()
-	p := NewPool(4, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+	p := NewPool(4, time.Minute, func() (net.Conn, error) { return net.Dial("tcp", addr) })
 	get := func(path string) string {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 		c, resp, err := p.RoundTrip(&Head{Method: "GET", Target: path, Host: addr, Header: http.Header{}}, req, time.Second)
@@ -166,7 +166,7 @@ func TestRoundTripEndsWithContext(t *testing.T) {
 			io.Copy(io.Discard, c)
 		}
 	}()
-	p := NewPool(1, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
+	p := NewPool(1, time.Minute, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/", nil)
 	done := make(chan error, 1)

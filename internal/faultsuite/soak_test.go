@@ -15,7 +15,8 @@ func TestSoak(t *testing.T) {
 	if *soakFor <= 0 {
 		t.Skip("the soak runs only with -soak=DURATION")
 	}
-	r := newRig(t, rigOpts{clientArgs: []string{"--offline", "queue"}})
+	r := newRig(t, rigOpts{clientArgs: []string{"--offline", "queue"},
+		serverArgs: []string{"--tunnel-record-quota", "1000000000000", "--token-record-quota", "1000000000000"}}) // the soak records GBs a day
 	r.startClient()
 	s := r.sender("soak")
 	stop := background(s, *soakRate, mixedSpec)

@@ -21,7 +21,7 @@
 // relay answered instead of the local app, and empty otherwise.
 //
 // hookrelay_store_errors_total has a series at 0 for each operation from the start
-// (insert, save_body, complete, and queue_depth when the queue depth is exported), so
+// (insert, save_body, complete, interrupt, claim, touch, and queue_depth when the queue depth is exported), so
 // that rate() and absent-based alerts work before the first failure. The per-tunnel
 // series appear with a tunnel's first delivery.
 //

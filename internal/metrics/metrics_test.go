@@ -220,10 +220,14 @@ func TestQueueDepthFailureCounted(t *testing.T) {
 	_ = gatherValue(t, m, "hookrelay_queue_depth")
 	want := "# HELP hookrelay_store_errors_total Failed store operations, by operation.\n" +
 		"# TYPE hookrelay_store_errors_total counter\n" +
+		"hookrelay_store_errors_total{op=\"claim\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"interrupt\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"probe\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"queue_depth\"} 1\n" +
-		"hookrelay_store_errors_total{op=\"save_body\"} 0\n"
+		"hookrelay_store_errors_total{op=\"save_body\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"touch\"} 0\n"
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "hookrelay_store_errors_total"); err != nil {
 		t.Error(err)
 	}
@@ -238,9 +242,13 @@ func TestStoreErrorsPresentAtZero(t *testing.T) {
 	}
 	want := "# HELP hookrelay_store_errors_total Failed store operations, by operation.\n" +
 		"# TYPE hookrelay_store_errors_total counter\n" +
+		"hookrelay_store_errors_total{op=\"claim\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"complete\"} 0\n" +
 		"hookrelay_store_errors_total{op=\"insert\"} 0\n" +
-		"hookrelay_store_errors_total{op=\"save_body\"} 0\n"
+		"hookrelay_store_errors_total{op=\"interrupt\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"probe\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"save_body\"} 0\n" +
+		"hookrelay_store_errors_total{op=\"touch\"} 0\n"
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "hookrelay_store_errors_total"); err != nil {
 		t.Error(err)
 	}

@@ -15,12 +15,16 @@ type Observer interface {
 
 // StoreOps are the store operations StoreError reports, so that their counters can
 // exist at zero before any fails.
-var StoreOps = []string{opInsert, opSaveBody, opComplete}
+var StoreOps = []string{opInsert, opSaveBody, opComplete, opClaim, opTouch, opInterrupt, opProbe}
 
 const (
-	opInsert   = "insert"    // the request half, before forwarding
-	opSaveBody = "save_body" // a large body recorded as it streamed
-	opComplete = "complete"  // the response half
+	opInsert    = "insert"    // the request half, before forwarding
+	opSaveBody  = "save_body" // a large body recorded as it streamed
+	opComplete  = "complete"  // the response half
+	opClaim     = "claim"     // a tunnel name taken or its settings saved
+	opTouch     = "touch"     // a tunnel's last-seen time
+	opInterrupt = "interrupt" // settling records a previous process left pending
+	opProbe     = "probe"     // the write probe while the store fails
 )
 
 type nopObserver struct{}

@@ -45,15 +45,15 @@ func (s watchedStore) SaveRequestBody(ctx context.Context, r *store.Record) erro
 
 func (s watchedStore) Interrupt(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.Store.Interrupt(ctx, before)
-	return n, s.w.observe("interrupt", err)
+	return n, s.w.observe(opInterrupt, err)
 }
 
 func (s watchedStore) ClaimTunnel(ctx context.Context, t store.Tunnel) error {
-	return s.w.observe("claim", s.Store.ClaimTunnel(ctx, t))
+	return s.w.observe(opClaim, s.Store.ClaimTunnel(ctx, t))
 }
 
 func (s watchedStore) TouchTunnel(ctx context.Context, name string, seen time.Time) error {
-	return s.w.observe("touch", s.Store.TouchTunnel(ctx, name, seen))
+	return s.w.observe(opTouch, s.Store.TouchTunnel(ctx, name, seen))
 }
 
 // prober is implemented by stores that can check they can write without changing

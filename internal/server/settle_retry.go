@@ -164,7 +164,7 @@ func (s *Server) probe() {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, recoverEvery)
 	defer cancel()
-	_ = s.watch.observe("probe", p.Probe(ctx))
+	_ = s.watch.observe(opProbe, p.Probe(ctx))
 }
 
 // retryParked tries each parked completion once, in no order, while the store takes

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -77,7 +78,11 @@ func TestShutdownManySessions(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("HOOKRELAY_SESSIONS")); err == nil && v > 0 {
 		n = v
 	}
-	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
+	withStore := relaytest.WithStore(t, nil)
+	srv := relaytest.StartServer(t, "", func(c *server.Config) {
+		withStore(c)
+		c.SessionsPerToken, c.NamesPerToken = n, n // one token holds them all
+	})
 	setup0 := processCPU(t)
 	sessions := make([]*rawSession, n)
 	var wg sync.WaitGroup

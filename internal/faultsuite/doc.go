@@ -1,0 +1,58 @@
+// Package faultsuite holds the relay's fault suite: tests that run the real
+// relay-server and relay-client binaries, a local app and an in-process TCP chaos
+// proxy (toxiproxy) between client and server, inject faults (kill -9, SIGTERM,
+// link toxics, a full disk, overload) and then hold the run to one oracle.
+//
+// # The oracle
+//
+// Every run keeps four views: what each sender sent (body size and SHA-256, under
+// its own id in the X-Fault-Send header), what it got back, what the local app read
+// to its end, and what the store recorded (read back through package store/sqlite
+// once the server has stopped). [Check] turns them into four counts that must all
+// be zero:
+//
+//   - lost: the sender got a 2xx (or a queued 202) and the app never read the
+//     request, or the sender got an answer that promises a record (a 2xx, the app's
+//     own answer, or tunnel_offline, local_unreachable or local_timeout, which the
+//     relay answers after recording) and there is no record;
+//   - corrupted: a body the app read, or a record's body (its stated size and
+//     SHA-256, and the digest of the bytes actually stored), differs from what was
+//     sent;
+//   - duplicated: the app read one live delivery twice, or one send has two
+//     records (queued deliveries are at least once and are counted apart, as
+//     redelivered);
+//   - false success: the sender got a live 2xx and the app answered otherwise or
+//     never read the request.
+//
+// A request can count as both lost and a false success. Beside them the report
+// gives records still pending at the end (unsettled), queued redeliveries, and
+// records whose status is not what the app answered. Refusals by the relay (its
+// own answers) are allowed, but must be clean: a documented code served with its
+// own status, and Retry-After on 503 and 429.
+//
+// # Tiers
+//
+// The PR tier runs with go test ./... in about two minutes: kill -9 of the client
+// mid-upload, mid-answer and idle (both offline policies); kill -9 of the server under
+// load with requests waiting on the app and bodies it stopped reading, then a restart
+// on the same data (every answered request recorded, nothing left pending, the client
+// back promptly); SIGTERM under load (requests in flight finish) and with 500 idle
+// sessions; queued and live bodies on both sides of 64 KiB and 256 KiB, chunked and
+// not; latency, bandwidth, slicer, limit_data, reset_peer and blackhole toxics; a
+// link saturated by large bodies (the session must survive); a full 16 MiB tmpfs data
+// directory, where the machine allows a mount (else skipped); overload (sheds must be
+// clean refusals); an app that resets, closes, sends garbage or half an answer; a
+// store over the default record cap kept whole under --max-records 0. -short
+// skips every test that starts processes. The soak runs only when asked:
+//
+//	go test ./internal/faultsuite -run Soak -soak=10m -soak-rate=100 -timeout 0 -v
+//
+// -soak-restart sets the time between client restarts (kill -9 and SIGTERM in turn);
+// -load-rate and -load-for the load of the kill and SIGTERM tests (e.g. 500 and 10s
+// for a kill -9 at the relay's capacity); -sessions the idle sessions of the SIGTERM
+// test (over about 1,000 the race detector's goroutine limit needs a run without
+// -race).
+//
+// Timeouts are generous and scaled by HOOKRELAY_TEST_SLOW (a factor, default 1);
+// the tests assert outcomes, never speed.
+package faultsuite

@@ -23,6 +23,8 @@ type bodyCapture struct {
 	data []byte
 	size int64
 	sum  hash.Hash
+	want int64 // declared length of a streamed request body, -1 when not known
+	eof  bool  // the sender's body was read to its end (see teeBody)
 }
 
 func newBodyCapture(cap int64) *bodyCapture { return &bodyCapture{cap: cap, sum: sha256.New()} }
@@ -58,6 +60,22 @@ func (c *bodyCapture) hint(n int64) {
 	}
 }
 
+// newStreamCapture records a request body of declared length want (-1: unknown) as
+// it streams through; see streamed.
+func newStreamCapture(cap, want int64) *bodyCapture {
+	c := newBodyCapture(cap)
+	c.want = want
+	c.hint(want)
+	return c
+}
+
+// ended notes that the reader reached the end of the body.
+func (c *bodyCapture) ended() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.eof = true
+}
+
 // length is the number of body bytes seen so far.
 func (c *bodyCapture) length() int64 {
 	c.mu.Lock()
@@ -69,6 +87,25 @@ func (c *bodyCapture) length() int64 {
 func (c *bodyCapture) body() store.Body {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.bodyLocked()
+}
+
+// streamed returns what was captured of a streamed request body. A body whose end
+// was not seen (the tunnel or the sender went away mid-upload) is not the whole
+// body: it is marked truncated, with its declared length and no digest, so it is
+// never replayed or exported as if it were complete.
+func (c *bodyCapture) streamed() store.Body {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.bodyLocked()
+	if c.eof || c.want >= 0 && c.size >= c.want {
+		return b
+	}
+	b.Size, b.SHA256, b.Truncated = max(c.size, c.want), "", true
+	return b
+}
+
+func (c *bodyCapture) bodyLocked() store.Body {
 	return store.Body{
 		Data:      c.data[:len(c.data):len(c.data)],
 		Size:      c.size,
@@ -86,6 +123,9 @@ type teeBody struct {
 func (t *teeBody) Read(p []byte) (int, error) {
 	n, err := t.rc.Read(p)
 	t.cap.Write(p[:n])
+	if err == io.EOF {
+		t.cap.ended()
+	}
 	return n, err
 }
 

@@ -253,8 +253,7 @@ func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) err
 		return nil
 	}
 	s.inspect(r, d, cfg, nil)
-	d.reqBody = newBodyCapture(s.cfg.RecordCap)
-	d.reqBody.hint(r.ContentLength)
+	d.reqBody = newStreamCapture(s.cfg.RecordCap, r.ContentLength)
 	// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the tee
 	// records each byte once, as it goes to the tunnel.
 	r.Body = &teeBody{rc: r.Body, cap: d.reqBody}

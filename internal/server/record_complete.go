@@ -24,7 +24,7 @@ func (s *Server) saveStreamedBody(d *delivery) {
 		return
 	}
 	d.bodySaved = true
-	d.rec.Body = d.reqBody.body()
+	d.rec.Body = d.reqBody.streamed()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
 		// The record keeps the unsavedBody placeholder. An unavailable store is logged
 		// once per change by its watch, not once per delivery.

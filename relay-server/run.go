@@ -182,7 +182,7 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 	sc := server.Config{
 		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
 		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
-		Retention: cfg.Retention, MaxRecords: cfg.MaxRecords, QueueTTL: cfg.QueueTTL,
+		Retention: cfg.Retention, MaxRecords: noCapAsNegative(cfg.MaxRecords), QueueTTL: cfg.QueueTTL,
 		Tunnels: make(map[string]server.TunnelSettings), MaxInflight: cfg.MaxInflight, Limits: cfg.Limits,
 	}
 	if db != nil {
@@ -192,4 +192,13 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 		sc.Tunnels[name] = server.TunnelSettings{Timeout: t.Timeout, BodyLimit: t.BodyLimit, Offline: t.Offline}
 	}
 	return sc
+}
+
+// noCapAsNegative maps an option's "0: no cap" to server.Config's spelling of no cap
+// (negative), where 0 means the default.
+func noCapAsNegative(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -248,25 +248,12 @@ func isToken(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c >= 0x80 || !tokenChars[c] {
+		if c >= 0x80 || !wire.TokenChars[c] {
 			return false
 		}
 	}
 	return true
 }
-
-var tokenChars = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // hasToken reports whether the comma-separated list v holds tok, case-insensitively.
 func hasToken(v []byte, tok string) bool {

@@ -62,9 +62,10 @@ type Config struct {
 	MaxInflight int
 	// Tunnels holds per-tunnel settings from the server config, by name. Optional.
 	Tunnels map[string]TunnelSettings
-	// Retention is how long records are kept; MaxRecords caps them per tunnel (0: no
-	// cap); QueueTTL is how long a queued delivery waits for its client before it is
-	// marked expired. Defaults: 7 days, 10,000 and 24 h. Retention < 0 purges nothing.
+	// Retention is how long records are kept; MaxRecords caps them per tunnel; QueueTTL
+	// is how long a queued delivery waits for its client before it is marked expired.
+	// Defaults (for 0): 7 days, 10,000 and 24 h. Retention < 0 purges nothing by age,
+	// MaxRecords < 0 sets no cap.
 	Retention  time.Duration
 	MaxRecords int
 	QueueTTL   time.Duration

@@ -56,7 +56,7 @@ func isToken(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || !tokenChars[c] {
+		if c := s[i]; c >= 0x80 || !TokenChars[c] {
 			return false
 		}
 	}
@@ -83,7 +83,9 @@ func visible(s string) bool {
 	return true
 }
 
-var tokenChars = func() (t [128]bool) {
+// TokenChars marks the ASCII bytes allowed in an RFC 9110 token (a header name or a
+// method); relay-client's codec reads the same table.
+var TokenChars = func() (t [128]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}

@@ -19,7 +19,8 @@
 //     naming the tunnels it wants. The server answers with a [Welcome] frame (names
 //     granted, public URLs, deliveries missed while offline) or an [Error] frame
 //     ([CodeBadName], [CodeNameTaken], ...) and closes the session. The control
-//     stream then stays open; closing it ends the session.
+//     stream then stays open; closing it ends the session. The control stream is the
+//     only stream a client opens: the server ends a session whose client opens another.
 //  4. For each inbound request the server opens a stream and writes the request as
 //     HTTP/1.1 (RFC 9112), with [HeaderTunnel] naming the tunnel it is for. The client
 //     answers on the same stream with an HTTP/1.1 response. Streams are reused for

@@ -1,0 +1,142 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Cluster is a throwaway PostgreSQL cluster: a data directory and a unix
+// socket in one private temporary directory, no TCP port.
+type Cluster struct {
+	dir    string
+	bindir string
+	as     []string // setpriv prefix running a command as nobody, when root
+}
+
+// Config tunes Start.
+type Config struct {
+	// Durable keeps fsync, synchronous_commit and full_page_writes on, as a
+	// production server has them; tests leave it off (a lost cluster is
+	// thrown away anyway), benchmarks that compare backends set it.
+	Durable bool
+}
+
+// errNoInitdb: PostgreSQL's server binaries are not installed.
+var errNoInitdb = errors.New("initdb not found in PATH nor in /usr/lib/postgresql/*/bin")
+
+// findBindir returns the directory holding initdb and pg_ctl.
+func findBindir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return filepath.Dir(p), nil
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(found) == 0 {
+		return "", errNoInitdb
+	}
+	slices.Sort(found) // the highest major version last (two digits since 10)
+	return filepath.Dir(found[len(found)-1]), nil
+}
+
+// Start creates and starts a cluster. As root it runs PostgreSQL as nobody
+// (the server refuses to run as root). The socket directory comes from
+// os.MkdirTemp rather than a test's TempDir, whose long paths can pass the
+// 107-byte limit of a unix socket path.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	bindir, err := findBindir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "hrpg")
+	if err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	c := &Cluster{dir: dir, bindir: bindir}
+	if err := c.dropRoot(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := c.run(ctx, "initdb", "-D", c.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+		"--no-locale", "--no-sync"); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := c.run(ctx, "pg_ctl", "-D", c.data(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "120",
+		"-o", serverOptions(dir, cfg), "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
+	}
+	return c, nil
+}
+
+func serverOptions(dir string, cfg Config) string {
+	opts := []string{"-c listen_addresses=''", "-p 5432", "-k " + dir, "-c max_connections=200"}
+	if !cfg.Durable {
+		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+	}
+	return strings.Join(opts, " ")
+}
+
+// dropRoot makes the directory nobody's and prefixes commands with setpriv
+// when running as root.
+func (c *Cluster) dropRoot() error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return fmt.Errorf("start postgres as root: %w", err)
+	}
+	var uid, gid int
+	fmt.Sscan(u.Uid, &uid)
+	fmt.Sscan(u.Gid, &gid)
+	if err := os.Chown(c.dir, uid, gid); err != nil {
+		return fmt.Errorf("start postgres as root: %w", err)
+	}
+	if err := os.Chmod(c.dir, 0o700); err != nil {
+		return fmt.Errorf("start postgres as root: %w", err)
+	}
+	c.as = []string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--reset-env",
+		"env", "PATH=" + c.bindir + ":/usr/bin:/bin"}
+	return nil
+}
+
+func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
+
+// run runs one of the cluster's binaries, as nobody when root.
+func (c *Cluster) run(ctx context.Context, name string, args ...string) error {
+	argv := append(slices.Clone(c.as), filepath.Join(c.bindir, name))
+	argv = append(argv, args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = os.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// DSN is the cluster's connection string (superuser postgres, database
+// postgres).
+func (c *Cluster) DSN() string {
+	return "host=" + c.dir + " port=5432 user=postgres dbname=postgres sslmode=disable connect_timeout=10"
+}
+
+// Stop stops the server at once and deletes the cluster.
+func (c *Cluster) Stop() error {
+	err := c.run(context.Background(), "pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "stop")
+	if rerr := os.RemoveAll(c.dir); err == nil {
+		err = rerr
+	}
+	return err
+}

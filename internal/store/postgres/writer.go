@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,7 @@ type writer struct {
 	mu       sync.RWMutex  // held for reading while submitting, for writing by close
 	closed   bool
 	wg       sync.WaitGroup
+	commits  atomic.Int64 // batches committed, for tests
 }
 
 func startWriter(pool *pgxpool.Pool, opts Options) *writer {
@@ -112,6 +114,7 @@ func (w *writer) commit(batch []*op) {
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
+		w.commits.Add(1)
 		for i, o := range batch {
 			o.done <- errs[i]
 		}

@@ -170,4 +170,3 @@ func testSeqNeverReusedAcrossHandles(t *testing.T, a, b store.Store) {
 		}
 	}
 }
-

@@ -48,6 +48,7 @@ var shared struct {
 	cluster *Cluster
 	dsn     string
 	err     error
+	others  []*Cluster // started by tests, stopped by Main
 }
 
 // Main runs the tests of m and then stops the cluster started for them, if
@@ -59,13 +60,24 @@ func Main(m *testing.M) int {
 	code := m.Run()
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
-	if shared.cluster != nil {
-		if err := shared.cluster.Stop(); err != nil {
+	for _, c := range append(shared.others, shared.cluster) {
+		if c == nil {
+			continue
+		}
+		if err := c.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: stop postgres: %v\n", err)
 		}
-		shared.cluster = nil
 	}
+	shared.cluster, shared.others = nil, nil
 	return code
+}
+
+// StopAtExit has Main stop c after the last test, for a cluster that
+// outlives the test that started it.
+func StopAtExit(c *Cluster) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	shared.others = append(shared.others, c)
 }
 
 // DSN returns the connection string of the test PostgreSQL, starting the
@@ -118,7 +130,12 @@ func unavailable(tb testing.TB, why string) {
 // search_path is that schema.
 func Schema(tb testing.TB) string {
 	tb.Helper()
-	dsn := DSN(tb)
+	return SchemaOn(tb, DSN(tb))
+}
+
+// SchemaOn is Schema on the server named by dsn.
+func SchemaOn(tb testing.TB, dsn string) string {
+	tb.Helper()
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	name := "hr_" + hex.EncodeToString(b[:])

@@ -121,6 +121,7 @@ func unavailable(tb testing.TB, why string) {
 	tb.Helper()
 	if os.Getenv(EnvRequire) == "1" {
 		tb.Fatalf("pgtest: %s (%s=1: not skipping)", why, EnvRequire)
+		return
 	}
 	tb.Skipf("pgtest: %s; skipping", why)
 }

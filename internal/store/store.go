@@ -23,7 +23,7 @@ var (
 )
 
 // Store is the narrow interface the relay-server uses. It is implemented by
-// the SQLite backend now and is meant to admit a PostgreSQL backend later.
+// the SQLite and PostgreSQL backends.
 // Implementations are safe for concurrent use.
 type Store interface {
 	// Insert records r, assigning r.ID (when empty) and r.Seq. The record is

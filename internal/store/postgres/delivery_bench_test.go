@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,34 +36,74 @@ import (
 func BenchmarkDeliveries(b *testing.B) {
 	backends := []struct {
 		name string
-		open func(b *testing.B) store.Store
+		open func(b *testing.B) (store.Store, *pgtest.Cluster)
 	}{
-		{"sqlite", func(b *testing.B) store.Store { return sqlitetest.MustOpen(b) }},
-		{"postgres", func(b *testing.B) store.Store { return mustOpen(b, pgtest.Schema(b), postgres.Options{}) }},
+		{"sqlite", func(b *testing.B) (store.Store, *pgtest.Cluster) { return sqlitetest.MustOpen(b), nil }},
+		{"postgres", func(b *testing.B) (store.Store, *pgtest.Cluster) {
+			return mustOpen(b, pgtest.Schema(b), postgres.Options{}), pgtest.Shared()
+		}},
 		{"postgres-durable", openDurable},
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
 			for _, c := range []int{1, 16, 64} {
 				b.Run("c="+strconv.Itoa(c), func(b *testing.B) {
-					deliver(b, be.open(b), c)
+					s, cluster := be.open(b)
+					cpu := startCPU(b, cluster)
+					deliver(b, s, c)
+					cpu.report(b)
 				})
 			}
 		})
 	}
 }
 
+// cpuMeter measures the processor time of this process and of the
+// PostgreSQL server, when it runs here, over a benchmark.
+type cpuMeter struct {
+	cluster      *pgtest.Cluster
+	self, server time.Duration
+}
+
+func startCPU(b *testing.B, c *pgtest.Cluster) cpuMeter {
+	m := cpuMeter{cluster: c, self: selfCPU(b)}
+	if c != nil {
+		m.server, _ = c.CPU()
+	}
+	return m
+}
+
+// report adds the CPU per delivery: "client-us/op" for this process (which
+// is all of it for SQLite), "server-us/op" for PostgreSQL's processes.
+func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64((selfCPU(b)-m.self).Microseconds())/float64(b.N), "client-us/op")
+	if m.cluster == nil {
+		return
+	}
+	if server, err := m.cluster.CPU(); err == nil {
+		b.ReportMetric(float64((server-m.server).Microseconds())/float64(b.N), "server-us/op")
+	}
+}
+
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // durable is the durable cluster, started on first use and stopped after
 // the last benchmark by pgtest.Main.
 var durable struct {
-	once sync.Once
-	dsn  string
-	err  error
+	once    sync.Once
+	cluster *pgtest.Cluster
+	err     error
 }
 
 // openDurable opens a store on a schema of a cluster started with
 // production durability, once per benchmark run.
-func openDurable(b *testing.B) store.Store {
+func openDurable(b *testing.B) (store.Store, *pgtest.Cluster) {
 	if os.Getenv(pgtest.EnvDSN) != "" {
 		b.Skip("postgres-durable starts its own cluster; " + pgtest.EnvDSN + " is set")
 	}
@@ -75,12 +116,12 @@ func openDurable(b *testing.B) store.Store {
 			return
 		}
 		pgtest.StopAtExit(c)
-		durable.dsn = c.DSN()
+		durable.cluster = c
 	})
 	if durable.err != nil {
 		b.Skipf("no durable cluster: %v", durable.err)
 	}
-	return mustOpen(b, pgtest.SchemaOn(b, durable.dsn), postgres.Options{})
+	return mustOpen(b, pgtest.SchemaOn(b, durable.cluster.DSN()), postgres.Options{}), durable.cluster
 }
 
 // deliver records b.N deliveries from c goroutines and reports the rate.

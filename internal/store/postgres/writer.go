@@ -47,7 +47,9 @@ func startWriter(pool *pgxpool.Pool, opts Options) *writer {
 }
 
 // write submits a statement and waits for its committed result. The
-// caller's context can withdraw it only while it has not been sent.
+// caller's context can withdraw it only while it has not been sent; once
+// sent, its outcome is waited for (bounded by the writer's timeout), so
+// that a nil error always means committed.
 func (w *writer) write(ctx context.Context, sql string, scan func(pgx.Row) error, args ...any) error {
 	o := &op{ctx: ctx, sql: sql, args: args, scan: scan, done: make(chan error, 1)}
 	w.mu.RLock()
@@ -55,7 +57,12 @@ func (w *writer) write(ctx context.Context, sql string, scan func(pgx.Row) error
 		w.mu.RUnlock()
 		return errClosed
 	}
-	w.ops <- o
+	select {
+	case w.ops <- o:
+	case <-ctx.Done(): // the queue is full: the writers are stuck or far behind
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
 	w.mu.RUnlock()
 	return <-o.done
 }

@@ -172,3 +172,18 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Fatalf("Open with no server = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestWriteCanceledBeforeSent: a caller that gave up before its write was
+// sent gets its context's error, and nothing is written.
+func TestWriteCanceledBeforeSent(t *testing.T) {
+	db := openTest(t, pgtest.Schema(t), Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := &store.Record{Tunnel: "x", Owner: "a"}
+	if err := db.Insert(ctx, r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Insert with a canceled context = %v, want context.Canceled", err)
+	}
+	if _, err := db.Get(context.Background(), "a", r.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of the withdrawn record = %v, want ErrNotFound", err)
+	}
+}

@@ -29,7 +29,8 @@ import (
 //     throwaway test cluster, which runs with fsync off);
 //   - postgres-durable: a throwaway cluster of its own with fsync and
 //     synchronous_commit on, as a production server runs (skipped when
-//     HOOKRELAY_TEST_PG_DSN names the server to use).
+//     HOOKRELAY_TEST_PG_DSN names the server to use);
+//   - postgres-durable-async: the same with Options.AsyncCommit.
 //
 // PostgreSQL runs on the same cores as the benchmark, as it would on a small
 // single-machine deployment.
@@ -42,7 +43,12 @@ func BenchmarkDeliveries(b *testing.B) {
 		{"postgres", func(b *testing.B) (store.Store, *pgtest.Cluster) {
 			return mustOpen(b, pgtest.Schema(b), postgres.Options{}), pgtest.Shared()
 		}},
-		{"postgres-durable", openDurable},
+		{"postgres-durable", func(b *testing.B) (store.Store, *pgtest.Cluster) {
+			return openDurable(b, postgres.Options{})
+		}},
+		{"postgres-durable-async", func(b *testing.B) (store.Store, *pgtest.Cluster) {
+			return openDurable(b, postgres.Options{AsyncCommit: true})
+		}},
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
@@ -103,7 +109,7 @@ var durable struct {
 
 // openDurable opens a store on a schema of a cluster started with
 // production durability, once per benchmark run.
-func openDurable(b *testing.B) (store.Store, *pgtest.Cluster) {
+func openDurable(b *testing.B, opts postgres.Options) (store.Store, *pgtest.Cluster) {
 	if os.Getenv(pgtest.EnvDSN) != "" {
 		b.Skip("postgres-durable starts its own cluster; " + pgtest.EnvDSN + " is set")
 	}
@@ -121,7 +127,7 @@ func openDurable(b *testing.B) (store.Store, *pgtest.Cluster) {
 	if durable.err != nil {
 		b.Skipf("no durable cluster: %v", durable.err)
 	}
-	return mustOpen(b, pgtest.SchemaOn(b, durable.cluster.DSN()), postgres.Options{}), durable.cluster
+	return mustOpen(b, pgtest.SchemaOn(b, durable.cluster.DSN()), opts), durable.cluster
 }
 
 // deliver records b.N deliveries from c goroutines and reports the rate.

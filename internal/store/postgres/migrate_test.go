@@ -40,3 +40,17 @@ func TestMigrateOnce(t *testing.T) {
 		t.Fatalf("Open of a newer schema = %v, want an error saying it is newer", err)
 	}
 }
+
+// TestOptionsReachConnections: Schema and AsyncCommit are the settings of
+// every connection.
+func TestOptionsReachConnections(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	schema := dsn[strings.LastIndex(dsn, "=")+1:]
+	other := pgtest.Schema(t) // its search_path is overridden by Options.Schema
+	db := openTest(t, other, Options{Schema: schema, AsyncCommit: true})
+	var path, sync string
+	err := db.pool.QueryRow(context.Background(), `SELECT current_schema(), current_setting('synchronous_commit')`).Scan(&path, &sync)
+	if err != nil || path != schema || sync != "off" {
+		t.Errorf("schema %q, synchronous_commit %q, %v; want %q, off", path, sync, err, schema)
+	}
+}

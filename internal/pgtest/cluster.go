@@ -10,14 +10,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Cluster is a throwaway PostgreSQL cluster: a data directory and a unix
-// socket in one private temporary directory, no TCP port.
+// socket in one private temporary directory, no TCP port. Its server is a
+// child process of the test binary that dies with it (Linux: the parent
+// death signal), so a test binary killed by its -timeout leaves no server
+// running.
 type Cluster struct {
 	dir    string
 	bindir string
 	as     []string // setpriv prefix running a command as nobody, when root
+	server *exec.Cmd
+	exited chan struct{} // closed when the server process has been waited for
 }
 
 // Config tunes Start.
@@ -70,8 +79,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := c.run(ctx, "pg_ctl", "-D", c.data(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "120",
-		"-o", serverOptions(dir, cfg), "start"); err != nil {
+	if err := c.startServer(ctx, cfg); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
@@ -79,12 +87,57 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-func serverOptions(dir string, cfg Config) string {
-	opts := []string{"-c listen_addresses=''", "-p 5432", "-k " + dir, "-c max_connections=200"}
-	if !cfg.Durable {
-		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+// startServer runs postgres in the foreground as a child process and waits
+// until it accepts connections.
+func (c *Cluster) startServer(ctx context.Context, cfg Config) error {
+	log, err := os.Create(filepath.Join(c.dir, "server.log"))
+	if err != nil {
+		return err
 	}
-	return strings.Join(opts, " ")
+	defer log.Close()
+	argv := slices.Clone(c.as)
+	if len(argv) > 0 {
+		argv = append(argv[:1], append([]string{"--pdeathsig", "QUIT"}, argv[1:]...)...)
+	}
+	argv = append(argv, filepath.Join(c.bindir, "postgres"), "-D", c.data())
+	argv = append(argv, serverArgs(c.dir, cfg)...)
+	c.server = exec.Command(argv[0], argv[1:]...)
+	c.server.Stdout, c.server.Stderr, c.server.Dir = log, log, os.TempDir()
+	c.server.SysProcAttr = dieWithParent()
+	if err := c.server.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	c.exited = make(chan struct{})
+	go func() { c.server.Wait(); close(c.exited) }()
+	return c.waitReady(ctx)
+}
+
+// waitReady polls until the server accepts a connection.
+func (c *Cluster) waitReady(ctx context.Context) error {
+	for {
+		conn, err := pgx.Connect(ctx, c.DSN())
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		select {
+		case <-c.exited:
+			return fmt.Errorf("postgres exited during startup: %w", err)
+		case <-ctx.Done():
+			c.kill()
+			return fmt.Errorf("postgres not ready: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// serverArgs are the server's settings: no TCP, the socket in dir, room
+// for many test connections, and unless durable no flushing at all.
+func serverArgs(dir string, cfg Config) []string {
+	args := []string{"-c", "listen_addresses=", "-p", "5432", "-k", dir, "-c", "max_connections=200"}
+	if !cfg.Durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	return args
 }
 
 // dropRoot makes the directory nobody's and prefixes commands with setpriv
@@ -132,11 +185,23 @@ func (c *Cluster) DSN() string {
 	return "host=" + c.dir + " port=5432 user=postgres dbname=postgres sslmode=disable connect_timeout=10"
 }
 
-// Stop stops the server at once and deletes the cluster.
+// Stop stops the server at once (immediate shutdown, as after a crash)
+// and deletes the cluster.
 func (c *Cluster) Stop() error {
-	err := c.run(context.Background(), "pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "stop")
-	if rerr := os.RemoveAll(c.dir); err == nil {
-		err = rerr
+	c.kill()
+	return os.RemoveAll(c.dir)
+}
+
+// kill sends the server SIGQUIT and waits for it to exit.
+func (c *Cluster) kill() {
+	if c.server == nil {
+		return
 	}
-	return err
+	_ = c.server.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-c.exited:
+	case <-time.After(time.Minute):
+		_ = c.server.Process.Kill()
+		<-c.exited
+	}
 }

@@ -5,7 +5,8 @@
 // message saying so, unless HOOKRELAY_REQUIRE_PG=1 (CI), where they fail.
 //
 // A package using it runs its tests through Main, which stops the cluster
-// after the last test:
+// after the last test (and on Linux the server dies with the test binary
+// anyway, should a -timeout kill it first):
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 //

@@ -34,14 +34,21 @@
 // SaveRequestBody goes through the writer too; the rare writes (tunnels,
 // Interrupt, Purge) run on the pool directly.
 //
-// Measured with BenchmarkDeliveries on this 2-core VM with PostgreSQL on the
-// same cores and a neighbour's build keeping the load average at 14-19 (so
-// rates swing widely; CPU per delivery is steadier): 64 senders recorded
-// 1,400-3,500 deliveries/s (Insert of a 1 KiB body, then Complete), costing
-// ~95 us of this process's CPU and 150-200 us of PostgreSQL's per delivery,
-// against 4,200-6,500/s and ~56 us in total for SQLite, which runs in process
-// and flushes nothing on commit. A single sender waits for two commits per
-// delivery: 0.65 ms with fsync off, 9-20 ms with it on.
+// Measured with BenchmarkDeliveries on this 2-core VM, PostgreSQL 15 on the
+// same cores, while neighbours' builds kept the load average at 14-20 (rates
+// swing by 2x between runs; CPU per delivery is steadier). A delivery is an
+// Insert with a 1 KiB body then a Complete, from 64 senders:
+//
+//	backend                          deliveries/s   CPU per delivery
+//	sqlite (in process)              4,200-6,500    ~56 us
+//	postgres, durable (fsync on)       790-1,370    ~100 us here + ~200-260 us server
+//	postgres, durable, AsyncCommit     3,650-3,850   ~65 us here + ~120 us server
+//	postgres, fsync off (tests)      1,750-3,800    ~75-95 us here + ~135-160 us server
+//
+// With durability on, flush latency rather than CPU is the limit: one sender
+// waits for two commits per delivery (9-20 ms), and four writers instead of
+// two raised 64 senders from ~1,000 to ~1,500 deliveries/s in one paired run.
+// Two stays the default until measured on a machine without neighbours.
 //
 // # Layout
 //

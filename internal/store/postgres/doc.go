@@ -13,8 +13,9 @@
 // the WAL flush, so a recorded delivery survives a crash of the machine
 // running PostgreSQL, which is stronger than the SQLite backend's default.
 // The cost is a round trip and a flush per commit: about 5 ms per fsync on
-// this development VM's disk, which caps one writer committing one write at
-// a time at ~100-200 deliveries/s (BenchmarkDeliveries, c=1).
+// this development VM's disk, more under load, so that a single sender,
+// waiting for two commits per delivery, records 50-110 deliveries/s
+// (BenchmarkDeliveries, c=1); concurrent senders share commits (below).
 //
 // # Group commit
 //

@@ -43,7 +43,7 @@
 //	backend                          deliveries/s   CPU per delivery
 //	sqlite (in process)              4,200-6,500    ~56 us
 //	postgres, durable (fsync on)       790-1,370    ~100 us here + ~200-260 us server
-//	postgres, durable, AsyncCommit     3,650-3,850   ~65 us here + ~120 us server
+//	postgres, durable, AsyncCommit     3,650-3,850    ~65 us here + ~120 us server
 //	postgres, fsync off (tests)      1,750-3,800    ~75-95 us here + ~135-160 us server
 //
 // With durability on, flush latency rather than CPU is the limit: one sender

@@ -25,6 +25,7 @@ type Cluster struct {
 	dir    string
 	bindir string
 	as     []string // setpriv prefix running a command as nobody, when root
+	cfg    Config
 	server *exec.Cmd
 	exited chan struct{} // closed when the server process has been waited for
 }
@@ -69,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	c := &Cluster{dir: dir, bindir: bindir}
+	c := &Cluster{dir: dir, bindir: bindir, cfg: cfg}
 	if err := c.dropRoot(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -79,7 +80,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := c.startServer(ctx, cfg); err != nil {
+	if err := c.startServer(ctx); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
@@ -89,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 
 // startServer runs postgres in the foreground as a child process and waits
 // until it accepts connections.
-func (c *Cluster) startServer(ctx context.Context, cfg Config) error {
+func (c *Cluster) startServer(ctx context.Context) error {
 	log, err := os.Create(filepath.Join(c.dir, "server.log"))
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func (c *Cluster) startServer(ctx context.Context, cfg Config) error {
 		argv = append(argv[:1], append([]string{"--pdeathsig", "QUIT"}, argv[1:]...)...)
 	}
 	argv = append(argv, filepath.Join(c.bindir, "postgres"), "-D", c.data())
-	argv = append(argv, serverArgs(c.dir, cfg)...)
+	argv = append(argv, serverArgs(c.dir, c.cfg)...)
 	c.server = exec.Command(argv[0], argv[1:]...)
 	c.server.Stdout, c.server.Stderr, c.server.Dir = log, log, os.TempDir()
 	c.server.SysProcAttr = dieWithParent()
@@ -183,6 +184,32 @@ func (c *Cluster) run(ctx context.Context, name string, args ...string) error {
 // postgres).
 func (c *Cluster) DSN() string {
 	return "host=" + c.dir + " port=5432 user=postgres dbname=postgres sslmode=disable connect_timeout=10"
+}
+
+// Crash kills the server's postmaster with SIGKILL, as the kernel's OOM
+// killer or a kill -9 would, leaving the data directory as a crash does.
+func (c *Cluster) Crash() {
+	_ = c.server.Process.Kill()
+	<-c.exited
+}
+
+// Restart starts the server again on its data directory after Crash,
+// retrying while the killed server's backends still hold its shared memory
+// (they exit once they notice their postmaster is gone), and waits until it
+// accepts connections.
+func (c *Cluster) Restart(ctx context.Context) error {
+	for {
+		err := c.startServer(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+			return fmt.Errorf("restart postgres: %w\nserver log:\n%s", err, log)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Stop stops the server at once (immediate shutdown, as after a crash)

@@ -117,6 +117,29 @@ func sharedCluster() (string, error) {
 	return shared.dsn, shared.err
 }
 
+// NewCluster starts a cluster of tb's own, for a test that must crash or
+// restart its server, and deletes it when tb ends; it skips tb (fails it
+// under HOOKRELAY_REQUIRE_PG=1) when initdb is not installed.
+func NewCluster(tb testing.TB, cfg Config) *Cluster {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, cfg)
+	switch {
+	case err == errNoInitdb:
+		unavailable(tb, "this test starts its own PostgreSQL and needs initdb (package postgresql)")
+		return nil
+	case err != nil:
+		tb.Fatalf("pgtest: start postgres: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			tb.Errorf("pgtest: stop postgres: %v", err)
+		}
+	})
+	return c
+}
+
 // unavailable skips tb with why, or fails it when PostgreSQL is required.
 func unavailable(tb testing.TB, why string) {
 	tb.Helper()

@@ -96,7 +96,9 @@
 // store.ErrUnavailable, so the relay fails closed; a unique violation is
 // ErrConflict, a record deleted under a Complete is ErrNotFound and bad data
 // is ErrInvalid. The pool reconnects by itself: after every connection was
-// terminated, calls fail with ErrUnavailable and then succeed again.
+// terminated, or the server was killed with SIGKILL and restarted, calls
+// fail with ErrUnavailable and then succeed again, with nothing committed
+// lost (TestRecoversAfterBackendsKilled, TestServerCrashAndRestart).
 //
 // Seqs come from a sequence, which never rewinds. When several processes
 // insert, seqs can commit out of order: an oldest-first listing that has

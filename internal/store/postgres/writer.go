@@ -112,20 +112,20 @@ func (w *writer) gather(first *op) []*op {
 }
 
 // commit runs the batch as one transaction. When the server rejected a
-// statement, the whole transaction was rolled back: each op then runs
-// alone, so that only the failing one reports the failure. Any other error
-// (connection lost, timeout) leaves the outcome of the commit unknown to
-// this side, so every op reports it rather than risk running twice.
+// statement, or an op's arguments could not be encoded, nothing was
+// committed: each op then runs alone, so that only the failing one reports
+// the failure. Any other error (connection lost, timeout) leaves the
+// outcome of the commit unknown to this side, so every op reports it rather
+// than risk running twice.
 func (w *writer) commit(batch []*op) {
 	errs, err := w.run(batch)
-	var pe *pgconn.PgError
 	switch {
 	case err == nil:
 		w.commits.Add(1)
 		for i, o := range batch {
 			o.done <- errs[i]
 		}
-	case errors.As(err, &pe) && len(batch) > 1:
+	case rolledBack(err) && len(batch) > 1:
 		for _, o := range batch {
 			w.commit([]*op{o})
 		}
@@ -159,4 +159,13 @@ func (w *writer) run(batch []*op) (errs []error, err error) {
 		err = cerr
 	}
 	return errs, err
+}
+
+// rolledBack reports that a batch failed with nothing committed: the
+// server answered an error (the implicit transaction is then rolled back)
+// or the batch failed before it was sent.
+func rolledBack(err error) bool {
+	var pe *pgconn.PgError
+	var pre pgx.ErrPreprocessingBatch
+	return errors.As(err, &pe) || errors.As(err, &pre)
 }

@@ -62,6 +62,30 @@ func TestWriterIsolatesServerError(t *testing.T) {
 	}
 }
 
+// TestWriterIsolatesEncodingError: an op whose arguments cannot be sent
+// fails alone; the others of its batch are committed.
+func TestWriterIsolatesEncodingError(t *testing.T) {
+	db := openTest(t, pgtest.Schema(t), Options{})
+	recs := []*store.Record{{Tunnel: "e", Owner: "a"}, {Tunnel: "e", Owner: "a"}, {Tunnel: "e", Owner: "a"}}
+	seqs := make([]int64, len(recs))
+	batch := make([]*op, len(recs))
+	for i, r := range recs {
+		batch[i] = insertOp(r, &seqs[i])
+	}
+	batch[1].args[6] = int64(1) << 40 // status: beyond integer
+	db.w.commit(batch)
+	for i, o := range batch {
+		if err := <-o.done; (err != nil) != (i == 1) {
+			t.Errorf("op %d: %v", i, err)
+		}
+	}
+	for _, i := range []int{0, 2} {
+		if _, err := db.Get(context.Background(), "a", recs[i].ID); err != nil {
+			t.Errorf("record %d after the rerun: %v", i, err)
+		}
+	}
+}
+
 // TestWriterGroupsCommits: concurrent writes share commits.
 func TestWriterGroupsCommits(t *testing.T) {
 	db := openTest(t, pgtest.Schema(t), Options{Writers: 1})

@@ -69,7 +69,19 @@ const (
 			ON CONFLICT (name) DO UPDATE SET offline = excluded.offline,
 				queue_status = excluded.queue_status, last_seen = excluded.last_seen
 			WHERE tunnels.owner = excluded.owner`
-	qTouchTunnel  = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
+	qTouchTunnel = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
+	// Releasing a name: its owner's LastSeen, then the delete, then its
+	// owner's queued records of it expire (see ReleaseTunnel).
+	qTunnelSeen     = `SELECT last_seen FROM tunnels WHERE name = ? AND owner = ?`
+	qReleaseTunnel  = `DELETE FROM tunnels WHERE name = ? AND owner = ?`
+	qExpireReleased = `UPDATE records SET outcome = 'expired'
+			WHERE tunnel = ? AND owner = ? AND outcome = 'queued' AND ` + uncommonOutcome
+	// qRecordedSince sums the stored request body bytes by tunnel and owner:
+	// a body is in the row, in request_bodies or in parts (see placeOf).
+	qRecordedSince = `SELECT r.tunnel, r.owner, sum(CASE WHEN r.body IS NOT NULL THEN length(r.body)
+			ELSE coalesce((SELECT length(b.data) FROM request_bodies b WHERE b.seq = r.seq),
+				(SELECT sum(length(p.data)) FROM request_body_parts p WHERE p.seq = r.seq), 0) END)
+			FROM records r WHERE r.received_at >= ? GROUP BY r.tunnel, r.owner`
 	qExpireQueued = `UPDATE records SET outcome = 'expired'
 			WHERE outcome = 'queued' AND received_at < ?`
 	// qInterrupt scans the table: the outcome index leaves pending records
@@ -108,7 +120,7 @@ const (
 type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
-	crowdedTunnels, reqParts                           *sql.Stmt
+	crowdedTunnels, reqParts, recordedSince            *sql.Stmt
 }
 
 func (s *readerStmts) sql() map[**sql.Stmt]string {
@@ -123,6 +135,7 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.listAllTunnels: qListAllTunnels,
 		&s.crowdedTunnels: qCrowdedTunnels,
 		&s.reqParts:       qGetReqParts,
+		&s.recordedSince:  qRecordedSince,
 	}
 }
 

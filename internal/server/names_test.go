@@ -164,6 +164,14 @@ func TestNameReleasedAfterTTL(t *testing.T) {
 	if _, err := apiClient(t, srv, relaytest.Token).Get(ctx, servedID); err != nil {
 		t.Errorf("old owner reading its record: %v", err)
 	}
+	// Nor can the old owner replay its records into the new owner's app.
+	var e *api.Error
+	if _, err := apiClient(t, srv, relaytest.Token).Replay(ctx, servedID, nil); !errors.As(err, &e) || e.Code != proto.CodeTunnelOffline {
+		t.Errorf("old owner replaying into the retaken name: %v, want tunnel_offline", err)
+	}
+	if n := hits("/served"); n != 0 {
+		t.Errorf("the new owner's app got the old owner's replay %d times", n)
+	}
 }
 
 // recordAt is the id of relaytest.Token's first record with path p.

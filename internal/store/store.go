@@ -11,8 +11,8 @@ import (
 var (
 	// ErrNotFound: no such record or tunnel, or it belongs to another owner.
 	ErrNotFound = errors.New("store: not found")
-	// ErrConflict: the tunnel is owned by another owner, or the record ID is
-	// taken.
+	// ErrConflict: the tunnel is owned by another owner, the record ID is
+	// taken, or (ReleaseTunnel) a client used the name since seenBefore.
 	ErrConflict = errors.New("store: conflict")
 	// ErrInvalid: an argument is malformed (bad cursor, missing owner, ...).
 	ErrInvalid = errors.New("store: invalid argument")

@@ -110,7 +110,8 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 
 // startPurger runs retention in the background: records older than Retention, beyond
 // MaxRecords per tunnel, and queued ones older than QueueTTL (marked expired).
-// It also releases the names no client has served for NameTTL (see sweepNames).
+// It also releases the names no client has served for NameTTL (see sweepNames), from
+// one PurgeEvery after the start on: clients served before a restart come back first.
 func (s *Server) startPurger() {
 	if s.cfg.Store == nil {
 		return
@@ -124,12 +125,12 @@ func (s *Server) startPurger() {
 			if s.cfg.Retention > 0 {
 				s.purge()
 			}
-			s.sweepNames()
 			select {
 			case <-t.C:
 			case <-s.ctx.Done():
 				return
 			}
+			s.sweepNames()
 		}
 	}()
 }

@@ -60,9 +60,9 @@ func ParseConfig(specs []string) (Config, error) {
 func (c *Config) add(spec string) error {
 	name, secret, hasSecret := strings.Cut(spec, ":")
 	if !hasSecret {
-		kinds, err := ParseKinds(append([]string{kindList(c.Kinds)}, spec))
-		if err == nil {
-			c.Kinds = kinds
+		kinds, err := ParseKinds([]string{spec})
+		for i := 0; err == nil && i < len(kinds); i++ {
+			err = c.addKind(kinds[i])
 		}
 		return err
 	}
@@ -70,14 +70,20 @@ func (c *Config) add(spec string) error {
 	if err != nil {
 		return err
 	}
-	if containsKind(c.Kinds, k) {
-		return fmt.Errorf("parse handshake %q: %w", k.String(), ErrDuplicateKind)
-	}
 	field := c.secretOf(k)
 	if field == nil {
 		return fmt.Errorf("parse handshake %q: takes no secret: %w", k.String(), ErrUnusedSecret)
 	}
-	c.Kinds, *field = append(c.Kinds, k), secret
+	*field = secret
+	return c.addKind(k)
+}
+
+// addKind appends k unless it is already listed.
+func (c *Config) addKind(k Kind) error {
+	if containsKind(c.Kinds, k) {
+		return fmt.Errorf("parse handshake %q: %w", k.String(), ErrDuplicateKind)
+	}
+	c.Kinds = append(c.Kinds, k)
 	return nil
 }
 
@@ -144,6 +150,7 @@ func (c Config) GoString() string { return "handshake.Config{" + c.String() + "}
 // Responder answers one tunnel's handshakes. It is immutable and safe for
 // concurrent use; a nil *Responder answers nothing.
 type Responder struct {
+	config        string // Config.String, for logs
 	kinds         []Kind
 	slack         webhook.Scheme // nil: url_verification answered unsigned
 	metaToken     []byte
@@ -160,6 +167,7 @@ func New(c Config) (*Responder, error) {
 		return nil, nil
 	}
 	r := &Responder{
+		config:        c.String(),
 		kinds:         append([]Kind(nil), c.Kinds...),
 		metaToken:     []byte(c.MetaVerifyToken),
 		zoomSecret:    []byte(c.ZoomSecretToken),
@@ -182,3 +190,14 @@ func (r *Responder) Kinds() []Kind {
 	}
 	return append([]Kind(nil), r.kinds...)
 }
+
+// String renders r as its Config's String: kinds, secrets as "***".
+func (r *Responder) String() string {
+	if r == nil {
+		return ""
+	}
+	return r.config
+}
+
+// GoString is String, so %#v cannot print a secret either.
+func (r *Responder) GoString() string { return "handshake.Responder{" + r.String() + "}" }

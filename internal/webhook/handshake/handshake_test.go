@@ -2,6 +2,7 @@ package handshake_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -155,5 +156,16 @@ func TestNilResponder(t *testing.T) {
 	}
 	if res := r.Answer(handshake.Head{Method: "GET", RawQuery: dropboxQuery}, nil, testNow); res.Outcome != handshake.Pass || res.Kind != 0 {
 		t.Fatalf("nil Responder answered %+v", res)
+	}
+}
+
+// TestResponderString checks that formatting a Responder never prints a secret.
+func TestResponderString(t *testing.T) {
+	r := mustNew(t, signedAll)
+	for _, s := range []string{fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), fmt.Sprintf("%s", r)} {
+		checkNoSecret(t, s)
+		if !strings.Contains(s, "meta:***") {
+			t.Errorf("Responder renders as %q", s)
+		}
 	}
 }

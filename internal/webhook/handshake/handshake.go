@@ -101,20 +101,31 @@ func (r *Responder) Answer(h Head, body []byte, now time.Time) Result {
 // request is one request being matched, with its query parsed once.
 type request struct {
 	Head
-	body    []byte
-	now     time.Time
-	query   url.Values
-	queryOK bool
-	parsed  bool
+	body  []byte
+	now   time.Time
+	query url.Values
+	state queryState
 }
+
+// queryState says whether a request's query has been parsed, and how.
+type queryState uint8
+
+const (
+	queryUnread queryState = iota
+	queryParsed
+	queryBad // does not parse: matches nothing
+)
 
 // values returns the parsed query; ok is false when it does not parse.
 func (in *request) values() (url.Values, bool) {
-	if !in.parsed {
+	if in.state == queryUnread {
 		q, err := url.ParseQuery(in.RawQuery)
-		in.query, in.queryOK, in.parsed = q, err == nil, true
+		in.query, in.state = q, queryParsed
+		if err != nil {
+			in.state = queryBad
+		}
 	}
-	return in.query, in.queryOK
+	return in.query, in.state == queryParsed
 }
 
 // single returns the one value of key; ok is false when the query does not

@@ -36,9 +36,12 @@ var (
 // maxQuoted bounds how much of a bad name an error repeats.
 const maxQuoted = 32
 
-// String returns the kind's name, e.g. "slack".
+// String returns the kind's name, e.g. "slack"; "none" for the zero Kind.
 func (k Kind) String() string {
-	if k == 0 || int(k) >= len(kindNames) {
+	if k == 0 {
+		return "none"
+	}
+	if int(k) >= len(kindNames) {
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}
 	return kindNames[k]

@@ -78,8 +78,14 @@ func TestKindString(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v", k, back, err)
 		}
 	}
-	if s := handshake.Kind(0).String(); s != "kind(0)" {
+	if s := handshake.Kind(0).String(); s != "none" {
 		t.Errorf("Kind(0) = %q", s)
+	}
+	if s := handshake.Kind(42).String(); s != "kind(42)" {
+		t.Errorf("Kind(42) = %q", s)
+	}
+	if _, err := handshake.ParseKind("none"); !errors.Is(err, handshake.ErrUnknownKind) {
+		t.Errorf(`ParseKind("none") = %v`, err)
 	}
 }
 

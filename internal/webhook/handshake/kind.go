@@ -118,3 +118,22 @@ func quote(s string) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// MarshalText renders k by name, so a Kind list reads as names in YAML and JSON.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k == 0 || int(k) >= len(kindNames) {
+		return nil, fmt.Errorf("marshal handshake %s: %w", k, ErrUnknownKind)
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText reads a name as [ParseKind] does, so `handshake: [slack,
+// meta]` in a config file decodes into a []Kind with the parser's errors.
+func (k *Kind) UnmarshalText(text []byte) error {
+	parsed, err := ParseKind(string(text))
+	if err != nil {
+		return err
+	}
+	*k = parsed
+	return nil
+}

@@ -1,6 +1,7 @@
 package handshake_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -161,5 +162,25 @@ func TestValidate(t *testing.T) {
 		if err != nil {
 			checkNoSecret(t, err.Error())
 		}
+	}
+}
+
+// TestKindText checks that a Kind list round-trips through a text format
+// by name and that a bad name fails with the parser's error.
+func TestKindText(t *testing.T) {
+	var kinds []handshake.Kind
+	if err := json.Unmarshal([]byte(`["slack","meta","dropbox"]`), &kinds); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(kinds)
+	if err != nil || string(out) != `["slack","meta","dropbox"]` {
+		t.Fatalf("Marshal = %s, %v", out, err)
+	}
+	err = json.Unmarshal([]byte(`["slack","facebook"]`), &kinds)
+	if !errors.Is(err, handshake.ErrUnknownKind) || !strings.Contains(err.Error(), `"facebook"`) {
+		t.Fatalf("Unmarshal of an unknown name = %v", err)
+	}
+	if _, err := json.Marshal([]handshake.Kind{0}); !errors.Is(err, handshake.ErrUnknownKind) {
+		t.Fatalf("Marshal of the zero Kind = %v", err)
 	}
 }

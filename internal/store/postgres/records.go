@@ -16,8 +16,9 @@ import (
 // statement. A taken ID inserts nothing and returns no row.
 const qInsert = `WITH r AS (
 	INSERT INTO records (seq, id, tunnel, owner, received_at, method, path, status, outcome, verified,
-		replay_of, event_id, request, response, body, resp_body)
-	VALUES (nextval('records_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		replay_of, event_id, request, response, body, resp_body, body_len)
+	VALUES (nextval('records_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+		coalesce(octet_length($14::bytea), 0))
 	ON CONFLICT (id) DO NOTHING
 	RETURNING seq, tunnel, received_at, outcome),
 q AS (INSERT INTO queue (seq, tunnel, received_at)
@@ -39,7 +40,8 @@ RETURNING seq`
 
 // qSaveBody replaces the request half and body of a record whose body
 // streamed through after Insert.
-const qSaveBody = `UPDATE records SET request = $2, body = $3 WHERE id = $1 RETURNING seq`
+const qSaveBody = `UPDATE records SET request = $2, body = $3, body_len = coalesce(octet_length($3::bytea), 0)
+	WHERE id = $1 RETURNING seq`
 
 // Insert records r (see store.Store). It fills in r.ID, r.ReceivedAt and
 // r.Outcome when empty (before writing, so they stay set if the write

@@ -27,6 +27,7 @@ func RunShared(t *testing.T, open SharedOpener) {
 		{"SeesOtherWrites", testSeesOtherWrites},
 		{"TunnelsShared", testTunnelsShared},
 		{"QueueShared", testQueueShared},
+		{"ReleaseShared", testReleaseShared},
 		{"SeqUniqueAcrossHandles", testSeqUniqueAcrossHandles},
 		{"SeqNeverReusedAcrossHandles", testSeqNeverReusedAcrossHandles},
 	}
@@ -168,5 +169,29 @@ func testSeqNeverReusedAcrossHandles(t *testing.T, a, b store.Store) {
 		if r := mustInsert(t, s, newRecord("sr", "owner-a", time.Hour)); r.Seq <= last {
 			t.Errorf("handle %d: seq after purging everything = %d, want above %d", i, r.Seq, last)
 		}
+	}
+}
+
+// testReleaseShared: a name released through one handle is free through the
+// other, and what its owner queued through the other is expired.
+func testReleaseShared(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	mustClaim(t, a, store.Tunnel{Name: "rel", Owner: "owner-a", Offline: store.OfflineQueue, LastSeen: base})
+	queued := mustInsert(t, a, newRecord("rel", "owner-a", 0, withOutcome(store.OutcomeQueued)))
+	if err := b.ReleaseTunnel(ctx, "rel", "owner-a", base); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("release of a name seen at the cutoff = %v, want ErrConflict", err)
+	}
+	if err := b.ReleaseTunnel(ctx, "rel", "owner-a", base.Add(time.Nanosecond)); err != nil {
+		t.Fatalf("ReleaseTunnel on the other handle: %v", err)
+	}
+	if _, err := a.GetTunnel(ctx, "rel"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetTunnel after release on the other handle = %v, want ErrNotFound", err)
+	}
+	if got := mustGet(t, a, "owner-a", queued.ID).Outcome; got != store.OutcomeExpired {
+		t.Errorf("queued record after release: %s, want expired", got)
+	}
+	mustClaim(t, a, store.Tunnel{Name: "rel", Owner: "owner-b"})
+	if q, err := b.Queued(ctx, "rel", 0); err != nil || len(q) != 0 {
+		t.Errorf("Queued for the new owner = %d records, %v; want none", len(q), err)
 	}
 }

@@ -39,12 +39,14 @@ CREATE TABLE records (
     request     bytea   NOT NULL,
     response    bytea   NOT NULL,
     body        bytea,
+    body_len    bigint  NOT NULL DEFAULT 0, -- octet_length(body), for RecordedSince
     resp_body   bytea
 );
 CREATE INDEX records_owner_seq    ON records (owner, seq);
 CREATE INDEX records_tunnel_seq   ON records (tunnel, seq);
 CREATE INDEX records_tunnel_event ON records (tunnel, event_id, seq) WHERE event_id <> '';
-CREATE INDEX records_received     ON records (received_at);
+-- Purge by age and RecordedSince (an index-only scan) read this one.
+CREATE INDEX records_received     ON records (received_at) INCLUDE (tunnel, owner, body_len);
 CREATE INDEX records_replay_of    ON records (replay_of) WHERE replay_of <> '';
 
 -- The response half written by Complete: an insert on the first answer, an

@@ -103,8 +103,15 @@
 // fail with ErrUnavailable and then succeed again, with nothing committed
 // lost (TestRecoversAfterBackendsKilled, TestServerCrashAndRestart).
 //
-// Seqs come from a sequence, which never rewinds. When several processes
-// insert, seqs can commit out of order: an oldest-first listing that has
-// passed seq 101 will not show a seq 100 that commits afterwards. The queue
-// does not page with cursors, so it never skips a record.
+// # Several processes
+//
+// Two contracts of store.Store assume one process. Interrupt marks every
+// pending record received before its cutoff, so a relay calling it at start
+// would also interrupt deliveries other processes have in flight: before
+// several relays share a database, records must say which process wrote
+// them and Interrupt must keep to its own. And seqs, which come from a
+// sequence that never rewinds, can commit out of order when several
+// processes insert: an oldest-first listing that has passed seq 101 will not
+// show a seq 100 that commits afterwards. The queue does not page with
+// cursors, so it never skips a record.
 package postgres

@@ -65,7 +65,9 @@ func floods() []flood {
 }
 
 // floodRig is a rig with a second tunnel ("other", its own relay-client process) and a
-// second token for the attacker.
+// second token for the attacker. Both clients dial the server directly: the floods
+// measure the server, and the chaos link runs in the test's process, which the
+// attacker's clients keep busy.
 type floodRig struct {
 	*rig
 	pid int
@@ -73,7 +75,7 @@ type floodRig struct {
 
 func newFloodRig(t *testing.T) *floodRig {
 	t.Helper()
-	r := newRig(t, rigOpts{serverArgs: []string{"--token", hostileToken}})
+	r := newRig(t, rigOpts{serverArgs: []string{"--token", hostileToken}, direct: true})
 	r.startClient()
 	online := r.server.watch(func(l string) bool {
 		return strings.Contains(l, `msg="tunnel online"`) && strings.Contains(l, "tunnel=other ")
@@ -109,8 +111,12 @@ type floodRow struct {
 	sameTunnel          bool     // the flood targets the tunnel "same" delivers to
 }
 
-// answered counts normal deliveries and those the app answered.
-type answered struct{ ok, n int }
+// answered counts normal deliveries, those the app answered, and the other answers by
+// status and code.
+type answered struct {
+	ok, n  int
+	failed map[string]int
+}
 
 func (a answered) share() float64 {
 	if a.n == 0 {
@@ -122,12 +128,14 @@ func (a answered) share() float64 {
 func (a answered) String() string { return fmt.Sprintf("%d/%d (%.1f%%)", a.ok, a.n, 100*a.share()) }
 
 func countAnswered(s *sender) answered {
-	var a answered
+	a := answered{failed: make(map[string]int)}
 	for _, got := range mustResults(s) {
 		a.n++
 		if got.FromApp && got.Status == http.StatusOK {
 			a.ok++
+			continue
 		}
+		a.failed[strings.TrimSpace(fmt.Sprint(got.Status, " ", got.Code))]++
 	}
 	return a
 }
@@ -195,12 +203,12 @@ func sampleRSS(pid int, floor int64) func() int64 {
 func (row floodRow) check(t *testing.T) {
 	t.Helper()
 	if row.same.share() < minAnswered {
-		t.Errorf("%s: the app answered %v of the normal deliveries to the flooded tunnel, want >= %.0f%%",
-			row.kind, row.same, 100*minAnswered)
+		t.Errorf("%s: the app answered %v of the normal deliveries to the flooded tunnel (others: %v), want >= %.0f%%",
+			row.kind, row.same, row.same.failed, 100*minAnswered)
 	}
 	if row.other.share() < minAnswered {
-		t.Errorf("%s: the app answered %v of the normal deliveries to another tunnel, want >= %.0f%%",
-			row.kind, row.other, 100*minAnswered)
+		t.Errorf("%s: the app answered %v of the normal deliveries to another tunnel (others: %v), want >= %.0f%%",
+			row.kind, row.other, row.other.failed, 100*minAnswered)
 	}
 	if grew := max(row.peak, row.after) - row.before; grew >= maxRSSGrowth {
 		t.Errorf("%s: server RSS grew by %d MiB (before %d, peak %d, after %d MiB), want under %d",

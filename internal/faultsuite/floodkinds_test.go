@@ -117,20 +117,32 @@ func both(a, b func()) {
 }
 
 // endlessResponseHeads has a tunnel client of the attacker's token answer every
-// request with a head that never ends, while eight senders keep asking it.
+// request with a head that never ends (connecting again whenever the server ends its
+// session), while eight senders keep asking it.
 func endlessResponseHeads(ctx context.Context, f *floodRig, codes *codeCount) {
-	h, err := dialHostile(f.addr, hostileToken, "", "evilhead")
-	if err != nil {
-		f.t.Errorf("hostile client: %v", err)
-		return
-	}
-	defer h.close()
-	h.serve(endlessHead)
 	hc := floodClient()
 	defer hc.CloseIdleConnections()
-	workers(ctx, 8, func(ctx context.Context, _ int) {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+f.addr+"/t/evilhead/hook", strings.NewReader(`{"a":1}`))
-		post(ctx, hc, req, codes)
+	both(func() {
+		workers(ctx, 1, func(ctx context.Context, _ int) {
+			h, err := dialHostile(f.addr, hostileToken, "", "evilhead")
+			if err != nil {
+				codes.add(errLabel(err))
+				pause(ctx, 100*time.Millisecond)
+				return
+			}
+			defer h.close()
+			codes.add("session")
+			h.serve(endlessHead)
+			select {
+			case <-h.mux.CloseChan():
+			case <-ctx.Done():
+			}
+		})
+	}, func() {
+		workers(ctx, 8, func(ctx context.Context, _ int) {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+f.addr+"/t/evilhead/hook", strings.NewReader(`{"a":1}`))
+			post(ctx, hc, req, codes)
+		})
 	})
 }
 

@@ -1,0 +1,82 @@
+// Package route decides which of a tunnel's attached clients receive a
+// delivery, from the route expressions the clients attached with
+// (relay-client --route EXPR, repeatable).
+//
+// # Grammar
+//
+//	route    = "path=" glob            ; the path as received, escaped, no query
+//	         | "method=" token         ; exact and case-sensitive, as HTTP methods are: POST, not post
+//	         | "header:" token "=" glob ; the header name ignores case, the value does not
+//	         | "json:" jpath "=" glob   ; a value in the recorded body
+//	jpath    = segment *( "." segment )
+//	segment  = 1*( any character but "." "=" "\" | "\." | "\=" | "\\" )
+//	glob     = 1*( character | "*" | "?" | "\*" | "\?" | "\\" )
+//
+// Selector names are lowercase and exact. The selector ends at the first
+// "=" (in a json path, the first one not escaped); everything after it is
+// the value, "=" included. The value may not be empty: to ask for "the
+// header is present, with any value", write header:NAME=*. A path glob
+// starts with "/" or "*". Parse and ParseRoutes refuse anything else with an
+// *Error naming the offending text and the reason, which the relay answers as
+// bad_request.
+//
+// # Globs
+//
+// "*" matches any run of characters, none included; "?" exactly one
+// character (one UTF-8 encoded code point, or one byte that starts no valid
+// encoding). In paths too, "*" crosses "/": path=/webhooks/* matches
+// /webhooks/a and /webhooks/a/b but not /webhooks itself (add path=/webhooks
+// for that, routes OR). One meaning of "*" everywhere, and the common
+// "everything under here" needs no "**". A backslash makes "*", "?" or "\"
+// literal; before anything else it is an error. Matching never recurses: the
+// text between stars is found leftmost with a substring search, so a glob
+// costs time linear in the value's length (times the length of a segment
+// holding "?" between two stars, at most MaxExprLen), whatever the sender
+// puts in the value.
+//
+// # JSON values
+//
+// json routes look into the body as a JSON document, whatever its
+// Content-Type. Each path segment is an object key; a segment of decimal
+// digits (no leading zero) also indexes an array. The value found compares by
+// its JSON text: a string by its decoded value, a number by its literal text
+// as sent (json:amount=100 does not match 100.0 or 1e2; json:amount=1* does
+// match 100), true, false and null by those words, so json:live=true matches
+// both true and "true". An object or array, a missing path, a body that is not
+// one JSON document and a body over MaxBody (1 MiB) match nothing. Of repeated
+// keys in an object the last counts.
+//
+// The body is decoded at most once per delivery, on the first json route that
+// needs it, however many routes and clients look: the [Delivery] view holds
+// the result. Deliveries that no client routes on JSON are never decoded.
+//
+// # Several routes, several clients
+//
+// A client's routes OR: it receives a delivery when any one of them matches.
+// --route states "also send me these", the way stripe listen --events
+// a,b lists the events wanted; a team member adds a route to widen what they
+// get. AND would make each extra flag narrow the set instead, and a
+// conjunction across selectors is rarely what a webhook consumer wants
+// (one route can already pin a path and a value through its glob).
+//
+// [Select] applies the precedence, for each delivery, over the attached
+// clients in attach order:
+//
+//  1. The clients with routes of which one or more match receive it; the
+//     first attached of those is primary (answers the sender), the others
+//     get copies, whatever the tunnel's share policy.
+//  2. Otherwise the clients without routes receive it under the tunnel's
+//     share policy (mirror or balance), as if the routed clients were absent.
+//  3. When every attached client has routes and none matches, the delivery
+//     goes to no client: the tunnel's offline policy applies (reject or
+//     queue), as with no client attached.
+//
+// # Limits
+//
+// At most MaxRoutes (16) routes per client, MaxExprLen (256) bytes each,
+// MaxJSONDepth (16) segments per json path: a tunnel's routing costs at most
+// 16 clients x 16 routes of short patterns per delivery. Bodies over MaxBody
+// (1 MiB) are not decoded: decoding allocates a few times the body's size,
+// and webhook payloads are far smaller (Stripe, GitHub: tens of KiB).
+// An expression must be UTF-8 without control characters.
+package route

@@ -80,3 +80,27 @@ func BenchmarkGlobMatch(b *testing.B) {
 		}
 	}
 }
+
+// The body decoder alone, and encoding/json's decoding of the same body into
+// interface values for comparison.
+func BenchmarkDecode(b *testing.B) {
+	body := benchBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := parseJSON(body); !ok {
+			b.Fatal("not JSON")
+		}
+	}
+}
+
+func BenchmarkDecodeEncodingJSON(b *testing.B) {
+	body := benchBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if valid, _, _ := refLookup(body, nil); !valid {
+			b.Fatal("not JSON")
+		}
+	}
+}

@@ -1,11 +1,6 @@
 package route
 
-import (
-	"bytes"
-	"encoding/json"
-	"net/http"
-	"strconv"
-)
+import "net/http"
 
 // Delivery is the view of one delivery that routes are matched against. Build
 // one per delivery with NewDelivery and share it across every route of every
@@ -17,7 +12,7 @@ type Delivery struct {
 	header http.Header
 	body   []byte
 	state  jsonState
-	root   any
+	tree   tree
 }
 
 // jsonState is how far the body's decoding went.
@@ -25,7 +20,7 @@ type jsonState uint8
 
 const (
 	jsonUnread jsonState = iota // not asked for yet
-	jsonParsed                  // root holds the decoded body
+	jsonParsed                  // tree holds the decoded body
 	jsonNone                    // over MaxBody or not JSON: json routes do not match
 )
 
@@ -46,71 +41,17 @@ func (d *Delivery) Parsed() bool { return d.state == jsonParsed }
 // missing paths are not found.
 func (d *Delivery) lookup(path []string) (string, bool) {
 	if d.state == jsonUnread {
-		d.decode()
+		d.state = jsonNone
+		if len(d.body) <= MaxBody {
+			if t, ok := parseJSON(d.body); ok {
+				d.tree, d.state = t, jsonParsed
+			}
+		}
 	}
 	if d.state != jsonParsed {
 		return "", false
 	}
-	v := d.root
-	for _, seg := range path {
-		var ok bool
-		if v, ok = child(v, seg); !ok {
-			return "", false
-		}
-	}
-	return scalarText(v)
-}
-
-func (d *Delivery) decode() {
-	d.state = jsonNone
-	if len(d.body) > MaxBody {
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(d.body))
-	dec.UseNumber()
-	if dec.Decode(&d.root) != nil || dec.More() {
-		d.root = nil
-		return
-	}
-	d.state = jsonParsed
-}
-
-func child(v any, seg string) (any, bool) {
-	switch v := v.(type) {
-	case map[string]any:
-		c, ok := v[seg]
-		return c, ok
-	case []any:
-		i, ok := arrayIndex(seg)
-		if !ok || i >= len(v) {
-			return nil, false
-		}
-		return v[i], true
-	}
-	return nil, false
-}
-
-// arrayIndex reads a segment of decimal digits with no leading zero.
-func arrayIndex(seg string) (int, bool) {
-	if seg == "" || (seg[0] == '0' && len(seg) > 1) || seg[0] == '+' || seg[0] == '-' {
-		return 0, false
-	}
-	i, err := strconv.Atoi(seg)
-	return i, err == nil && i >= 0
-}
-
-func scalarText(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return string(v), true
-	case bool:
-		return strconv.FormatBool(v), true
-	case nil:
-		return "null", true
-	}
-	return "", false
+	return d.tree.lookup(path)
 }
 
 // Match reports whether the delivery matches the expression.

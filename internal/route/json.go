@@ -15,8 +15,8 @@ const maxNesting = 10000
 // descendant, so siblings are found by skipping.
 type node struct {
 	kind   byte  // '{', '[', '"', '0' (number), 't', 'f', 'n'
-	esc    bool  // a string or key that must be unescaped (escapes, or bytes that are not UTF-8)
-	keyEsc bool  //
+	esc    bool  // a string that must be unescaped (escapes, or bytes that are not UTF-8)
+	keyEsc bool  // the same for the member's key
 	end    int32 // index in the list past this value's subtree
 	lo, hi int32 // the value's text: a string's bytes inside its quotes, a literal's bytes
 	kLo    int32 // the member's key inside its quotes (object members only)

@@ -60,7 +60,8 @@ func FuzzGlob(f *testing.F) {
 }
 
 // FuzzMatch: matching any parsed route against any body and path never
-// panics, and gives the same answer with the body decoded or already decoded.
+// panics, gives the same answer with the body decoded or already decoded, and
+// a json route answers as encoding/json's view of the body says.
 func FuzzMatch(f *testing.F) {
 	for _, c := range matchCases {
 		f.Add(c.expr, "/webhooks/stripe/events", sampleBody)
@@ -76,6 +77,12 @@ func FuzzMatch(f *testing.F) {
 		first := e.Match(d)
 		if again := e.Match(d); again != first {
 			t.Fatalf("%q: %v then %v on the same delivery", expr, first, again)
+		}
+		if e.Kind() == KindJSON {
+			valid, text, found := refLookup([]byte(body), e.path)
+			if want := valid && found && len(body) <= MaxBody && e.glob.Match(text); first != want {
+				t.Fatalf("%q on %.80q = %v, encoding/json's value %q says %v", expr, body, first, text, want)
+			}
 		}
 	})
 }

@@ -86,4 +86,12 @@
 // about twice a typical body's size and at worst 12 times (an array of
 // one-digit numbers), for as long as the delivery is being routed.
 // An expression must be UTF-8 without control characters.
+//
+// # Cost
+//
+// BenchmarkSelect3x3JSON (3 clients x 3 routes, one json route matching, on
+// a 2 KiB Stripe-like event) takes about 12 µs and 5 allocations on the
+// shared 2-core build machine, nearly all of it the one decode;
+// encoding/json alone takes about 120 µs and 429 allocations on that body
+// there. Routes that do not look into the body cost about 100 ns.
 package route

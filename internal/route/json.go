@@ -32,7 +32,7 @@ type tree struct {
 // parseJSON decodes one JSON document (RFC 8259, with surrounding white
 // space) into a flat tree; ok is false for anything else.
 func parseJSON(src []byte) (t tree, ok bool) {
-	p := parser{src: src, nodes: make([]node, 0, len(src)/16+1)}
+	p := parser{src: src, nodes: make([]node, 0, len(src)/12+8)}
 	if !p.value(0, -1, -1, false) {
 		return tree{}, false
 	}

@@ -1,6 +1,11 @@
 package route
 
-import "net/http"
+import (
+	"net/http"
+	"net/textproto"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
 
 // Delivery is the view of one delivery that routes are matched against. Build
 // one per delivery with NewDelivery and share it across every route of every
@@ -31,6 +36,23 @@ const (
 // the caller must not change them while the Delivery is in use.
 func NewDelivery(method, path string, header http.Header, body []byte) *Delivery {
 	return &Delivery{method: method, path: path, header: header, body: body}
+}
+
+// RecordDelivery makes the view of a recorded delivery, for those routed
+// from the store (the offline queue, replays without an explicit receiver):
+// its header list becomes a header with canonical keys, and a body recorded
+// only in part is left out, so json routes do not match it.
+func RecordDelivery(rec *store.Record) *Delivery {
+	h := make(http.Header, len(rec.Headers))
+	for _, f := range rec.Headers {
+		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		h[k] = append(h[k], f.Value)
+	}
+	var body []byte
+	if !rec.Body.Truncated && int64(len(rec.Body.Data)) == rec.Body.Size {
+		body = rec.Body.Data
+	}
+	return NewDelivery(rec.Method, rec.Path, h, body)
 }
 
 // Parsed reports whether the body was decoded (for tests and metrics).

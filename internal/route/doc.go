@@ -43,8 +43,10 @@
 // as sent (json:amount=100 does not match 100.0 or 1e2; json:amount=1* does
 // match 100), true, false and null by those words, so json:live=true matches
 // both true and "true". An object or array, a missing path, a body that is not
-// one JSON document and a body over MaxBody (1 MiB) match nothing. Of repeated
-// keys in an object the last counts.
+// one JSON document and a body over MaxBody (1 MiB) match nothing, nor does
+// a body the relay does not hold whole ([NewDelivery] and [RecordDelivery]
+// are given nil for one recorded only in part). Of repeated keys in an
+// object the last counts.
 //
 // The body is decoded at most once per delivery, on the first json route that
 // needs it, however many routes and clients look: the [Delivery] view holds

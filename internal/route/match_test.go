@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 const sampleBody = `{"id":"evt_1","type":"checkout.session.completed","livemode":false,
@@ -118,4 +120,25 @@ func mustRoutes(t *testing.T, exprs ...string) Routes {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+func TestRecordDelivery(t *testing.T) {
+	body := []byte(`{"type":"invoice.paid"}`)
+	rec := &store.Record{Method: "POST", Path: "/hooks/a",
+		Headers: []store.Header{{Name: "x-github-event", Value: "push"}, {Name: "X-GitHub-Event", Value: "issues"}},
+		Body:    store.Body{Data: body, Size: int64(len(body))}}
+	rs := mustRoutes(t, "header:X-Github-Event=issues")
+	json := mustRoutes(t, "json:type=invoice.*")
+	path := mustRoutes(t, "path=/hooks/*")
+	if d := RecordDelivery(rec); !rs.Match(d) || !json.Match(d) || !path.Match(d) {
+		t.Fatal("a recorded delivery did not match its header, body and path")
+	}
+	rec.Body = store.Body{Data: body[:10], Size: int64(len(body)), Truncated: true}
+	if json.Match(RecordDelivery(rec)) {
+		t.Fatal("a json route matched a body recorded in part")
+	}
+	rec.Body = store.Body{Data: body, Size: int64(len(body)) + 5} // cut without the flag
+	if json.Match(RecordDelivery(rec)) {
+		t.Fatal("a json route matched a body shorter than its size")
+	}
 }

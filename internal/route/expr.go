@@ -254,11 +254,11 @@ func ParseRoutes(exprs []string) (Routes, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse routes: %w", err)
 		}
-		if c := e.String(); seen[c] {
+		c := e.String()
+		if seen[c] {
 			return nil, fmt.Errorf("parse routes: %w", &Error{Expr: cut(s), Reason: "given twice"})
-		} else {
-			seen[c] = true
 		}
+		seen[c] = true
 		rs = append(rs, e)
 	}
 	return rs, nil

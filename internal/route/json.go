@@ -273,27 +273,35 @@ func (t *tree) lookup(path []string) (string, bool) {
 // child finds a member by key (the last of repeated keys) or an element by
 // index.
 func (t *tree) child(at int32, seg string) (int32, bool) {
-	n := t.nodes[at]
-	found, idx, want := int32(-1), 0, -1
-	if n.kind == '[' {
+	switch t.nodes[at].kind {
+	case '{':
+		return t.member(at, seg)
+	case '[':
 		if i, ok := arrayIndex(seg); ok {
-			want = i
-		} else {
-			return 0, false
+			return t.element(at, i)
 		}
-	} else if n.kind != '{' {
-		return 0, false
 	}
-	for c := at + 1; c < n.end; c = t.nodes[c].end {
-		if n.kind == '[' && idx == want {
-			return c, true
-		}
-		if n.kind == '{' && t.keyIs(&t.nodes[c], seg) {
+	return 0, false
+}
+
+func (t *tree) member(at int32, key string) (int32, bool) {
+	found := int32(-1)
+	for c := at + 1; c < t.nodes[at].end; c = t.nodes[c].end {
+		if t.keyIs(&t.nodes[c], key) {
 			found = c
 		}
-		idx++
 	}
 	return found, found >= 0
+}
+
+func (t *tree) element(at int32, i int) (int32, bool) {
+	for c := at + 1; c < t.nodes[at].end; c = t.nodes[c].end {
+		if i == 0 {
+			return c, true
+		}
+		i--
+	}
+	return 0, false
 }
 
 func (t *tree) keyIs(n *node, seg string) bool {

@@ -104,3 +104,23 @@ func BenchmarkDecodeEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+// A pattern that almost matches at every position of a 1 MiB value: the
+// cost per byte stays that of the typical case.
+func BenchmarkGlobWorst(b *testing.B) {
+	for name, p := range map[string]string{
+		"literal":  "*" + strings.Repeat("a", 100) + "b*",
+		"question": "*" + strings.Repeat("a", 31) + "?" + strings.Repeat("a", 31) + "b*",
+	} {
+		g, _ := ParseGlob(p)
+		s := strings.Repeat("a", MaxBody)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				if g.Match(s) {
+					b.Fatal("matched")
+				}
+			}
+		})
+	}
+}

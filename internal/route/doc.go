@@ -28,11 +28,12 @@
 // /webhooks/a and /webhooks/a/b but not /webhooks itself (add path=/webhooks
 // for that, routes OR). One meaning of "*" everywhere, and the common
 // "everything under here" needs no "**". A backslash makes "*", "?" or "\"
-// literal; before anything else it is an error. Matching never recurses: the
-// text between stars is found leftmost with a substring search, so a glob
-// costs time linear in the value's length (times the length of a segment
-// holding "?" between two stars, at most MaxExprLen), whatever the sender
-// puts in the value.
+// literal; before anything else it is an error. Matching never recurses and
+// takes time linear in the value's length, whatever the sender puts in it:
+// the text before the first star and after the last is compared in place,
+// each segment between two stars is found leftmost, with a substring search,
+// or with one word of Shift-And state when it holds a "?" (so such a segment
+// is at most 64 characters).
 //
 // # JSON values
 //
@@ -95,5 +96,7 @@
 // a 2 KiB Stripe-like event) takes about 12 µs and 5 allocations on the
 // shared 2-core build machine, nearly all of it the one decode;
 // encoding/json alone takes about 120 µs and 429 allocations on that body
-// there. Routes that do not look into the body cost about 100 ns.
+// there. Routes that do not look into the body cost about 100 ns. A glob
+// that nearly matches at every position of a 1 MiB value takes about 2 ms
+// (BenchmarkGlobWorst).
 package route

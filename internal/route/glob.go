@@ -21,6 +21,7 @@ type Glob struct {
 // lits[0] ? lits[1] ? ... lits[n].
 type segment struct {
 	lits []string
+	wild *shiftAnd // set for a segment between two stars that holds a "?"
 }
 
 var errBadGlob = errors.New("bad glob")
@@ -54,6 +55,14 @@ func ParseGlob(p string) (Glob, error) {
 	}
 	seg.lits = append(seg.lits, lit.String())
 	g.segs = append(g.segs, seg)
+	for i := 1; i < len(g.segs)-1; i++ {
+		if len(g.segs[i].lits) > 1 {
+			var err error
+			if g.segs[i].wild, err = newShiftAnd(g.segs[i]); err != nil {
+				return Glob{}, fmt.Errorf("%w (in %q)", err, p)
+			}
+		}
+	}
 	return g, nil
 }
 
@@ -88,11 +97,11 @@ func (s segment) write(b *strings.Builder) {
 	}
 }
 
-// Match reports whether the whole of s matches. It runs in time linear in
-// len(s) for a pattern without "?" between two stars (each such segment is
-// found with a substring search), and at worst in len(s) times the length of
-// the longest segment between stars that holds a "?". It never recurses and
-// never allocates.
+// Match reports whether the whole of s matches, in time linear in len(s):
+// the first and last segments are compared in place, each one between two
+// stars is found leftmost with a substring search, or with Shift-And when it
+// holds a "?" (such a segment is at most 64 characters). It never recurses
+// and never allocates.
 func (g Glob) Match(s string) bool {
 	if len(g.segs) == 0 {
 		return s == ""
@@ -131,28 +140,17 @@ func (seg segment) matchAt(s string, i int) (int, bool) {
 	return i, true
 }
 
-// find returns the end of the leftmost match of the segment in s[from:], which
-// leaves the most room for what follows.
+// find returns the end of the leftmost match of a segment between two stars
+// in s[from:], which leaves the most room for what follows.
 func (seg segment) find(s string, from int) (int, bool) {
-	first := seg.lits[0]
-	for i := from; i <= len(s); {
-		if first != "" {
-			j := strings.Index(s[i:], first)
-			if j < 0 {
-				return 0, false
-			}
-			i += j
-		}
-		if end, ok := seg.matchAt(s, i); ok {
-			return end, true
-		}
-		if i == len(s) {
-			break
-		}
-		_, w := utf8.DecodeRuneInString(s[i:])
-		i += w
+	if seg.wild != nil {
+		return seg.wild.find(s, from)
 	}
-	return 0, false
+	j := strings.Index(s[from:], seg.lits[0]) // a middle segment without "?" is one non-empty literal
+	if j < 0 {
+		return 0, false
+	}
+	return from + j + len(seg.lits[0]), true
 }
 
 // matchSuffix reports whether the segment matches the end of s, starting at or

@@ -48,6 +48,15 @@ var globCases = []struct {
 	{"*\uFFFD", "x\uFFFD", true},
 	{"*?", "\xe2\x82", true},
 	{"*??", "\xe2\x82", true},
+	{"*a?b*", "xxaéb", true},
+	{"*a?b*", "xxa\xffb", true},
+	{"*a?b*", "a\uFFFDb", true},
+	{"*\uFFFD?*", "\xff\xff", false},
+	{"*\uFFFD?*", "\uFFFDx", true},
+	{"*é?*", "aééa", true},
+	{"*a?a?a*", "aaaxaxa", true},
+	{"x*??*y", "xéy", false},
+	{"x*??*y", "xééy", true},
 	{"*???", "\xe2\x82", false},
 }
 
@@ -67,7 +76,14 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestParseGlobErrors(t *testing.T) {
-	for _, p := range []string{`\`, `a\`, `\a`, `*\x*`} {
+	long := "*" + strings.Repeat("a", 32) + "?" + strings.Repeat("é", 32) + "*"
+	if _, err := ParseGlob(long[1:]); err != nil { // anchored: compared in place, no limit
+		t.Errorf("ParseGlob(%q): %v", long[1:], err)
+	}
+	if _, err := ParseGlob(strings.Repeat("?", 64) + "*" + strings.Repeat("?", 64) + "*"); err != nil {
+		t.Errorf("64 ? between stars: %v", err)
+	}
+	for _, p := range []string{`\`, `a\`, `\a`, `*\x*`, long, "x*" + strings.Repeat("?", 65) + "*x"} {
 		if _, err := ParseGlob(p); err == nil || !strings.Contains(err.Error(), "bad glob") {
 			t.Errorf("ParseGlob(%q) = %v, want a bad glob error", p, err)
 		}
@@ -91,6 +107,10 @@ func TestGlobLongValue(t *testing.T) {
 		t.Fatal("matched a value without b")
 	}
 	g, _ = ParseGlob("*a*a*a*a*a*a*a*a*a*a*b")
+	if g.Match(strings.Repeat("a", MaxBody)) {
+		t.Fatal("matched a value without b")
+	}
+	g, _ = ParseGlob("*" + strings.Repeat("a", 31) + "?" + strings.Repeat("a", 31) + "b*")
 	if g.Match(strings.Repeat("a", MaxBody)) {
 		t.Fatal("matched a value without b")
 	}

@@ -82,8 +82,10 @@
 // # Limits
 //
 // At most MaxRoutes (16) routes per client, MaxExprLen (256) bytes each,
-// MaxJSONDepth (16) segments per json path: a tunnel's routing costs at most
-// 16 clients x 16 routes of short patterns per delivery. Bodies over MaxBody
+// MaxJSONDepth (16) segments per json path, 64 characters in a glob segment
+// between two stars that holds a "?": a tunnel's routing costs at most 16
+// clients x 16 routes of short patterns per delivery, each linear in the
+// value it reads. Bodies over MaxBody
 // (1 MiB) are not decoded: webhook payloads are far smaller (Stripe, GitHub:
 // typically under 100 KiB), and the decoded list takes 24 bytes a value,
 // about twice a typical body's size and at worst 12 times (an array of

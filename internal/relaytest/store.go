@@ -5,14 +5,14 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
-	"github.com/hookrelay/hookrelay/internal/store/storetest"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 )
 
 // WithStore gives a test server a real SQLite store in tb.TempDir() and returns it
 // through *db so tests can inspect and break it.
 func WithStore(tb testing.TB, db **sqlite.DB) func(*server.Config) {
 	return func(c *server.Config) {
-		s := storetest.MustOpen(tb)
+		s := sqlitetest.MustOpen(tb)
 		if db != nil {
 			*db = s
 		}

@@ -9,7 +9,7 @@
 //
 // This package holds only the domain types, the [Store] interface, the
 // sentinel errors and the encodings every backend shares (record IDs and list
-// cursors). The SQLite backend lives in package store/sqlite; a PostgreSQL
-// backend can be added beside it and checked with the conformance suite in
-// package store/storetest.
+// cursors). The SQLite backend lives in package store/sqlite, the PostgreSQL
+// one in package store/postgres; both pass the conformance suite in package
+// store/storetest.
 package store

@@ -37,7 +37,8 @@ type Filter struct {
 	// Outcome keeps records with this outcome.
 	Outcome Outcome
 	// Text keeps records whose path or stored request body contains it,
-	// ignoring ASCII case.
+	// ignoring the case of ASCII letters only. Bytes are compared as they
+	// are (invalid UTF-8 included); each side ends at its first NUL byte.
 	Text string
 	// Verified is "" (any), "ok" (verified and valid) or "failed" (verified
 	// and invalid); other values are ErrInvalid.

@@ -99,6 +99,12 @@ type Verification struct {
 
 // Record is one inbound delivery (or replay) and, once completed, its answer.
 //
+// Strings a sender controls (Host, Path, RawQuery, header names and values,
+// EventID, ...) are stored as the bytes given, invalid UTF-8 and NUL
+// included. ID, Tunnel, Owner, Method and ReplayOf are validated by the
+// relay before they reach the store; a backend may refuse a NUL in them
+// with ErrInvalid.
+//
 // The request half is written by [Store.Insert]; [Store.Complete] overwrites
 // the response half (the fields from Status on, except ReplayOf and EventID).
 type Record struct {

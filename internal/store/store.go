@@ -23,7 +23,7 @@ var (
 )
 
 // Store is the narrow interface the relay-server uses. It is implemented by
-// the SQLite backend now and is meant to admit a PostgreSQL backend later.
+// the SQLite and PostgreSQL backends.
 // Implementations are safe for concurrent use.
 type Store interface {
 	// Insert records r, assigning r.ID (when empty) and r.Seq. The record is
@@ -33,7 +33,10 @@ type Store interface {
 	// Complete writes the response half of the record with ID r.ID: Status,
 	// Outcome, ErrorCode, RespHeaders, RespBody, Duration, Attempts,
 	// Verification and Duplicate. r.Outcome must be valid (ErrInvalid
-	// otherwise). ErrNotFound if there is no such record.
+	// otherwise). ErrNotFound if there is no such record. The record is
+	// found by ID alone (r.Seq is not trusted). Completing with
+	// OutcomeQueued puts the record in the queue Queued reads (a delivery
+	// that lost its client); any other outcome takes it out.
 	Complete(ctx context.Context, r *Record) error
 	// SaveRequestBody writes r.Body for the record with ID r.ID: the body of
 	// a delivery recorded before its body streamed through. ErrNotFound if

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
-	"github.com/hookrelay/hookrelay/internal/store/storetest"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 )
 
 // benchRecord is a typical delivery: a 1 KiB body and a few headers.
@@ -39,7 +39,7 @@ func completeBench(ctx context.Context, db *sqlite.DB, r *store.Record) error {
 // iteration from a single goroutine: every write is its own commit.
 func BenchmarkInsertComplete(b *testing.B) {
 	ctx := context.Background()
-	db := storetest.MustOpen(b)
+	db := sqlitetest.MustOpen(b)
 	body := make([]byte, 1024)
 	rand.Read(body)
 	for b.Loop() {
@@ -57,7 +57,7 @@ func BenchmarkInsertComplete(b *testing.B) {
 // group commit can share commits between them.
 func BenchmarkInsertCompleteParallel(b *testing.B) {
 	ctx := context.Background()
-	db := storetest.MustOpen(b)
+	db := sqlitetest.MustOpen(b)
 	body := make([]byte, 1024)
 	rand.Read(body)
 	b.SetParallelism(8)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 	"github.com/hookrelay/hookrelay/internal/store/storetest"
 )
 
@@ -18,7 +19,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store { return storetest.MustOpenWith(t, tt.opts) })
+			storetest.Run(t, func(t *testing.T) store.Store { return sqlitetest.MustOpenWith(t, tt.opts) })
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
-	"github.com/hookrelay/hookrelay/internal/store/storetest"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 )
 
 // bigRecord needs new pages wherever it goes.
@@ -37,7 +37,7 @@ func TestUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db := storetest.MustOpen(t)
+			db := sqlitetest.MustOpen(t)
 			kept := bigRecord()
 			if err := db.Insert(ctx, kept); err != nil {
 				t.Fatal(err)
@@ -95,7 +95,7 @@ func checkWritesFail(t *testing.T, db *sqlite.DB, kept *store.Record, claims boo
 // the file read-only, works again once healed, and leaves no rows behind.
 func TestProbe(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.MustOpen(t)
+	db := sqlitetest.MustOpen(t)
 	if err := db.Insert(ctx, bigRecord()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
-	"github.com/hookrelay/hookrelay/internal/store/storetest"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 )
 
 func TestOpenRejects(t *testing.T) {
@@ -132,7 +132,7 @@ func TestClosed(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.MustOpen(t)
+	db := sqlitetest.MustOpen(t)
 	if err := db.Check(ctx); err != nil {
 		t.Fatalf("Check on a new database: %v", err)
 	}

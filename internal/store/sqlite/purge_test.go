@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
-	"github.com/hookrelay/hookrelay/internal/store/storetest"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite/sqlitetest"
 )
 
 // TestPurgeChunks purges more records than one chunk holds, by age and by
 // cap, and checks the counts and that bodies went with their records.
 func TestPurgeChunks(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.MustOpen(t)
+	db := sqlitetest.MustOpen(t)
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	insertMany(t, db, "a", base, 1100)
 	insertMany(t, db, "b", base.Add(time.Hour), 1200)
@@ -63,7 +63,7 @@ func insertMany(t *testing.T, s store.Store, tunnel string, at time.Time, n int)
 }
 
 func TestCanceledWriteNotApplied(t *testing.T) {
-	db := storetest.MustOpen(t)
+	db := sqlitetest.MustOpen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := &store.Record{Tunnel: "t", Owner: "o"}

@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// queuedBudget bounds the request body bytes one Queued call returns, as in
+// the SQLite backend: a queue of large bodies is handed out a few at a time
+// (at least one).
+const queuedBudget = 64 << 20
+
+// qQueued selects the oldest queued records of a tunnel while the bodies
+// before each stay under the budget. octet_length reads a stored body's
+// size without fetching it.
+const qQueued = `SELECT ` + withBodies + ` FROM (
+	SELECT q.seq, sum(coalesce(octet_length(x.body), 0)) OVER (ORDER BY q.seq)
+		- coalesce(octet_length(x.body), 0) AS before
+	FROM queue q JOIN records x ON x.seq = q.seq
+	WHERE q.tunnel = $1 ORDER BY q.seq LIMIT $2) b
+JOIN record_state r ON r.seq = b.seq
+WHERE b.before < $3 ORDER BY r.seq`
+
+// Queued returns the tunnel's queued records, oldest first, with bodies
+// (see store.Store).
+func (db *DB) Queued(ctx context.Context, tunnel string, limit int) ([]store.Record, error) {
+	return db.queued(ctx, tunnel, limit, queuedBudget)
+}
+
+func (db *DB) queued(ctx context.Context, tunnel string, limit int, budget int64) ([]store.Record, error) {
+	var recs []store.Record
+	err := db.call(ctx, "list queued", func(ctx context.Context) error {
+		var err error
+		recs, err = db.queryRecords(ctx, qQueued, tunnel, pageSize(limit), budget)
+		return err
+	})
+	return recs, err
+}
+
+// Missed counts the tunnel's offline, queued and expired records received
+// at or after since (see store.Store).
+func (db *DB) Missed(ctx context.Context, tunnel string, since time.Time) (int, error) {
+	var n int
+	err := db.call(ctx, "count missed", func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, `SELECT count(*) FROM record_state r WHERE r.tunnel = $1
+			AND r.received_at >= $2 AND r.outcome IN ('offline', 'queued', 'expired')`,
+			tunnel, toNanos(since)).Scan(&n)
+	})
+	return n, err
+}
+
+// SeenEvent reports whether eventID was recorded on tunnel below seq before
+// (any seq when before <= 0); see store.Store.
+func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error) {
+	if eventID == "" {
+		return false, nil
+	}
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	var seen bool
+	err := db.call(ctx, "look up event", func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM records
+			WHERE tunnel = $1 AND event_id = $2 AND event_id <> '' AND seq < $3)`,
+			tunnel, bytea(eventID), before).Scan(&seen)
+	})
+	return seen, err
+}
+
+// Interrupt gives the records left pending before t the outcome
+// interrupted (see store.Store). It scans the records received before t;
+// a relay runs it once per start.
+func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.call(ctx, "interrupt pending records", func(ctx context.Context) error {
+		tag, err := db.pool.Exec(ctx, `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+			SELECT seq, status, 'interrupted', verified, response, resp_body FROM record_state
+			WHERE outcome = 'pending' AND received_at < $1
+			ON CONFLICT (seq) DO UPDATE SET outcome = 'interrupted'`, toNanos(before))
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -29,7 +29,7 @@ type relayEnd struct {
 	out bytes.Buffer // the client's request lines
 }
 
-func startRelayEnd(t *testing.T, tunnels map[string]string) *relayEnd {
+func startRelayEnd(t testing.TB, tunnels map[string]string) *relayEnd {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +87,7 @@ type stream struct {
 	br *bufio.Reader
 }
 
-func (e *relayEnd) open(t *testing.T) *stream {
+func (e *relayEnd) open(t testing.TB) *stream {
 	t.Helper()
 	st, err := e.mux.OpenStream()
 	if err != nil {
@@ -98,7 +98,7 @@ func (e *relayEnd) open(t *testing.T) *stream {
 }
 
 // send writes raw request bytes on the stream.
-func (s *stream) send(t *testing.T, raw string) {
+func (s *stream) send(t testing.TB, raw string) {
 	t.Helper()
 	if _, err := io.WriteString(s, raw); err != nil {
 		t.Fatalf("write request: %v", err)
@@ -106,7 +106,7 @@ func (s *stream) send(t *testing.T, raw string) {
 }
 
 // rawAnswer reads one response from the stream, head and body, as the bytes that came.
-func (s *stream) rawAnswer(t *testing.T, method string) string {
+func (s *stream) rawAnswer(t testing.TB, method string) string {
 	t.Helper()
 	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var raw strings.Builder
@@ -173,7 +173,7 @@ type app struct {
 	last  string
 }
 
-func startApp(t *testing.T, answer func(head string, body []byte) string) *app {
+func startApp(t testing.TB, answer func(head string, body []byte) string) *app {
 	t.Helper()
 	a := &app{}
 	a.URL = serveConns(t, func(c net.Conn) {
@@ -203,7 +203,7 @@ func (a *app) got() string {
 
 // serveConns runs serve for every connection to a listener on 127.0.0.1:0 and returns
 // its URL; connections close when serve returns.
-func serveConns(t *testing.T, serve func(net.Conn)) string {
+func serveConns(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -280,7 +280,7 @@ func chunksDone(b []byte) bool {
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
 
-func setTarget(t *testing.T, f *forwarder, name, raw string) {
+func setTarget(t testing.TB, f *forwarder, name, raw string) {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {

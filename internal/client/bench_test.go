@@ -1,8 +1,6 @@
 package client
 
 import (
-	"bufio"
-	"bytes"
 	"io"
 	"strings"
 	"testing"
@@ -34,57 +32,6 @@ func BenchmarkPipeExchange(b *testing.B) {
 		st.send(b, benchRequest)
 		if _, err := io.ReadFull(st.br, got); err != nil || string(got) != benchResponse {
 			b.Fatalf("answer %q, %v", got, err)
-		}
-	}
-}
-
-// BenchmarkParseRequestHead parses the head of benchRequest and writes the app's head.
-func BenchmarkParseRequestHead(b *testing.B) {
-	raw := []byte(benchRequest[:strings.Index(benchRequest, "\r\n\r\n")+4])
-	var r request
-	var out []byte
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := r.parse(raw); err != nil {
-			b.Fatal(err)
-		}
-		out = r.appendHead(out[:0], "/base", "app:1")
-	}
-}
-
-// BenchmarkParseResponseHead parses the head of benchResponse and writes the relay's.
-func BenchmarkParseResponseHead(b *testing.B) {
-	raw := []byte(benchResponse[:strings.Index(benchResponse, "\r\n\r\n")+4])
-	var r response
-	var out []byte
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := r.parse(raw); err != nil {
-			b.Fatal(err)
-		}
-		out = r.appendHead(out[:0], false)
-	}
-}
-
-// BenchmarkCopyChunked copies a 16 KiB chunked body in 1 KiB chunks with a trailer.
-func BenchmarkCopyChunked(b *testing.B) {
-	var in bytes.Buffer
-	for range 16 {
-		in.WriteString("400\r\n")
-		in.WriteString(strings.Repeat("c", 1024))
-		in.WriteString("\r\n")
-	}
-	in.WriteString("0\r\nX-Sum: 1\r\n\r\n")
-	src := bytes.NewReader(in.Bytes())
-	br := bufio.NewReaderSize(src, 8<<10)
-	bw := bufio.NewWriterSize(io.Discard, 32<<10)
-	b.SetBytes(int64(in.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		src.Reset(in.Bytes())
-		br.Reset(src)
-		if err := copyBody(bw, br, framing{kind: framedChunked}); err != nil {
-			b.Fatal(err)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -32,10 +33,10 @@ var errAborted = errors.New("the relay gave up on the request")
 type pipe struct {
 	f     *forwarder
 	st    net.Conn
-	heads headReader // reads the stream
-	req   request
+	heads wire.HeadReader // reads the stream
+	req   wire.Request
 	job   job
-	jobs  chan *job    // to the responder; nil until the first request
+	jobs  chan *job    // to the responder; nil until the first wire.Request
 	done  chan outcome // from the responder
 
 	mu      sync.Mutex
@@ -72,7 +73,7 @@ type outcome struct {
 }
 
 func newPipe(f *forwarder, st net.Conn) *pipe {
-	return &pipe{f: f, st: st, heads: headReader{br: bufio.NewReaderSize(st, 8<<10)}}
+	return &pipe{f: f, st: st, heads: wire.NewHeadReader(bufio.NewReaderSize(st, 8<<10))}
 }
 
 // serve serves requests until the stream ends or must close.
@@ -87,33 +88,27 @@ func (p *pipe) serve() {
 
 // next serves one request; false when the stream is done.
 func (p *pipe) next() bool {
-	raw, err := p.heads.next(maxRequestHead)
+	raw, err := p.heads.Next(wire.MaxRequestHead)
 	if err != nil {
-		if errors.Is(err, errHeadTooLarge) {
+		if errors.Is(err, wire.ErrHeadTooLarge) {
 			p.refuse(proto.CodeBadRequest, "request head too large")
 		}
 		return false
 	}
 	r := &p.req
-	if err := r.parse(raw); err != nil {
-		p.heads.release()
+	if err := r.Parse(raw); err != nil {
+		p.heads.Release()
 		p.refuse(proto.CodeBadRequest, "cannot parse the request: "+err.Error())
 		return false
 	}
-	t := p.f.target(r.tunnel)
+	t := p.f.target(r.Tunnel)
 	if t == nil {
-		name := string(r.tunnel)
-		p.heads.release()
+		name := string(r.Tunnel)
+		p.heads.Release()
 		p.refuse(proto.CodeTunnelNotFound, "this client does not serve tunnel "+name)
 		return false
 	}
-	fr := framing{}
-	switch {
-	case r.chunked:
-		fr.kind = framedChunked
-	case r.length > 0:
-		fr = framing{kind: framedLength, n: r.length}
-	}
+	fr := r.Framing()
 	j := p.prepare(t)
 	return p.exchange(j, fr)
 }
@@ -122,26 +117,26 @@ func (p *pipe) next() bool {
 // releases the request's head.
 func (p *pipe) prepare(t *target) *job {
 	r, j := &p.req, &p.job
-	j.t, j.app, j.err, j.out, j.whole, j.bodyEnd, j.expect = t, nil, nil, nil, false, nil, r.expect
+	j.t, j.app, j.err, j.out, j.whole, j.bodyEnd, j.expect = t, nil, nil, nil, false, nil, r.Expect
 	j.sent.Store(false)
 	j.went100.Store(false)
 	j.bodyBegun.Store(false)
-	j.head, j.close = string(r.method) == "HEAD", r.close
-	j.upgrade = append(j.upgrade[:0], r.upgrade...)
-	j.id = append(j.id[:0], r.id...)
-	j.method, j.uri, j.start = methodString(r.method), string(r.target), time.Now()
+	j.head, j.close = string(r.Method) == "HEAD", r.Close
+	j.upgrade = append(j.upgrade[:0], r.Upgrade...)
+	j.id = append(j.id[:0], r.ID...)
+	j.method, j.uri, j.start = methodString(r.Method), string(r.Target), time.Now()
 	j.buf = getBuf()
-	*j.buf = r.appendHead((*j.buf)[:0], t.prefix, t.url.Host)
-	p.heads.release()
+	*j.buf = r.AppendHead((*j.buf)[:0], t.prefix, t.url.Host)
+	p.heads.Release()
 	return j
 }
 
 // exchange forwards the request's body and hands the exchange to the responder; it
 // reports whether the stream serves another request.
-func (p *pipe) exchange(j *job, fr framing) bool {
+func (p *pipe) exchange(j *job, fr wire.Framing) bool {
 	p.f.inflight.add(1)
-	if fr.kind != framedChunked && !p.req.expect && len(j.upgrade) == 0 && int64(len(*j.buf))+fr.n <= maxBuffered {
-		out, err := readBody(*j.buf, p.heads.br, fr.n)
+	if fr.Kind != wire.FramedChunked && !p.req.Expect && len(j.upgrade) == 0 && int64(len(*j.buf))+fr.N <= maxBuffered {
+		out, err := readBody(*j.buf, p.heads.Reader(), fr.N)
 		*j.buf = out
 		if err != nil { // the relay went away mid-body
 			putBuf(j.buf)
@@ -161,35 +156,35 @@ func (p *pipe) exchange(j *job, fr framing) bool {
 		return p.await(j, false, false)
 	}
 	err := p.sendStreamed(j, fr)
-	if err != nil && !isReadErr(err) && isTimeout(err) {
+	if err != nil && !wire.IsReadError(err) && isTimeout(err) {
 		p.abort() // the app stopped reading: give the exchange up
 	}
 	close(j.bodyEnd)
-	return p.await(j, err == nil, err != nil && isReadErr(err))
+	return p.await(j, err == nil, err != nil && wire.IsReadError(err))
 }
 
 // sendStreamed writes the head and copies the body to the app as it arrives.
 // An app that stops reading a streamed body makes the copy fail after appStall without
 // progress, which ends the exchange: nothing else would, since the pipe does not read
 // the stream (and so does not see the relay give up) while it is blocked writing.
-func (p *pipe) sendStreamed(j *job, fr framing) error {
+func (p *pipe) sendStreamed(j *job, fr wire.Framing) error {
 	w := getWriter(stallWriter{j.app, p.f.stall})
 	defer putWriter(w)
 	_, err := w.Write(*j.buf)
 	putBuf(j.buf)
 	if err != nil {
-		return writeErr(err)
+		return &wire.CopyError{Err: err}
 	}
 	if j.expect { // the body comes after a 100, or once the relay stops waiting for one
 		if err := w.Flush(); err != nil {
-			return writeErr(err)
+			return &wire.CopyError{Err: err}
 		}
-		if _, err := p.heads.br.Peek(1); err != nil {
-			return readErr(err)
+		if _, err := p.heads.Reader().Peek(1); err != nil {
+			return &wire.CopyError{Read: true, Err: err}
 		}
 		j.bodyBegun.Store(true)
 	}
-	if err := copyBody(w, p.heads.br, fr); err != nil {
+	if err := wire.CopyBody(w, p.heads.Reader(), fr); err != nil {
 		return err
 	}
 	_ = j.app.SetWriteDeadline(time.Time{})
@@ -234,7 +229,7 @@ func (p *pipe) handOff(j *job) bool {
 func (p *pipe) await(j *job, read, dead bool) bool {
 	var err error = io.ErrUnexpectedEOF
 	if read {
-		_, err = p.heads.br.Peek(1)
+		_, err = p.heads.Reader().Peek(1)
 		dead = err != nil
 	}
 	for {
@@ -251,7 +246,7 @@ func (p *pipe) await(j *job, read, dead bool) bool {
 			return !oc.close && err == nil
 		}
 		if err == nil && !dead {
-			_, _ = p.heads.br.WriteTo(j.app)
+			_, _ = p.heads.Reader().WriteTo(j.app)
 		}
 		dead = true
 		p.abort()

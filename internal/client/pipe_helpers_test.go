@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -275,7 +276,7 @@ func readChunks(br *bufio.Reader) ([]byte, error) {
 func chunksDone(b []byte) bool {
 	br := bufio.NewReader(bytes.NewReader(b))
 	var out bytes.Buffer
-	return copyBody(bufio.NewWriter(&out), br, framing{kind: framedChunked}) == nil && br.Buffered() == 0
+	return wire.CopyBody(bufio.NewWriter(&out), br, wire.Framing{Kind: wire.FramedChunked}) == nil && br.Buffered() == 0
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

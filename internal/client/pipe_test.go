@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -192,7 +193,7 @@ func TestPipeErrors(t *testing.T) {
 		{"unknown tunnel", "GET / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: nosuch\r\n\r\n", proto.CodeTunnelNotFound, true},
 		{"garbage", "HELLO THERE\r\n\r\n", proto.CodeBadRequest, true},
 		{"bad coding", "POST / HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\nTransfer-Encoding: gzip\r\n\r\n", proto.CodeBadRequest, true},
-		{"head too large", "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("a", maxRequestHead) + "\r\n\r\n", proto.CodeBadRequest, true},
+		{"head too large", "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("a", wire.MaxRequestHead) + "\r\n\r\n", proto.CodeBadRequest, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

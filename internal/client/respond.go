@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -47,23 +48,23 @@ func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
 		p.drop(c)
 		return p.fail(j, bw, badAnswer{err})
 	}
-	if resp.status == 101 {
+	if resp.Status == 101 {
 		return p.switchProtocols(j, bw)
 	}
-	status, fr := resp.status, resp.body(j.head)
+	status, fr := resp.Status, resp.Framing(j.head)
 	// A final answer to Expect: 100-continue before any body: the relay's sender may not
 	// send the body at all, so the stream ends after this answer (see bodySent), and the
 	// relay must hear so now, or it would send the body to keep the stream in use.
 	early := j.expect && !j.went100.Load() && !j.bodyBegun.Load()
-	closing := j.close || fr.kind == framedEOF || early
-	_, _ = bw.Write(resp.appendHead(bw.AvailableBuffer(), closing))
-	c.heads.release()
-	if err := copyBody(bw, c.heads.br, fr); err != nil {
+	closing := j.close || fr.Kind == wire.FramedEOF || early
+	_, _ = bw.Write(resp.AppendHead(bw.AvailableBuffer(), closing))
+	c.heads.Release()
+	if err := wire.CopyBody(bw, c.heads.Reader(), fr); err != nil {
 		p.drop(c)
 		p.cut()
 		return status, outcome{close: true}
 	}
-	return status, p.settle(j, c, closing, !resp.close && fr.kind != framedEOF)
+	return status, p.settle(j, c, closing, !resp.Close && fr.Kind != wire.FramedEOF)
 }
 
 // earlyAnswerGrace is how long the rest of a streamed body may take to reach an app
@@ -115,7 +116,7 @@ func (p *pipe) bodySent(j *job, c *appConn) bool {
 // back is sent once more on a new one (the app may have closed the idle connection) if
 // the app cannot have acted on it: the write itself failed, or the method is idempotent.
 // A webhook POST the app may have processed is never delivered twice by the pipe.
-func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*response, error) {
+func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*wire.Response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, got, err := p.tryOnce(j, bw)
 		if err == nil || got || j.out == nil || !j.app.reused || attempt > 0 || p.isAborted() ||
@@ -144,7 +145,7 @@ func idempotent(method string) bool {
 
 // tryOnce writes a buffered request and reads the response; got reports that something
 // came back.
-func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err error) {
+func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *wire.Response, got bool, err error) {
 	c := j.app
 	if j.out != nil {
 		if _, err := c.Write(j.out); err != nil {
@@ -153,27 +154,27 @@ func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err 
 		j.sent.Store(true)
 	}
 	for n := 0; ; n++ {
-		raw, err := c.heads.next(maxResponseHead)
+		raw, err := c.heads.Next(wire.MaxResponseHead)
 		if err != nil {
 			return nil, got, fmt.Errorf("read response: %w", err)
 		}
 		got = true
-		if err := c.resp.parse(raw); err != nil {
-			c.heads.release()
+		if err := c.resp.Parse(raw); err != nil {
+			c.heads.Release()
 			return nil, got, err
 		}
-		if !c.resp.informational() {
+		if !c.resp.Informational() {
 			return &c.resp, got, nil
 		}
 		if n == max1xx {
-			c.heads.release()
+			c.heads.Release()
 			return nil, got, errors.New("too many 1xx responses")
 		}
-		if c.resp.status == 100 {
+		if c.resp.Status == 100 {
 			j.went100.Store(true)
 		}
-		_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
-		c.heads.release()
+		_, _ = bw.Write(c.resp.AppendHead(bw.AvailableBuffer(), false))
+		c.heads.Release()
 		if err := bw.Flush(); err != nil {
 			return nil, got, fmt.Errorf("pass on a 1xx response: %w", err)
 		}
@@ -184,21 +185,21 @@ func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err 
 // stream, while the pipe copies the other side, until either ends.
 func (p *pipe) switchProtocols(j *job, bw *bufio.Writer) (int, outcome) {
 	c := j.app
-	if len(j.upgrade) == 0 || !bytes.EqualFold(c.resp.upgrade, j.upgrade) {
-		err := fmt.Errorf("the app switched to protocol %q when %q was asked", c.resp.upgrade, j.upgrade)
-		c.heads.release()
+	if len(j.upgrade) == 0 || !bytes.EqualFold(c.resp.Upgrade, j.upgrade) {
+		err := fmt.Errorf("the app switched to protocol %q when %q was asked", c.resp.Upgrade, j.upgrade)
+		c.heads.Release()
 		p.drop(c)
 		return p.fail(j, bw, err)
 	}
-	_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
-	c.heads.release()
+	_, _ = bw.Write(c.resp.AppendHead(bw.AvailableBuffer(), false))
+	c.heads.Release()
 	if err := bw.Flush(); err != nil {
 		p.drop(c)
 		p.cut()
 		return 101, outcome{close: true}
 	}
 	p.done <- outcome{upgraded: true}
-	_, _ = c.heads.br.WriteTo(p.st)
+	_, _ = c.heads.Reader().WriteTo(p.st)
 	p.cut()
 	p.drop(c)
 	return 101, outcome{close: true}

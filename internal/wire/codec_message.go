@@ -1,77 +1,78 @@
-package client
+package wire
 
 import (
 	"bytes"
 	"fmt"
 )
 
-// request is a parsed request head from the relay. Its slices point into the head's
+// Request is a parsed request head from the relay. Its slices point into the head's
 // bytes and are valid until the head is released.
-type request struct {
-	fields  []field
-	method  []byte
-	target  []byte // the request target as received
-	tunnel  []byte // proto.HeaderTunnel: the tunnel the request is for
-	id      []byte // proto.HeaderRequestID: the relay's record id
-	upgrade []byte // the Upgrade value, when the Connection header asks for it
-	tokens  [][]byte
-	length  int64 // Content-Length, -1 without one
-	chunked bool
-	close   bool // the relay closes the stream after this exchange
-	expect  bool // Expect: 100-continue with a body to come
-	trailer bool // Te names "trailers"
-	noHost  bool // an HTTP/1.0 request without Host
+type Request struct {
+	Method  []byte
+	Target  []byte // the request target as received
+	Tunnel  []byte // proto.HeaderTunnel: the tunnel the request is for
+	ID      []byte // proto.HeaderRequestID: the relay's record id
+	Upgrade []byte // the Upgrade value, when the Connection header asks for it
+	Length  int64  // Content-Length, -1 without one
+	Chunked bool
+	Close   bool // the relay closes the stream after this exchange
+	Expect  bool // Expect: 100-continue with a body to come
+
+	fields  []headerField
+	tokens  [][]byte // the Connection header's options
+	trailer bool     // Te names "trailers"
+	noHost  bool     // an HTTP/1.0 request without Host
 }
 
-// parse reads a request head: request line (RFC 9112 section 3), header fields, and
+// Parse reads a request head: request line (RFC 9112 section 3), header fields, and
 // what the relay needs of them: framing, connection options, the tunnel.
-func (r *request) parse(raw []byte) error {
+func (r *Request) Parse(raw []byte) error {
 	var first []byte
 	var err error
-	*r = request{fields: r.fields[:0], tokens: r.tokens[:0], length: -1}
+	*r = Request{fields: r.fields[:0], tokens: r.tokens[:0], Length: -1}
 	if first, r.fields, err = splitHead(raw, r.fields); err != nil {
 		return err
 	}
 	method, rest, ok1 := bytes.Cut(first, []byte{' '})
 	target, version, ok2 := bytes.Cut(rest, []byte{' '})
 	if !ok1 || !ok2 || !isToken(method) || !validTarget(target) {
-		return fmt.Errorf("%w: bad request line %.60q", errMalformed, first)
+		return fmt.Errorf("%w: bad request line %.60q", ErrMalformed, first)
 	}
 	http10 := string(version) == "HTTP/1.0"
 	if !http10 && string(version) != "HTTP/1.1" {
-		return fmt.Errorf("%w: unsupported version %.20q", errMalformed, version)
+		return fmt.Errorf("%w: unsupported version %.20q", ErrMalformed, version)
 	}
-	r.method, r.target = method, target
+	r.Method, r.Target = method, target
 	hosts, err := r.scan()
 	if err != nil {
 		return err
 	}
 	if hosts > 1 || hosts == 0 && !http10 {
-		return fmt.Errorf("%w: %d Host headers", errMalformed, hosts)
+		return fmt.Errorf("%w: %d Host headers", ErrMalformed, hosts)
 	}
 	r.noHost = hosts == 0
 	if http10 && !r.hasToken("keep-alive") {
-		r.close = true
+		r.Close = true
 	}
 	return nil
 }
 
 // scan reads the fields the relay acts on and returns how many Host fields there are.
-func (r *request) scan() (hosts int, err error) {
+func (r *Request) scan() (hosts int, err error) {
 	var upgrade []byte
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindHost:
 			hosts++
 		case kindContentLength:
-			if r.length, err = sameLength(r.length, f.value); err != nil {
+			if r.Length, err = sameLength(r.Length, f.value); err != nil {
 				return 0, err
 			}
 		case kindTransferEncoding:
-			if r.chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
-				return 0, fmt.Errorf("%w: unsupported transfer encoding %.40q", errMalformed, f.value)
+			if r.Chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+				return 0, fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
 			}
-			r.chunked = true
+			r.Chunked = true
 		case kindConnection:
 			r.tokens = appendTokens(r.tokens, f.value)
 		case kindTE:
@@ -81,29 +82,41 @@ func (r *request) scan() (hosts int, err error) {
 				upgrade = f.value
 			}
 		case kindExpect:
-			r.expect = bytes.EqualFold(f.value, []byte("100-continue"))
+			r.Expect = bytes.EqualFold(f.value, []byte("100-continue"))
 		case kindTunnel:
-			r.tunnel = f.value
+			r.Tunnel = f.value
 		case kindRequestID:
-			r.id = f.value
+			r.ID = f.value
 		}
 	}
-	if r.chunked {
-		r.length = -1
+	if r.Chunked {
+		r.Length = -1
 	}
-	r.expect = r.expect && (r.chunked || r.length > 0)
-	r.close = r.hasToken("close")
+	r.Expect = r.Expect && (r.Chunked || r.Length > 0)
+	r.Close = r.hasToken("close")
 	if len(upgrade) > 0 && r.hasToken("upgrade") {
-		r.upgrade = upgrade
+		r.Upgrade = upgrade
 	}
 	return hosts, nil
+}
+
+// Framing tells how the request's body is framed: a request without Content-Length or
+// chunked coding has none (RFC 9112 section 6.3).
+func (r *Request) Framing() Framing {
+	switch {
+	case r.Chunked:
+		return Framing{Kind: FramedChunked}
+	case r.Length > 0:
+		return Framing{Kind: FramedLength, N: r.Length}
+	}
+	return Framing{}
 }
 
 // sameLength parses a Content-Length value; repeated ones must agree.
 func sameLength(prev int64, v []byte) (int64, error) {
 	n, ok := parseLength(v)
 	if !ok || prev >= 0 && n != prev {
-		return 0, fmt.Errorf("%w: bad Content-Length %.40q", errMalformed, v)
+		return 0, fmt.Errorf("%w: bad Content-Length %.40q", ErrMalformed, v)
 	}
 	return n, nil
 }
@@ -133,7 +146,7 @@ func appendTokens(tokens [][]byte, v []byte) [][]byte {
 	return tokens
 }
 
-func (r *request) hasToken(tok string) bool { return named(r.tokens, []byte(tok)) }
+func (r *Request) hasToken(tok string) bool { return named(r.tokens, []byte(tok)) }
 
 func named(tokens [][]byte, name []byte) bool {
 	for _, t := range tokens {
@@ -149,11 +162,11 @@ func named(tokens [][]byte, name []byte) bool {
 // hop-by-hop ones (RFC 9110 section 7.6.1), which an upgrade and "Te: trailers" keep in
 // the form httputil.ReverseProxy sends them. An HTTP/1.0 request without Host gets the
 // app's, as http.Transport gave it.
-func (r *request) appendHead(b []byte, prefix, host string) []byte {
-	b = append(b, r.method...)
+func (r *Request) AppendHead(b []byte, prefix, host string) []byte {
+	b = append(b, r.Method...)
 	b = append(b, ' ')
 	b = append(b, prefix...)
-	b = append(b, r.target...) // origin-form: the prefix goes before the path, query and all
+	b = append(b, r.Target...) // origin-form: the prefix goes before the path, query and all
 	b = append(b, " HTTP/1.1\r\n"...)
 	if r.noHost {
 		b = append(b, "Host: "...)
@@ -180,22 +193,22 @@ var (
 
 // forward returns the line the app gets for field f: the line as received, the form
 // httputil.ReverseProxy gives an upgrade's Connection or a Te naming trailers, or nil.
-func (r *request) forward(f field, seen *seenFields) []byte {
+func (r *Request) forward(f headerField, seen *seenFields) []byte {
 	switch f.kind {
 	case kindHost, kindTransferEncoding:
 		return f.line
 	case kindTunnel, kindKeepAlive, kindProxy:
 		return nil
 	case kindContentLength:
-		return once(&seen.length, !r.chunked, f.line)
+		return once(&seen.length, !r.Chunked, f.line)
 	case kindConnection:
-		return once(&seen.conn, r.upgrade != nil, connectionUpgrade)
+		return once(&seen.conn, r.Upgrade != nil, connectionUpgrade)
 	case kindTE:
 		return once(&seen.te, r.trailer, teTrailers)
 	case kindUpgrade:
-		return once(&seen.upgrade, r.upgrade != nil, f.line)
+		return once(&seen.upgrade, r.Upgrade != nil, f.line)
 	case kindTrailer:
-		if !r.chunked {
+		if !r.Chunked {
 			return nil
 		}
 		return f.line
@@ -216,24 +229,25 @@ func once(seen *bool, wanted bool, line []byte) []byte {
 	return nil
 }
 
-// response is a parsed response head from the app, its slices pointing into the head.
-type response struct {
-	fields  []field
-	status  int
-	rest    []byte // the status line after the version: " 200 OK"
-	http10  bool
-	upgrade []byte // the Upgrade value
-	tokens  [][]byte
-	length  int64 // Content-Length, -1 without one
-	chunked bool
-	close   bool // the app closes the connection after this response
+// Response is a parsed response head from an app, its slices pointing into the head.
+type Response struct {
+	Status  int
+	Upgrade []byte // the Upgrade value
+	Length  int64  // Content-Length, -1 without one
+	Chunked bool
+	Close   bool // the app closes the connection after this response
+
+	fields []headerField
+	rest   []byte // the status line after the version: " 200 OK"
+	http10 bool
+	tokens [][]byte // the Connection header's options
 }
 
-// parse reads a response head: status line (RFC 9112 section 4) and header fields.
-func (r *response) parse(raw []byte) error {
+// Parse reads a response head: status line (RFC 9112 section 4) and header fields.
+func (r *Response) Parse(raw []byte) error {
 	var first []byte
 	var err error
-	*r = response{fields: r.fields[:0], tokens: r.tokens[:0], length: -1}
+	*r = Response{fields: r.fields[:0], tokens: r.tokens[:0], Length: -1}
 	if first, r.fields, err = splitHead(raw, r.fields); err != nil {
 		return err
 	}
@@ -241,79 +255,80 @@ func (r *response) parse(raw []byte) error {
 	code, reason, _ := bytes.Cut(rest, []byte{' '})
 	r.http10 = string(version) == "HTTP/1.0"
 	if !r.http10 && string(version) != "HTTP/1.1" || len(code) != 3 || code[0] < '1' {
-		return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+		return fmt.Errorf("%w: bad status line %.60q", ErrMalformed, first)
 	}
 	for _, c := range code {
 		if c < '0' || c > '9' {
-			return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+			return fmt.Errorf("%w: bad status line %.60q", ErrMalformed, first)
 		}
-		r.status = r.status*10 + int(c-'0')
+		r.Status = r.Status*10 + int(c-'0')
 	}
 	for _, c := range reason {
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return fmt.Errorf("%w: bad status line %.60q", errMalformed, first)
+			return fmt.Errorf("%w: bad status line %.60q", ErrMalformed, first)
 		}
 	}
 	r.rest = first[len(version):]
 	return r.scan()
 }
 
-func (r *response) scan() (err error) {
+func (r *Response) scan() (err error) {
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindContentLength:
-			if r.length, err = sameLength(r.length, f.value); err != nil {
+			if r.Length, err = sameLength(r.Length, f.value); err != nil {
 				return err
 			}
 		case kindTransferEncoding:
 			if r.http10 {
 				continue // HTTP/1.0 has no transfer codings: net/http ignores the field
 			}
-			if r.chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
-				return fmt.Errorf("%w: unsupported transfer encoding %.40q", errMalformed, f.value)
+			if r.Chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+				return fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
 			}
-			r.chunked = true
+			r.Chunked = true
 		case kindConnection:
 			r.tokens = appendTokens(r.tokens, f.value)
 		case kindUpgrade:
-			if r.upgrade == nil {
-				r.upgrade = f.value
+			if r.Upgrade == nil {
+				r.Upgrade = f.value
 			}
 		}
 	}
-	if r.chunked {
-		r.length = -1
+	if r.Chunked {
+		r.Length = -1
 	}
-	r.close = named(r.tokens, []byte("close")) || r.http10 && !named(r.tokens, []byte("keep-alive"))
+	r.Close = named(r.tokens, []byte("close")) || r.http10 && !named(r.tokens, []byte("keep-alive"))
 	return nil
 }
 
-// informational reports a 1xx response that another response follows.
-func (r *response) informational() bool { return r.status < 200 && r.status != 101 }
+// Informational reports a 1xx response that another response follows.
+func (r *Response) Informational() bool { return r.Status < 200 && r.Status != 101 }
 
-// body tells how the response's body is framed, for a request of the given method.
-func (r *response) body(head bool) framing {
+// Framing tells how the response's body is framed, head saying whether it answers a
+// HEAD request.
+func (r *Response) Framing(head bool) Framing {
 	switch {
-	case head || r.status < 200 || r.status == 204 || r.status == 304:
-		return framing{}
-	case r.chunked:
-		return framing{kind: framedChunked}
-	case r.length >= 0:
-		return framing{kind: framedLength, n: r.length}
+	case head || r.Status < 200 || r.Status == 204 || r.Status == 304:
+		return Framing{}
+	case r.Chunked:
+		return Framing{Kind: FramedChunked}
+	case r.Length >= 0:
+		return Framing{Kind: FramedLength, N: r.Length}
 	}
-	return framing{kind: framedEOF}
+	return Framing{Kind: FramedEOF}
 }
 
-// appendHead appends the head the relay gets: the status line in HTTP/1.1, every header
+// AppendHead appends the head the relay gets: the status line in HTTP/1.1, every header
 // line as received except the hop-by-hop ones, and "Connection: close" when the stream
 // ends after this response. A 101 keeps all its lines: they are the upgrade's.
-func (r *response) appendHead(b []byte, closing bool) []byte {
+func (r *Response) AppendHead(b []byte, closing bool) []byte {
 	b = append(b, "HTTP/1.1"...)
 	b = append(b, r.rest...)
 	b = append(b, "\r\n"...)
 	var length bool
 	for _, f := range r.fields {
-		if r.status != 101 && !r.forwarded(f, &length) {
+		if r.Status != 101 && !r.forwarded(f, &length) {
 			continue
 		}
 		b = append(b, f.line...)
@@ -327,14 +342,14 @@ func (r *response) appendHead(b []byte, closing bool) []byte {
 
 // forwarded reports whether a field of a response passes; length tracks the first
 // Content-Length, the one kept.
-func (r *response) forwarded(f field, length *bool) bool {
+func (r *Response) forwarded(f headerField, length *bool) bool {
 	switch f.kind {
 	case kindConnection, kindKeepAlive, kindProxy, kindTE, kindUpgrade:
 		return false
 	case kindTransferEncoding, kindTrailer:
-		return r.chunked
+		return r.Chunked
 	case kindContentLength:
-		if *length || r.chunked {
+		if *length || r.Chunked {
 			return false
 		}
 		*length = true

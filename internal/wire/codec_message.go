@@ -21,7 +21,8 @@ type Request struct {
 	fields  []headerField
 	tokens  [][]byte // the Connection header's options
 	trailer bool     // Te names "trailers"
-	noHost  bool     // an HTTP/1.0 request without Host
+	http10  bool
+	noHost  bool // an HTTP/1.0 request without Host
 }
 
 // Parse reads a request head: request line (RFC 9112 section 3), header fields, and
@@ -38,27 +39,29 @@ func (r *Request) Parse(raw []byte) error {
 	if !ok1 || !ok2 || !isToken(method) || !validTarget(target) {
 		return fmt.Errorf("%w: bad request line %.60q", ErrMalformed, first)
 	}
-	http10 := string(version) == "HTTP/1.0"
-	if !http10 && string(version) != "HTTP/1.1" {
+	r.http10 = string(version) == "HTTP/1.0"
+	if !r.http10 && string(version) != "HTTP/1.1" {
 		return fmt.Errorf("%w: unsupported version %.20q", ErrMalformed, version)
 	}
 	r.Method, r.Target = method, target
-	hosts, err := r.scan()
+	hosts, codings, err := r.scan()
 	if err != nil {
 		return err
 	}
-	if hosts > 1 || hosts == 0 && !http10 {
+	if hosts > 1 || hosts == 0 && !r.http10 {
 		return fmt.Errorf("%w: %d Host headers", ErrMalformed, hosts)
 	}
 	r.noHost = hosts == 0
-	if http10 && !r.hasToken("keep-alive") {
-		r.Close = true
+	if r.http10 && (!r.hasToken("keep-alive") || codings) {
+		r.Close = true // HTTP/1.0 with a transfer coding: faulty framing (RFC 9112 section 6.1)
 	}
 	return nil
 }
 
-// scan reads the fields the relay acts on and returns how many Host fields there are.
-func (r *Request) scan() (hosts int, err error) {
+// scan reads the fields the relay acts on and returns how many Host fields there are
+// and whether an HTTP/1.0 request named a transfer coding, which has no meaning there
+// and is ignored, as net/http ignores it: Content-Length frames the body.
+func (r *Request) scan() (hosts int, codings bool, err error) {
 	var upgrade []byte
 	for _, f := range r.fields {
 		switch f.kind {
@@ -66,11 +69,15 @@ func (r *Request) scan() (hosts int, err error) {
 			hosts++
 		case kindContentLength:
 			if r.Length, err = sameLength(r.Length, f.value); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 		case kindTransferEncoding:
+			if r.http10 {
+				codings = true
+				continue
+			}
 			if r.Chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
-				return 0, fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
+				return 0, false, fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
 			}
 			r.Chunked = true
 		case kindConnection:
@@ -97,7 +104,7 @@ func (r *Request) scan() (hosts int, err error) {
 	if len(upgrade) > 0 && r.hasToken("upgrade") {
 		r.Upgrade = upgrade
 	}
-	return hosts, nil
+	return hosts, codings, nil
 }
 
 // Framing tells how the request's body is framed: a request without Content-Length or
@@ -195,7 +202,12 @@ var (
 // httputil.ReverseProxy gives an upgrade's Connection or a Te naming trailers, or nil.
 func (r *Request) forward(f headerField, seen *seenFields) []byte {
 	switch f.kind {
-	case kindHost, kindTransferEncoding:
+	case kindHost:
+		return f.line
+	case kindTransferEncoding:
+		if !r.Chunked {
+			return nil // an HTTP/1.0 request's, ignored
+		}
 		return f.line
 	case kindTunnel, kindKeepAlive, kindProxy:
 		return nil

@@ -46,6 +46,7 @@ var responseCases = []struct {
 	{"100", "HTTP/1.1 100 Continue\r\n\r\n", false, Framing{}, "HTTP/1.1 100 Continue\r\n\r\n"},
 	{"101 keeps everything", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false,
 		Framing{}, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
+	{"spaces before the code", "HTTP/1.1  204 No Content\r\n\r\n", false, Framing{}, "HTTP/1.1  204 No Content\r\n\r\n"},
 	{"two letters", "HTTP/1.1 20 OK\r\n\r\n", false, Framing{}, ""},
 	{"letters", "HTTP/1.1 2x0 OK\r\n\r\n", false, Framing{}, ""},
 	{"below 100", "HTTP/1.1 099 OK\r\n\r\n", false, Framing{}, ""},

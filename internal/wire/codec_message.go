@@ -264,7 +264,7 @@ func (r *Response) Parse(raw []byte) error {
 		return err
 	}
 	version, rest, _ := bytes.Cut(first, []byte{' '})
-	code, reason, _ := bytes.Cut(rest, []byte{' '})
+	code, reason, _ := bytes.Cut(bytes.TrimLeft(rest, " "), []byte{' '}) // spaces before the code: as net/http
 	r.http10 = string(version) == "HTTP/1.0"
 	if !r.http10 && string(version) != "HTTP/1.1" || len(code) != 3 || code[0] < '1' {
 		return fmt.Errorf("%w: bad status line %.60q", ErrMalformed, first)

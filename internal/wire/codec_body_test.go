@@ -53,6 +53,7 @@ var responseCases = []struct {
 	{"bad version", "HTTP/2 200 OK\r\n\r\n", false, Framing{}, ""},
 	{"gzip coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, Framing{}, ""},
 	{"differing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false, Framing{}, ""},
+	{"equal lengths spelled differently", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 01\r\n\r\n", false, Framing{}, ""},
 	{"control in reason", "HTTP/1.1 200 O\x01K\r\n\r\n", false, Framing{}, ""},
 }
 

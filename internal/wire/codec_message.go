@@ -62,13 +62,13 @@ func (r *Request) Parse(raw []byte) error {
 // and whether an HTTP/1.0 request named a transfer coding, which has no meaning there
 // and is ignored, as net/http ignores it: Content-Length frames the body.
 func (r *Request) scan() (hosts int, codings bool, err error) {
-	var upgrade []byte
+	var upgrade, length []byte
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindHost:
 			hosts++
 		case kindContentLength:
-			if r.Length, err = sameLength(r.Length, f.value); err != nil {
+			if r.Length, err = sameLength(&length, f.value); err != nil {
 				return 0, false, err
 			}
 		case kindTransferEncoding:
@@ -119,12 +119,15 @@ func (r *Request) Framing() Framing {
 	return Framing{}
 }
 
-// sameLength parses a Content-Length value; repeated ones must agree.
-func sameLength(prev int64, v []byte) (int64, error) {
+// sameLength parses a Content-Length value; first holds the first one seen. Repeated
+// ones must be the same bytes, as net/http requires: "5" and "05" are refused, not
+// taken as one length.
+func sameLength(first *[]byte, v []byte) (int64, error) {
 	n, ok := parseLength(v)
-	if !ok || prev >= 0 && n != prev {
+	if !ok || *first != nil && !bytes.Equal(*first, v) {
 		return 0, fmt.Errorf("%w: bad Content-Length %.40q", ErrMalformed, v)
 	}
+	*first = v
 	return n, nil
 }
 
@@ -285,10 +288,11 @@ func (r *Response) Parse(raw []byte) error {
 }
 
 func (r *Response) scan() (err error) {
+	var length []byte
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindContentLength:
-			if r.Length, err = sameLength(r.Length, f.value); err != nil {
+			if r.Length, err = sameLength(&length, f.value); err != nil {
 				return err
 			}
 		case kindTransferEncoding:

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
-
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -288,4 +287,32 @@ func setTarget(t testing.TB, f *forwarder, name, raw string) {
 		t.Fatal(err)
 	}
 	f.set(name, u)
+}
+
+func inflight(f *forwarder) int {
+	f.inflight.mu.Lock()
+	defer f.inflight.mu.Unlock()
+	return f.inflight.n
+}
+
+// waitFor polls cond until it holds, for at most 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func serveHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
 }

@@ -261,8 +261,8 @@ func codecResponse(in []byte) (res diffResult) {
 	}
 	res.status, res.proto = r.Status, protoOf(raw)
 	res.header, _ = codecHeader(r.fields, false)
-	if r.Close && hasToken([]byte(strings.Join(res.header["Connection"], ",")), "close") {
-		delete(res.header, "Connection") // net/http keeps "close" as resp.Close alone
+	if !r.http10 && hasToken([]byte(strings.Join(res.header["Connection"], ",")), "close") {
+		delete(res.header, "Connection") // net/http keeps an HTTP/1.1 "close" as resp.Close alone
 	}
 	h.Release()
 	fr := r.Framing(false)

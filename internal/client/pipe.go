@@ -113,6 +113,9 @@ func (c *continueState) reset(expect bool) {
 	}
 }
 
+// expected reports whether the request asked for a 100 Continue.
+func (c *continueState) expected() bool { return c.v.Load() != noExpect }
+
 // proceed records that a 100 went to the relay or that the body began to come.
 func (c *continueState) proceed() { c.v.CompareAndSwap(awaiting100, continued) }
 
@@ -186,7 +189,7 @@ func (p *pipe) startJob(t *target) *job {
 // readsWhole reports whether a request is read whole before it goes to the app: a
 // small one with a length (or none), not waiting for a 100, not an upgrade.
 func readsWhole(j *job, fr wire.Framing) bool {
-	return fr.Kind != wire.FramedChunked && j.cont.v.Load() == noExpect && len(j.req.upgrade) == 0 &&
+	return fr.Kind != wire.FramedChunked && !j.cont.expected() && len(j.req.upgrade) == 0 &&
 		int64(len(*j.body.buf))+fr.N <= maxBuffered
 }
 
@@ -247,7 +250,7 @@ func (p *pipe) sendStreamed(j *job, fr wire.Framing) error {
 	if err != nil {
 		return &wire.CopyError{Err: err}
 	}
-	if j.cont.v.Load() != noExpect { // the body comes after a 100, or once the relay stops waiting for one
+	if j.cont.expected() { // the body comes after a 100, or once the relay stops waiting for one
 		if err := w.Flush(); err != nil {
 			return &wire.CopyError{Err: err}
 		}

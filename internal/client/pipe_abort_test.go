@@ -59,17 +59,18 @@ func TestPipeErrors(t *testing.T) {
 }
 
 // TestPipeRelayGivesUp: when the relay closes the stream of a request the app never
-// answers, the app's connection is closed, not kept, and nothing stays in flight.
+// answers, the app's connection is closed, not kept, and nothing stays in flight. The
+// relay may give up before the request reached the app: the connection then ends
+// before a whole request came, which counts the same.
 func TestPipeRelayGivesUp(t *testing.T) {
 	appSawEOF := make(chan struct{}, 2)
 	url := serveConns(t, func(c net.Conn) {
 		br := bufioReader(c)
-		if _, _, err := readRequest(br); err != nil {
-			return
+		_, _, err := readRequest(br)
+		for err == nil {
+			_, err = br.ReadByte() // the app never answers: it reads until the connection ends
 		}
-		if _, err := br.ReadByte(); err == io.EOF {
-			appSawEOF <- struct{}{}
-		}
+		appSawEOF <- struct{}{}
 	})
 	e := startRelayEnd(t, map[string]string{"app": url})
 	for _, req := range []string{

@@ -55,7 +55,7 @@ var codecDeviations = []struct {
 			line, _, _ := bytes.Cut(in, []byte{'\n'})
 			return kind == diffResponse && codecRefused(c, n, "bad status line") && !validValue(strings.TrimSuffix(string(line), "\r"))
 		}},
-	{"field syntax", "names must be tokens and values free of control bytes (RFC 9110 section 5) in response heads and trailer sections too: the codec passes fields on as received; ReadResponse and net/http's trailer reader take them (http.Server checks a request head's fields only)",
+	{"field syntax", "names must be tokens and values free of control bytes (RFC 9110 section 5) in response heads and trailer sections too, since the codec passes fields on as received; ReadResponse and net/http's trailer reader take such fields (http.Server checks a request head's only)",
 		func(kind byte, in []byte, c, n *diffResult) bool {
 			return kind == diffResponse && codecRefused(c, n, "bad header") && !validFields(n.header) ||
 				c.bodyErr && !n.bodyErr && errors.Is(c.bodyWhy, ErrMalformed)

@@ -54,6 +54,8 @@ var responseCases = []struct {
 	{"gzip coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, Framing{}, ""},
 	{"differing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false, Framing{}, ""},
 	{"equal lengths spelled differently", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 01\r\n\r\n", false, Framing{}, ""},
+	{"trailer announcing a framing field", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Transfer-Encoding\r\n\r\n", false, Framing{}, ""},
+	{"kelvin sign is no k", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chun\u212aed\r\n\r\n", false, Framing{}, ""},
 	{"control in reason", "HTTP/1.1 200 O\x01K\r\n\r\n", false, Framing{}, ""},
 }
 

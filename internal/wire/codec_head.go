@@ -251,7 +251,7 @@ func hasToken(v []byte, tok string) bool {
 	for len(v) > 0 {
 		var item []byte
 		item, v, _ = bytes.Cut(v, []byte{','})
-		if bytes.EqualFold(trimOWS(item), []byte(tok)) {
+		if equalFold(trimOWS(item), tok) {
 			return true
 		}
 	}
@@ -271,4 +271,40 @@ func parseLength(v []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// equalFold reports whether b and s are equal, ASCII letters compared without case, as
+// net/http compares header tokens (bytes.EqualFold would also fold Unicode: the Kelvin
+// sign would spell "chunked").
+func equalFold[S ~string | ~[]byte](b []byte, s S) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// framingTrailer reports whether a Trailer value announces a field that can never be a
+// trailer because it frames the message (net/http refuses such a message).
+func framingTrailer(v []byte) bool {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte{','})
+		item = trimOWS(item)
+		if equalFold(item, "Content-Length") || equalFold(item, "Transfer-Encoding") || equalFold(item, "Trailer") {
+			return true
+		}
+	}
+	return false
 }

@@ -63,6 +63,7 @@ func (r *Request) Parse(raw []byte) error {
 // and is ignored, as net/http ignores it: Content-Length frames the body.
 func (r *Request) scan() (hosts int, codings bool, err error) {
 	var upgrade, length []byte
+	var badTrailer bool
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindHost:
@@ -76,7 +77,7 @@ func (r *Request) scan() (hosts int, codings bool, err error) {
 				codings = true
 				continue
 			}
-			if r.Chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+			if r.Chunked || !equalFold(f.value, "chunked") {
 				return 0, false, fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
 			}
 			r.Chunked = true
@@ -84,17 +85,22 @@ func (r *Request) scan() (hosts int, codings bool, err error) {
 			r.tokens = appendTokens(r.tokens, f.value)
 		case kindTE:
 			r.trailer = r.trailer || hasToken(f.value, "trailers")
+		case kindTrailer:
+			badTrailer = badTrailer || framingTrailer(f.value)
 		case kindUpgrade:
 			if upgrade == nil {
 				upgrade = f.value
 			}
 		case kindExpect:
-			r.Expect = bytes.EqualFold(f.value, []byte("100-continue"))
+			r.Expect = equalFold(f.value, "100-continue")
 		case kindTunnel:
 			r.Tunnel = f.value
 		case kindRequestID:
 			r.ID = f.value
 		}
+	}
+	if r.Chunked && badTrailer {
+		return 0, false, errFramingTrailer
 	}
 	if r.Chunked {
 		r.Length = -1
@@ -118,6 +124,11 @@ func (r *Request) Framing() Framing {
 	}
 	return Framing{}
 }
+
+// errFramingTrailer refuses a chunked message whose Trailer field announces Content-Length,
+// Transfer-Encoding or Trailer, as net/http does: a framing field cannot come after
+// the body (RFC 9110 section 6.5.1).
+var errFramingTrailer = fmt.Errorf("%w: Trailer announces a framing field", ErrMalformed)
 
 // sameLength parses a Content-Length value; first holds the first one seen. Repeated
 // ones must be the same bytes, as net/http requires: "5" and "05" are refused, not
@@ -160,7 +171,7 @@ func (r *Request) hasToken(tok string) bool { return named(r.tokens, []byte(tok)
 
 func named(tokens [][]byte, name []byte) bool {
 	for _, t := range tokens {
-		if bytes.EqualFold(t, name) {
+		if equalFold(t, name) {
 			return true
 		}
 	}
@@ -289,6 +300,7 @@ func (r *Response) Parse(raw []byte) error {
 
 func (r *Response) scan() (err error) {
 	var length []byte
+	var badTrailer bool
 	for _, f := range r.fields {
 		switch f.kind {
 		case kindContentLength:
@@ -299,7 +311,7 @@ func (r *Response) scan() (err error) {
 			if r.http10 {
 				continue // HTTP/1.0 has no transfer codings: net/http ignores the field
 			}
-			if r.Chunked || !bytes.EqualFold(f.value, []byte("chunked")) {
+			if r.Chunked || !equalFold(f.value, "chunked") {
 				return fmt.Errorf("%w: unsupported transfer encoding %.40q", ErrMalformed, f.value)
 			}
 			r.Chunked = true
@@ -309,7 +321,12 @@ func (r *Response) scan() (err error) {
 			if r.Upgrade == nil {
 				r.Upgrade = f.value
 			}
+		case kindTrailer:
+			badTrailer = badTrailer || framingTrailer(f.value)
 		}
+	}
+	if r.Chunked && badTrailer {
+		return errFramingTrailer
 	}
 	if r.Chunked {
 		r.Length = -1

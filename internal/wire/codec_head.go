@@ -258,19 +258,24 @@ func hasToken(v []byte, tok string) bool {
 	return false
 }
 
-// parseLength parses a Content-Length value: decimal digits only, as net/http does.
+// parseLength parses a Content-Length value as net/http does: decimal digits only
+// (leading zeros too), at most 1<<63 - 1.
 func parseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
+	if len(v) == 0 {
 		return 0, false
 	}
-	var n int64
+	var n uint64
 	for _, c := range v {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		d := uint64(c - '0')
+		if n > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
-	return n, true
+	return int64(n), true
 }
 
 // equalFold reports whether b and s are equal, ASCII letters compared without case, as

@@ -27,6 +27,11 @@ const (
 // maxChunkLine bounds a chunk-size line, as net/http does.
 const maxChunkLine = 4096
 
+// MaxTrailerSection bounds a chunked body's trailer section (its fields and the empty
+// line that ends it). net/http reads one only if it ends within its read buffer, 4 KiB
+// by default (http.Server's, http.Transport's): a larger one relay-server would refuse.
+const MaxTrailerSection = 4096
+
 // ErrChunked is wrapped by every error about the syntax of a chunked body.
 var ErrChunked = errors.New("malformed chunked body")
 
@@ -280,7 +285,7 @@ func (c *copier) copyTrailer() error {
 			}
 			return readErr(unexpected(err))
 		}
-		if total += len(line); total > MaxRequestHead {
+		if total += len(line); total > MaxTrailerSection {
 			return readErr(fmt.Errorf("%w: trailer section too large", ErrChunked))
 		}
 		// Every line ends with CRLF, the last one too: net/http's reader, relay-server's,

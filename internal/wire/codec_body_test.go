@@ -201,6 +201,29 @@ func FuzzCopyChunked(f *testing.F) {
 	})
 }
 
+// TestTrailerSectionLimit: a trailer section is copied up to MaxTrailerSection bytes,
+// the most net/http's readers take, and refused past it.
+func TestTrailerSectionLimit(t *testing.T) {
+	for _, tc := range []struct {
+		pad int
+		ok  bool
+	}{{MaxTrailerSection - 11, true}, {MaxTrailerSection - 10, false}} {
+		in := "0\r\nX-Pad: " + strings.Repeat("p", tc.pad) + "\r\n\r\n"
+		var out bytes.Buffer
+		err := CopyBody(bufio.NewWriter(&out), bufio.NewReaderSize(strings.NewReader(in), 8<<10), Framing{Kind: FramedChunked})
+		if (err == nil) != tc.ok {
+			t.Errorf("trailer section of %d bytes: %v, want ok %v", len(in)-3, err, tc.ok)
+		}
+		resp, rerr := http.ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+in)), nil)
+		if rerr == nil {
+			_, rerr = io.ReadAll(resp.Body)
+		}
+		if (rerr == nil) != tc.ok {
+			t.Errorf("trailer section of %d bytes: net/http says %v, want ok %v", len(in)-3, rerr, tc.ok)
+		}
+	}
+}
+
 func TestCopyLengthAndEOF(t *testing.T) {
 	body := strings.Repeat("0123456789", 10<<10) // larger than both buffers
 	tests := []struct {

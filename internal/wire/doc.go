@@ -34,7 +34,8 @@
 //   - a request head up to MaxRequestHead (http.DefaultMaxHeaderBytes + 4 KiB, the
 //     net/http server's), a response head up to MaxResponseHead (10 MiB,
 //     http.Transport's); past them, ErrHeadTooLarge;
-//   - a chunk-size line up to 4 KiB; a trailer section up to MaxRequestHead;
+//   - a chunk-size line up to 4 KiB; a trailer section up to MaxTrailerSection (4 KiB:
+//     net/http reads one only within its read buffer);
 //   - header names are tokens, values hold no control byte but HTAB, no obsolete line
 //     folding; one Host in a request (none only in HTTP/1.0); repeated Content-Length
 //     values must agree; the only transfer coding is a single "chunked";

@@ -1,4 +1,4 @@
-package client
+package wire
 
 import (
 	"bufio"
@@ -12,53 +12,57 @@ import (
 	"testing/iotest"
 )
 
-// responseCases are response heads, the framing of their body and the head the relay
+// responseCases are response heads, the Framing of their body and the head the relay
 // gets; the fuzz test starts from them.
 var responseCases = []struct {
 	name, in string
 	head     bool // answering a HEAD request
-	fr       framing
+	fr       Framing
 	want     string // "" when parse must fail
 }{
-	{"length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\n", false, framing{framedLength, 2},
+	{"length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\n", false, Framing{FramedLength, 2},
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\n"},
-	{"reason kept", "HTTP/1.1 299 Fine Indeed\r\nContent-Length: 0\r\n\r\n", false, framing{framedLength, 0},
+	{"reason kept", "HTTP/1.1 299 Fine Indeed\r\nContent-Length: 0\r\n\r\n", false, Framing{FramedLength, 0},
 		"HTTP/1.1 299 Fine Indeed\r\nContent-Length: 0\r\n\r\n"},
-	{"no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false, framing{framedLength, 0}, "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"},
+	{"no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false, Framing{FramedLength, 0}, "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"},
 	{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\nTrailer: X-T\r\n\r\n", false,
-		framing{kind: framedChunked}, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"},
-	{"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false, framing{kind: framedEOF},
+		Framing{Kind: FramedChunked}, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"},
+	{"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false, Framing{Kind: FramedEOF},
 		"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"},
-	{"http/1.0 sent as 1.1", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false, framing{framedLength, 1},
+	{"http/1.0 sent as 1.1", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false, Framing{FramedLength, 1},
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"},
-	{"http/1.0 has no chunks", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, framing{kind: framedEOF},
+	{"http/1.0 has no chunks", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, Framing{Kind: FramedEOF},
 		"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"},
 	{"hop-by-hop dropped", "HTTP/1.1 200 OK\r\nConnection: X-A, keep-alive\r\nX-A: 1\r\nKeep-Alive: timeout=5\r\n" +
 		"Proxy-Authenticate: Basic\r\nUpgrade: h2c\r\nTE: trailers\r\nTrailer: X-T\r\nContent-Length: 0\r\nX-B: 2\r\n\r\n",
-		false, framing{framedLength, 0}, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-B: 2\r\n\r\n"},
-	{"no date or type added", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, framing{framedLength, 0},
+		false, Framing{FramedLength, 0}, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-B: 2\r\n\r\n"},
+	{"no date or type added", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, Framing{FramedLength, 0},
 		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
-	{"head has no body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, framing{},
+	{"head has no body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, Framing{},
 		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"},
-	{"204", "HTTP/1.1 204 No Content\r\n\r\n", false, framing{}, "HTTP/1.1 204 No Content\r\n\r\n"},
-	{"304 keeps its length", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, framing{},
+	{"204", "HTTP/1.1 204 No Content\r\n\r\n", false, Framing{}, "HTTP/1.1 204 No Content\r\n\r\n"},
+	{"304 keeps its length", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, Framing{},
 		"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"},
-	{"100", "HTTP/1.1 100 Continue\r\n\r\n", false, framing{}, "HTTP/1.1 100 Continue\r\n\r\n"},
+	{"100", "HTTP/1.1 100 Continue\r\n\r\n", false, Framing{}, "HTTP/1.1 100 Continue\r\n\r\n"},
 	{"101 keeps everything", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false,
-		framing{}, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
-	{"two letters", "HTTP/1.1 20 OK\r\n\r\n", false, framing{}, ""},
-	{"letters", "HTTP/1.1 2x0 OK\r\n\r\n", false, framing{}, ""},
-	{"below 100", "HTTP/1.1 099 OK\r\n\r\n", false, framing{}, ""},
-	{"bad version", "HTTP/2 200 OK\r\n\r\n", false, framing{}, ""},
-	{"gzip coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, framing{}, ""},
-	{"differing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false, framing{}, ""},
-	{"control in reason", "HTTP/1.1 200 O\x01K\r\n\r\n", false, framing{}, ""},
+		Framing{}, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
+	{"spaces before the code", "HTTP/1.1  204 No Content\r\n\r\n", false, Framing{}, "HTTP/1.1  204 No Content\r\n\r\n"},
+	{"two letters", "HTTP/1.1 20 OK\r\n\r\n", false, Framing{}, ""},
+	{"letters", "HTTP/1.1 2x0 OK\r\n\r\n", false, Framing{}, ""},
+	{"below 100", "HTTP/1.1 099 OK\r\n\r\n", false, Framing{}, ""},
+	{"bad version", "HTTP/2 200 OK\r\n\r\n", false, Framing{}, ""},
+	{"gzip coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, Framing{}, ""},
+	{"differing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false, Framing{}, ""},
+	{"equal lengths spelled differently", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 01\r\n\r\n", false, Framing{}, ""},
+	{"trailer announcing a framing field", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Transfer-Encoding\r\n\r\n", false, Framing{}, ""},
+	{"kelvin sign is no k", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chun\u212aed\r\n\r\n", false, Framing{}, ""},
+	{"control in reason", "HTTP/1.1 200 O\x01K\r\n\r\n", false, Framing{}, ""},
 }
 
 func TestResponseHead(t *testing.T) {
 	for _, tt := range responseCases {
-		var r response
-		err := r.parse([]byte(tt.in))
+		var r Response
+		err := r.Parse([]byte(tt.in))
 		if tt.want == "" {
 			if err == nil {
 				t.Errorf("%s: parsed %+v, want an error", tt.name, r)
@@ -68,16 +72,16 @@ func TestResponseHead(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		fr := r.body(tt.head)
-		got := string(r.appendHead(nil, fr.kind == framedEOF))
+		fr := r.Framing(tt.head)
+		got := string(r.AppendHead(nil, fr.Kind == FramedEOF))
 		if fr != tt.fr || got != tt.want {
-			t.Errorf("%s: framing %+v, head\n%q; want %+v,\n%q", tt.name, fr, got, tt.fr, tt.want)
+			t.Errorf("%s: Framing %+v, head\n%q; want %+v,\n%q", tt.name, fr, got, tt.fr, tt.want)
 		}
 	}
 }
 
 // FuzzResponseHead: whatever parse accepts, the head for the relay is one net/http reads
-// with the same status and framing, without hop-by-hop fields.
+// with the same status and Framing, without hop-by-hop fields.
 func FuzzResponseHead(f *testing.F) {
 	for _, tt := range responseCases {
 		f.Add([]byte(tt.in), tt.head)
@@ -86,15 +90,15 @@ func FuzzResponseHead(f *testing.F) {
 		if end := headEnd(in, 0); end > 0 {
 			in = in[:end]
 		}
-		var r response
-		if r.parse(in) != nil {
+		var r Response
+		if r.Parse(in) != nil {
 			return
 		}
-		fr := r.body(head)
-		out := r.appendHead(nil, fr.kind == framedEOF)
-		var again response
-		if err := again.parse(out); err != nil || again.status != r.status || again.body(head) != fr {
-			t.Fatalf("the head for the relay reads back as %d %+v (%v): %q", again.status, again.body(head), err, out)
+		fr := r.Framing(head)
+		out := r.AppendHead(nil, fr.Kind == FramedEOF)
+		var again Response
+		if err := again.Parse(out); err != nil || again.Status != r.Status || again.Framing(head) != fr {
+			t.Fatalf("the head for the relay reads back as %d %+v (%v): %q", again.Status, again.Framing(head), err, out)
 		}
 		method := "GET"
 		if head {
@@ -104,7 +108,7 @@ func FuzzResponseHead(f *testing.F) {
 		if err != nil {
 			return // net/http refuses some heads a relay passes on as they are
 		}
-		if resp.StatusCode != r.status || r.status != 101 && (resp.Header.Get("Keep-Alive") != "" || resp.Header.Get("Proxy-Authenticate") != "") {
+		if resp.StatusCode != r.Status || r.Status != 101 && (resp.Header.Get("Keep-Alive") != "" || resp.Header.Get("Proxy-Authenticate") != "") {
 			t.Fatalf("net/http reads %d %v from %q", resp.StatusCode, resp.Header, out)
 		}
 	})
@@ -147,12 +151,12 @@ func TestCopyChunked(t *testing.T) {
 			br := bufio.NewReaderSize(src, 16)
 			var out bytes.Buffer
 			bw := bufio.NewWriterSize(&out, 16)
-			err := copyBody(bw, br, framing{kind: framedChunked})
+			err := CopyBody(bw, br, Framing{Kind: FramedChunked})
 			rest, _ := io.ReadAll(br)
 			if tt.ok && (err != nil || out.String() != tt.in || string(rest) != "rest") {
 				t.Errorf("%s (one byte: %v): copied %q, left %q, %v", tt.name, oneByte, out.String(), rest, err)
 			}
-			if !tt.ok && (err == nil || !isReadErr(err)) {
+			if !tt.ok && (err == nil || !IsReadError(err)) {
 				t.Errorf("%s (one byte: %v): copied %q without a read error (%v)", tt.name, oneByte, out.String(), err)
 			}
 		}
@@ -169,7 +173,7 @@ func FuzzCopyChunked(f *testing.F) {
 		var out bytes.Buffer
 		bw := bufio.NewWriter(&out)
 		br := bufio.NewReaderSize(bytes.NewReader(in), 16)
-		if copyBody(bw, br, framing{kind: framedChunked}) != nil {
+		if CopyBody(bw, br, Framing{Kind: FramedChunked}) != nil {
 			return
 		}
 		if !bytes.HasPrefix(in, out.Bytes()) {
@@ -197,27 +201,50 @@ func FuzzCopyChunked(f *testing.F) {
 	})
 }
 
+// TestTrailerSectionLimit: a trailer section is copied up to MaxTrailerSection bytes,
+// the most net/http's readers take, and refused past it.
+func TestTrailerSectionLimit(t *testing.T) {
+	for _, tc := range []struct {
+		pad int
+		ok  bool
+	}{{MaxTrailerSection - 11, true}, {MaxTrailerSection - 10, false}} {
+		in := "0\r\nX-Pad: " + strings.Repeat("p", tc.pad) + "\r\n\r\n"
+		var out bytes.Buffer
+		err := CopyBody(bufio.NewWriter(&out), bufio.NewReaderSize(strings.NewReader(in), 8<<10), Framing{Kind: FramedChunked})
+		if (err == nil) != tc.ok {
+			t.Errorf("trailer section of %d bytes: %v, want ok %v", len(in)-3, err, tc.ok)
+		}
+		resp, rerr := http.ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+in)), nil)
+		if rerr == nil {
+			_, rerr = io.ReadAll(resp.Body)
+		}
+		if (rerr == nil) != tc.ok {
+			t.Errorf("trailer section of %d bytes: net/http says %v, want ok %v", len(in)-3, rerr, tc.ok)
+		}
+	}
+}
+
 func TestCopyLengthAndEOF(t *testing.T) {
 	body := strings.Repeat("0123456789", 10<<10) // larger than both buffers
 	tests := []struct {
 		name string
-		fr   framing
+		fr   Framing
 		in   string
 		want string
 		err  error
 	}{
-		{"length", framing{framedLength, 5}, "hellorest", "hello", nil},
-		{"long length", framing{framedLength, int64(len(body))}, body + "rest", body, nil},
-		{"short", framing{framedLength, 9}, "hello", "hello", io.ErrUnexpectedEOF},
-		{"until eof", framing{kind: framedEOF}, body, body, nil},
-		{"none", framing{}, "rest", "", nil},
+		{"length", Framing{FramedLength, 5}, "hellorest", "hello", nil},
+		{"long length", Framing{FramedLength, int64(len(body))}, body + "rest", body, nil},
+		{"short", Framing{FramedLength, 9}, "hello", "hello", io.ErrUnexpectedEOF},
+		{"until eof", Framing{Kind: FramedEOF}, body, body, nil},
+		{"none", Framing{}, "rest", "", nil},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
 		bw := bufio.NewWriterSize(&out, 64)
-		err := copyBody(bw, bufio.NewReaderSize(iotest.HalfReader(strings.NewReader(tt.in)), 16), tt.fr)
+		err := CopyBody(bw, bufio.NewReaderSize(iotest.HalfReader(strings.NewReader(tt.in)), 16), tt.fr)
 		_ = bw.Flush()
-		if out.String() != tt.want || !errors.Is(err, tt.err) || err != nil && !isReadErr(err) {
+		if out.String() != tt.want || !errors.Is(err, tt.err) || err != nil && !IsReadError(err) {
 			t.Errorf("%s: copied %d bytes, %v; want %d, %v", tt.name, out.Len(), err, len(tt.want), tt.err)
 		}
 	}

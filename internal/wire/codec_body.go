@@ -1,4 +1,4 @@
-package client
+package wire
 
 import (
 	"bufio"
@@ -6,52 +6,58 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
-// framing is how a message body is delimited (RFC 9112 section 6).
-type framing struct {
-	kind framingKind
-	n    int64 // the length, for framedLength
+// Framing is how a message body is delimited (RFC 9112 section 6).
+type Framing struct {
+	Kind FramingKind
+	N    int64 // the length, for FramedLength
 }
 
-type framingKind uint8
+// FramingKind is one of the ways a body is delimited.
+type FramingKind uint8
 
 const (
-	framedNone    framingKind = iota // no body
-	framedLength                     // Content-Length bytes
-	framedChunked                    // chunked transfer coding, up to the trailer section's end
-	framedEOF                        // until the connection closes (responses only)
+	FramedNone    FramingKind = iota // no body
+	FramedLength                     // Content-Length bytes
+	FramedChunked                    // chunked transfer coding, up to the trailer section's end
+	FramedEOF                        // until the connection closes (responses only)
 )
 
 // maxChunkLine bounds a chunk-size line, as net/http does.
 const maxChunkLine = 4096
 
-var errChunked = errors.New("malformed chunked body")
+// MaxTrailerSection bounds a chunked body's trailer section (its fields and the empty
+// line that ends it). net/http reads one only if it ends within its read buffer, 4 KiB
+// by default (http.Server's, http.Transport's): a larger one relay-server would refuse.
+const MaxTrailerSection = 4096
 
-// sideError tells which side of a copy failed: reading its source or writing its
-// destination.
-type sideError struct {
-	read bool
-	err  error
+// ErrChunked is wrapped by every error about the syntax of a chunked body.
+var ErrChunked = errors.New("malformed chunked body")
+
+// CopyError tells which side of a body copy failed: reading its source (Read) or
+// writing its destination. Every error CopyBody returns is one.
+type CopyError struct {
+	Read bool
+	Err  error
 }
 
-func (e *sideError) Error() string {
-	if e.read {
-		return "read body: " + e.err.Error()
+func (e *CopyError) Error() string {
+	if e.Read {
+		return "read body: " + e.Err.Error()
 	}
-	return "write body: " + e.err.Error()
+	return "write body: " + e.Err.Error()
 }
 
-func (e *sideError) Unwrap() error { return e.err }
+func (e *CopyError) Unwrap() error { return e.Err }
 
-func readErr(err error) error  { return &sideError{read: true, err: err} }
-func writeErr(err error) error { return &sideError{err: err} }
+func readErr(err error) error  { return &CopyError{Read: true, Err: err} }
+func writeErr(err error) error { return &CopyError{Err: err} }
 
-// isReadErr reports whether a copy failed reading its source.
-func isReadErr(err error) bool {
-	var se *sideError
-	return errors.As(err, &se) && se.read
+// IsReadError reports whether a copy failed reading its source.
+func IsReadError(err error) bool {
+	var ce *CopyError
+	return errors.As(err, &ce) && ce.Read
 }
 
 // copier copies message bodies from a buffered reader to a buffered writer as they
@@ -64,20 +70,20 @@ type copier struct {
 	buf []byte // for reads that bypass src's buffer
 }
 
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// copyBody copies a body framed by fr from src to dst; dst is flushed at the end.
-func copyBody(dst *bufio.Writer, src *bufio.Reader, fr framing) error {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
+// CopyBody copies a body framed by fr from src to dst, as received (chunk lines and
+// trailer section included); dst is flushed at the end, and along the way whenever src
+// has nothing buffered.
+func CopyBody(dst *bufio.Writer, src *bufio.Reader, fr Framing) error {
+	buf := buffers.Get().(*[]byte)
+	defer buffers.Put(buf)
 	c := copier{dst: dst, src: src, buf: *buf}
 	var err error
-	switch fr.kind {
-	case framedLength:
-		err = c.copyN(fr.n)
-	case framedChunked:
+	switch fr.Kind {
+	case FramedLength:
+		err = c.copyN(fr.N)
+	case FramedChunked:
 		err = c.copyChunked()
-	case framedEOF:
+	case FramedEOF:
 		err = c.copyEOF()
 	}
 	if err != nil {
@@ -144,8 +150,8 @@ func (c *copier) copyN(n int64) error {
 // unexpectedRead turns a clean end of the source in the middle of a body into
 // io.ErrUnexpectedEOF.
 func unexpectedRead(err error) error {
-	var se *sideError
-	if errors.As(err, &se) && se.read && se.err == io.EOF {
+	var ce *CopyError
+	if errors.As(err, &ce) && ce.Read && ce.Err == io.EOF {
 		return readErr(io.ErrUnexpectedEOF)
 	}
 	return err
@@ -155,7 +161,7 @@ func unexpectedRead(err error) error {
 func (c *copier) copyEOF() error {
 	for {
 		if err := c.fill(); err != nil {
-			if isReadErr(err) && errors.Is(err, io.EOF) {
+			if IsReadError(err) && errors.Is(err, io.EOF) {
 				return nil
 			}
 			return err
@@ -204,11 +210,11 @@ func (c *copier) chunkLine() ([]byte, error) {
 	line, err := c.src.ReadSlice('\n')
 	switch {
 	case err == bufio.ErrBufferFull || len(line)-2 >= maxChunkLine:
-		return nil, readErr(fmt.Errorf("%w: chunk line too long", errChunked))
+		return nil, readErr(fmt.Errorf("%w: chunk line too long", ErrChunked))
 	case err != nil:
 		return nil, readErr(unexpected(err))
 	case len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2:
-		return nil, readErr(fmt.Errorf("%w: chunk line not ended by CRLF", errChunked))
+		return nil, readErr(fmt.Errorf("%w: chunk line not ended by CRLF", ErrChunked))
 	}
 	return line, nil
 }
@@ -218,7 +224,7 @@ func (c *copier) chunkLine() ([]byte, error) {
 func chunkSize(line []byte) (uint64, error) {
 	v, _, _ := bytes.Cut(bytes.TrimRight(line[:len(line)-2], " \t"), []byte{';'})
 	if len(v) == 0 || len(v) > 16 {
-		return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", errChunked, v))
+		return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", ErrChunked, v))
 	}
 	var n uint64
 	for _, b := range v {
@@ -230,12 +236,12 @@ func chunkSize(line []byte) (uint64, error) {
 		case 'A' <= b && b <= 'F':
 			b -= 'A' - 10
 		default:
-			return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", errChunked, v))
+			return 0, readErr(fmt.Errorf("%w: bad chunk size %.20q", ErrChunked, v))
 		}
 		n = n<<4 | uint64(b)
 	}
 	if n > 1<<62 {
-		return 0, readErr(fmt.Errorf("%w: chunk too large", errChunked))
+		return 0, readErr(fmt.Errorf("%w: chunk too large", ErrChunked))
 	}
 	return n, nil
 }
@@ -254,7 +260,7 @@ func (c *copier) chunkEnd() error {
 	}
 	p, _ := c.src.Peek(2)
 	if string(p) != "\r\n" {
-		return readErr(fmt.Errorf("%w: chunk data not followed by CRLF", errChunked))
+		return readErr(fmt.Errorf("%w: chunk data not followed by CRLF", ErrChunked))
 	}
 	if err := c.write(p); err != nil {
 		return err
@@ -264,7 +270,7 @@ func (c *copier) chunkEnd() error {
 }
 
 // copyTrailer copies the trailer section after the last chunk, through its empty line,
-// leaving out fields that can never be trailers: framing (Content-Length,
+// leaving out fields that can never be trailers: Framing (Content-Length,
 // Transfer-Encoding, Trailer), Host, Expect, hop-by-hop ones and the relay's tunnel field.
 func (c *copier) copyTrailer() error {
 	total := 0
@@ -275,17 +281,17 @@ func (c *copier) copyTrailer() error {
 		line, err := c.src.ReadSlice('\n')
 		if err != nil {
 			if err == bufio.ErrBufferFull {
-				err = fmt.Errorf("%w: trailer line too long", errChunked)
+				err = fmt.Errorf("%w: trailer line too long", ErrChunked)
 			}
 			return readErr(unexpected(err))
 		}
-		if total += len(line); total > maxRequestHead {
-			return readErr(fmt.Errorf("%w: trailer section too large", errChunked))
+		if total += len(line); total > MaxTrailerSection {
+			return readErr(fmt.Errorf("%w: trailer section too large", ErrChunked))
 		}
 		// Every line ends with CRLF, the last one too: net/http's reader, relay-server's,
 		// looks for CRLF CRLF and would wait for ever on a bare LF.
 		if len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2 {
-			return readErr(fmt.Errorf("%w: trailer line not ended by CRLF", errChunked))
+			return readErr(fmt.Errorf("%w: trailer line not ended by CRLF", ErrChunked))
 		}
 		content := line[:len(line)-2]
 		if len(content) > 0 {
@@ -294,7 +300,7 @@ func (c *copier) copyTrailer() error {
 				return readErr(err)
 			}
 			if f.kind != kindOther {
-				continue // framing, routing or hop-by-hop: never a trailer (RFC 9110 section 6.5.1)
+				continue // Framing, routing or hop-by-hop: never a trailer (RFC 9110 section 6.5.1)
 			}
 		}
 		if err := c.write(line); err != nil {

@@ -1,4 +1,4 @@
-package client
+package wire
 
 import (
 	"bufio"
@@ -8,35 +8,39 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/hookrelay/hookrelay/internal/wire"
 )
 
 // Limits of a message head, the ones net/http applies.
 const (
-	// maxRequestHead bounds a request head from the relay: the net/http server's limit
-	// (http.DefaultMaxHeaderBytes) plus the slack it allows on top.
-	maxRequestHead = http.DefaultMaxHeaderBytes + 4096
-	// maxResponseHead bounds a response head from the app: http.Transport's default.
-	maxResponseHead = 10 << 20
+	// MaxRequestHead bounds a request head from the relay: the net/http server's limit
+	// (http.DefaultMaxHeaderBytes) plus the slack it allows on top. The trailer section
+	// of a chunked body has the same bound.
+	MaxRequestHead = http.DefaultMaxHeaderBytes + 4096
+	// MaxResponseHead bounds a response head from an app: http.Transport's default.
+	MaxResponseHead = 10 << 20
 )
 
-var (
-	errHeadTooLarge = errors.New("message head too large")
-	errMalformed    = errors.New("malformed message head")
-)
+// ErrMalformed is wrapped by every error about the syntax of a head.
+var ErrMalformed = errors.New("malformed message head")
 
-// headReader reads message heads from a buffered connection. A head that fits in the
+// HeadReader reads message heads from a buffered connection. A head that fits in the
 // reader's buffer is returned in place, without copying; a larger one is copied.
-type headReader struct {
+type HeadReader struct {
 	br    *bufio.Reader
 	spill []byte // the current head, when it did not fit in br's buffer
-	held  int    // bytes of the current head still in br, discarded by release
+	held  int    // bytes of the current head still in br, discarded by Release
 }
 
-// next returns the next head, from its first line to its empty line included. It stays
-// valid until release. io.EOF means the peer closed between messages.
-func (h *headReader) next(limit int) ([]byte, error) {
+// NewHeadReader returns a HeadReader reading from br.
+func NewHeadReader(br *bufio.Reader) HeadReader { return HeadReader{br: br} }
+
+// Reader is the buffered reader heads are read from; a body follows its head there.
+func (h *HeadReader) Reader() *bufio.Reader { return h.br }
+
+// Next returns the next head, from its first line to its empty line included, or
+// ErrHeadTooLarge when it is over limit bytes. It stays valid until Release. io.EOF
+// means the peer closed between messages.
+func (h *HeadReader) Next(limit int) ([]byte, error) {
 	br := h.br
 	if _, err := br.Peek(1); err != nil {
 		return nil, err
@@ -46,13 +50,13 @@ func (h *headReader) next(limit int) ([]byte, error) {
 		buf, _ := br.Peek(br.Buffered())
 		if end := headEnd(buf, from); end > 0 {
 			if end > limit {
-				return nil, errHeadTooLarge
+				return nil, ErrHeadTooLarge
 			}
 			h.held = end
 			return buf[:end], nil
 		}
 		if len(buf) > limit {
-			return nil, errHeadTooLarge
+			return nil, ErrHeadTooLarge
 		}
 		if len(buf) == br.Size() {
 			return h.readSpilled(limit)
@@ -65,7 +69,7 @@ func (h *headReader) next(limit int) ([]byte, error) {
 }
 
 // readSpilled goes on reading a head that fills br's buffer, copying it line by line.
-func (h *headReader) readSpilled(limit int) ([]byte, error) {
+func (h *HeadReader) readSpilled(limit int) ([]byte, error) {
 	buf, _ := h.br.Peek(h.br.Buffered())
 	h.spill = append(h.spill[:0], buf...)
 	_, _ = h.br.Discard(len(buf))
@@ -77,7 +81,7 @@ func (h *headReader) readSpilled(limit int) ([]byte, error) {
 		}
 		h.spill = append(h.spill, line...)
 		if len(h.spill) > limit {
-			return nil, errHeadTooLarge
+			return nil, ErrHeadTooLarge
 		}
 		if end := headEnd(h.spill, from); end > 0 {
 			return h.spill, nil
@@ -85,8 +89,8 @@ func (h *headReader) readSpilled(limit int) ([]byte, error) {
 	}
 }
 
-// release gives the current head's bytes back to the reader.
-func (h *headReader) release() {
+// Release gives the current head's bytes back to the reader.
+func (h *HeadReader) Release() {
 	if h.held > 0 {
 		_, _ = h.br.Discard(h.held)
 		h.held = 0
@@ -122,8 +126,8 @@ func unexpected(err error) error {
 	return err
 }
 
-// field is one header line of a head, its parts pointing into the head's bytes.
-type field struct {
+// headerField is one header line of a head, its parts pointing into the head's bytes.
+type headerField struct {
 	line  []byte // the whole line, without its line ending
 	name  []byte
 	value []byte // without surrounding whitespace
@@ -149,8 +153,8 @@ const (
 	kindRequestID // proto.HeaderRequestID: forwarded, and kept for the client's own error answers
 )
 
-// kinds classifies header names, lowercase. The hop-by-hop names are wire.HopByHop, the
-// table relay-server uses too: those without a kind of their own are kindProxy.
+// kinds classifies header names, lowercase. The hop-by-hop names are HopByHop, the
+// table relay-server's routes use too: those without a kind of their own are kindProxy.
 var kinds = func() map[string]fieldKind {
 	m := map[string]fieldKind{
 		"host": kindHost, "content-length": kindContentLength, "transfer-encoding": kindTransferEncoding,
@@ -158,7 +162,7 @@ var kinds = func() map[string]fieldKind {
 		"upgrade": kindUpgrade, "expect": kindExpect, "x-hookrelay-tunnel": kindTunnel,
 		"x-hookrelay-request-id": kindRequestID,
 	}
-	for _, name := range wire.HopByHop {
+	for _, name := range HopByHop {
 		if k := strings.ToLower(name); m[k] == kindOther {
 			m[k] = kindProxy
 		}
@@ -185,10 +189,10 @@ func kindOf(name []byte) fieldKind {
 // splitHead cuts a head into its start line and header fields, checking each field's
 // syntax (RFC 9112 section 5): a token name right before the colon, a value without
 // control characters, no obsolete line folding.
-func splitHead(raw []byte, fields []field) (first []byte, _ []field, err error) {
+func splitHead(raw []byte, fields []headerField) (first []byte, _ []headerField, err error) {
 	first, rest := nextLine(raw)
 	if len(first) == 0 {
-		return nil, fields, fmt.Errorf("%w: empty start line", errMalformed)
+		return nil, fields, fmt.Errorf("%w: empty start line", ErrMalformed)
 	}
 	for {
 		var line []byte
@@ -217,19 +221,19 @@ func nextLine(b []byte) (line, rest []byte) {
 	return line, rest
 }
 
-func parseField(line []byte) (field, error) {
+func parseField(line []byte) (headerField, error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 || !isToken(line[:colon]) {
-		return field{}, fmt.Errorf("%w: bad header line %.40q", errMalformed, line)
+		return headerField{}, fmt.Errorf("%w: bad header line %.40q", ErrMalformed, line)
 	}
 	value := trimOWS(line[colon+1:])
 	for _, c := range value {
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return field{}, fmt.Errorf("%w: bad header value in %.40q", errMalformed, line)
+			return headerField{}, fmt.Errorf("%w: bad header value in %.40q", ErrMalformed, line)
 		}
 	}
 	name := line[:colon]
-	return field{line: line, name: name, value: value, kind: kindOf(name)}, nil
+	return headerField{line: line, name: name, value: value, kind: kindOf(name)}, nil
 }
 
 func trimOWS(b []byte) []byte {
@@ -242,42 +246,70 @@ func trimOWS(b []byte) []byte {
 	return b
 }
 
-// isToken reports whether b is an RFC 9110 token: a header name or a method.
-func isToken(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c >= 0x80 || !wire.TokenChars[c] {
-			return false
-		}
-	}
-	return true
-}
-
 // hasToken reports whether the comma-separated list v holds tok, case-insensitively.
 func hasToken(v []byte, tok string) bool {
 	for len(v) > 0 {
 		var item []byte
 		item, v, _ = bytes.Cut(v, []byte{','})
-		if bytes.EqualFold(trimOWS(item), []byte(tok)) {
+		if equalFold(trimOWS(item), tok) {
 			return true
 		}
 	}
 	return false
 }
 
-// parseLength parses a Content-Length value: decimal digits only, as net/http does.
+// parseLength parses a Content-Length value as net/http does: decimal digits only
+// (leading zeros too), at most 1<<63 - 1.
 func parseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
+	if len(v) == 0 {
 		return 0, false
 	}
-	var n int64
+	var n uint64
 	for _, c := range v {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		d := uint64(c - '0')
+		if n > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
-	return n, true
+	return int64(n), true
+}
+
+// equalFold reports whether b and s are equal, ASCII letters compared without case, as
+// net/http compares header tokens (bytes.EqualFold would also fold Unicode: the Kelvin
+// sign would spell "chunked").
+func equalFold[S ~string | ~[]byte](b []byte, s S) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// framingTrailer reports whether a Trailer value announces a field that can never be a
+// trailer because it frames the message (net/http refuses such a message).
+func framingTrailer(v []byte) bool {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte{','})
+		item = trimOWS(item)
+		if equalFold(item, "Content-Length") || equalFold(item, "Transfer-Encoding") || equalFold(item, "Trailer") {
+			return true
+		}
+	}
+	return false
 }

@@ -39,7 +39,7 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 	}
 	d.rec.Body = body
 	if !body.Truncated {
-		s.inspect(r, d, cfg, body.Data)
+		s.verifySignature(r, d, cfg, body.Data)
 	}
 	if d.code == proto.CodeSignatureInvalid {
 		s.refuse(w, d, d.code)

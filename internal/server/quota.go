@@ -47,7 +47,7 @@ func (w *window) over(limit int64, now time.Time) (bool, time.Duration) {
 
 // overQuota says whether d's tunnel or owner has recorded its quota for the window.
 func (s *Server) overQuota(d *delivery) (proto.Code, time.Duration) {
-	if d.rec == nil || d.replayOf != "" {
+	if d.rec == nil || d.origin == fromReplay {
 		return "", 0
 	}
 	q, now := &s.quotas, s.cfg.Now()
@@ -76,15 +76,15 @@ func (q *quotas) add(d *delivery, n int64, now time.Time) {
 // recordedSize is how many body bytes d's record will hold: the body up to the record
 // cap, counted at its declared length when it is still streaming.
 func recordedSize(r *http.Request, d *delivery) int64 {
-	if d.inMemory {
+	if d.body.kind == bodyInMemory {
 		return int64(len(d.rec.Body.Data))
 	}
 	n := r.ContentLength
 	if n < 0 {
 		n = chunkedReserve
 	}
-	if d.reqBody != nil {
-		n = min(n, d.reqBody.cap)
+	if d.body.kind == bodyStreaming {
+		n = min(n, d.body.capture.cap)
 	}
 	return n
 }

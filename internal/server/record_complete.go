@@ -20,11 +20,11 @@ func unsavedBody(n int64) store.Body {
 // saveStreamedBody stores a body recorded as it streamed through, once: before the
 // response goes out, or when the delivery ends without one.
 func (s *Server) saveStreamedBody(d *delivery) {
-	if d.bodySaved {
+	if d.body.saved {
 		return
 	}
-	d.bodySaved = true
-	d.rec.Body = d.reqBody.streamed()
+	d.body.saved = true
+	d.rec.Body = d.body.capture.streamed()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
 		// The record keeps the unsavedBody placeholder. An unavailable store is logged
 		// once per change by its watch, not once per delivery.
@@ -38,16 +38,12 @@ func (s *Server) saveStreamedBody(d *delivery) {
 
 // complete stores the response half of the record.
 func (s *Server) complete(d *delivery, cw *captureWriter) {
-	in := d.bytesIn
-	if d.reqBody != nil {
-		in = d.reqBody.length()
-	}
-	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
+	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), d.body.length(), cw.body.length())
 	if d.rec == nil {
 		return
 	}
 	rec := d.rec
-	if d.reqBody != nil {
+	if d.body.kind == bodyStreaming {
 		s.saveStreamedBody(d)
 	}
 	rec.Status = cw.status
@@ -59,15 +55,18 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
 	}
 	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
-	if d.fromQueue {
+	if d.origin == fromQueue {
 		rec.Outcome = queuedOutcome(rec.Outcome, cw.status)
 	}
-	if d.requeued {
+	back := d.fate == requeued
+	if back {
 		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
 	}
-	if d.syncComplete || d.requeued || !s.work.add() {
-		d.saved = s.saveComplete(rec, d.tunnel)
-		if d.requeued {
+	if d.origin.savesInPlace() || back || !s.work.add() {
+		if s.saveComplete(rec, d.tunnel) {
+			d.fate = saved
+		}
+		if back {
 			s.kickDrain(d.tunnel) // a newer client may be online already
 		}
 		return

@@ -76,8 +76,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 		return nil, err
 	}
 	d := s.newDelivery(req, t, req.RequestURI)
-	d.replayOf, d.rec.ReplayOf = orig.ID, orig.ID
-	d.syncComplete = true // the caller gets the finished record
+	d.origin, d.replayOf, d.rec.ReplayOf = fromReplay, orig.ID, orig.ID
 	s.deliver(newDiscardWriter(), req, d)
 	return d.rec, nil
 }

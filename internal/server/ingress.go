@@ -157,8 +157,13 @@ func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery
 	return nil, false
 }
 
-// forward proxies r over binding b and completes its record.
+// forward sends r over binding b, on the direct path when it can take it and through
+// the ReverseProxy otherwise, and completes its record. Every way out of here, an
+// abort included, goes through complete exactly once.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *delivery) {
+	// The response is recorded as it passes through: its first RecordCap bytes, with its
+	// length and SHA-256. A streamed request body is saved just before the status goes
+	// out, so that a sender that got an answer has its body in the store.
 	cw := &captureWriter{ResponseWriter: w, body: newBodyCapture(s.cfg.RecordCap)}
 	if d.body.kind == bodyStreaming && d.rec != nil {
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }

@@ -123,3 +123,17 @@ func (d *delivery) target() string {
 func (d *delivery) relay() wire.Relay {
 	return wire.Relay{Tunnel: d.tunnel.name, RequestID: d.id, ReplayOf: d.replayOf, Verified: d.verdict, Resigned: d.resigned}
 }
+
+// Names of the states, for logs and test failures.
+
+func (o origin) String() string {
+	return [...]string{fromSender: "sender", fromReplay: "replay", fromQueue: "queue"}[o]
+}
+
+func (k bodyKind) String() string {
+	return [...]string{bodyNone: "none", bodyInMemory: "in memory", bodyStreaming: "streaming"}[k]
+}
+
+func (f fate) String() string {
+	return [...]string{forwarded: "forwarded", requeued: "requeued", saved: "saved"}[f]
+}

@@ -17,11 +17,16 @@ import (
 )
 
 // Writer returns the io.Writer to give yamux (through proto.MuxConfig) for its log:
-// each line written becomes one debug record of l, with attributes severity (yamux's
-// tag: ERR, WARN, ...) and the line's text as the message after "yamux: ".
-func Writer(l *slog.Logger) io.Writer { return writer{l} }
+// each line written becomes one debug record of l, the line's text as the message
+// after "yamux: ", with attribute severity (yamux's tag: ERR, WARN, ...) and then args
+// (slog key-value pairs naming the session). The args are attached only to a line that
+// is logged, so an idle session costs no more than before.
+func Writer(l *slog.Logger, args ...any) io.Writer { return writer{l: l, args: args} }
 
-type writer struct{ l *slog.Logger }
+type writer struct {
+	l    *slog.Logger
+	args []any
+}
 
 // Write logs one line; a *log.Logger calls it once per line.
 func (w writer) Write(p []byte) (int, error) {
@@ -29,7 +34,7 @@ func (w writer) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	severity, text := parse(string(p))
-	w.l.Debug("yamux: "+text, "severity", severity)
+	w.l.Debug("yamux: "+text, append([]any{"severity", severity}, w.args...)...)
 	return len(p), nil
 }
 

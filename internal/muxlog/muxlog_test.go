@@ -66,7 +66,7 @@ func TestSessionLogsReachSlog(t *testing.T) {
 	h := newRecords(slog.LevelDebug)
 	a, b := net.Pipe()
 	defer b.Close()
-	mux, err := proto.Server(a, Writer(slog.New(h)))
+	mux, err := proto.Server(a, Writer(slog.New(h), "remote", "pipe"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +75,10 @@ func TestSessionLogsReachSlog(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if r, ok := h.find("Invalid protocol version"); ok {
-			if r.Level != slog.LevelDebug {
-				t.Fatalf("logged at %v, want debug", r.Level)
+			attrs := map[string]string{}
+			r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			if r.Level != slog.LevelDebug || attrs["severity"] != "ERR" || attrs["remote"] != "pipe" {
+				t.Fatalf("logged at %v with %v, want debug with severity ERR and remote pipe", r.Level, attrs)
 			}
 			return
 		}

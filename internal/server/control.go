@@ -77,7 +77,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer conn.Close()
 	// The handshake has deadlines of its own; yamux's log lines go to ours at debug level.
-	mux, err := proto.Server(conn, muxlog.Writer(ss.srv.log.With("owner", ss.owner, "remote", ss.remote)))
+	mux, err := proto.Server(conn, muxlog.Writer(ss.srv.log, "owner", ss.owner, "remote", ss.remote))
 	if err != nil {
 		return err
 	}

@@ -56,8 +56,9 @@ type bodyKind uint8
 const (
 	// bodyNone: nothing is held. The body streams to the tunnel as the app reads it,
 	// unrecorded: on a server without a store, to a tunnel that does not verify, a body
-	// over the prebuffer, of unknown length or waiting for 100 Continue. (A queued
-	// delivery's body is its record's, read by the proxy from memory.)
+	// over the prebuffer, of unknown length or waiting for 100 Continue. (The offline
+	// path reads the body into the record itself, and a queued delivery's body is its
+	// record's, which the proxy reads from memory.)
 	bodyNone bodyKind = iota
 	// bodyInMemory: the whole body was read before forwarding (data). It is recorded with
 	// the request half, verified on its exact bytes, and may take the direct path.

@@ -18,8 +18,9 @@
 // an origin: live traffic from a sender (fromSender), a replay through the API or the
 // inspector (fromReplay), or a request from the offline queue (fromQueue). Its request
 // body is held in one of three ways: read whole before it is forwarded (bodyInMemory),
-// recorded as it streams to the tunnel (bodyStreaming) or not held at all (bodyNone,
-// only when nothing is recorded). Its fate says what became of it once forwarded:
+// recorded as it streams to the tunnel (bodyStreaming) or not held by the delivery
+// (bodyNone: nothing is recorded, or the record holds it, as on the offline path and
+// for a queued delivery). Its fate says what became of it once forwarded:
 // forwarded, requeued (its tunnel went away mid-way) or saved (its response half is in
 // the store, written in place).
 //

@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
 	pf.StringVar(&g.caFile, "ca-file", getenv("HOOKRELAY_CA_FILE"), "PEM file of extra CA roots to trust for an https server (env HOOKRELAY_CA_FILE)")
 	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
-		triggerCommand(g))
+		triggerCommand(g), releaseCommand(g))
 	return root.ExecuteContext(ctx)
 }
 

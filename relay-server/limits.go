@@ -37,7 +37,7 @@ func (c *config) limitFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&l.ResponseHeadLimit, "response-head-limit", server.DefaultResponseHeadLimit, "largest response head from a tunnel client, in bytes (more: 502 bad_response)")
 	fs.IntVar(&l.SessionsPerToken, "sessions-per-token", server.DefaultSessionsPerToken, "sessions one token may have open (more: 429 too_many_sessions)")
 	fs.IntVar(&l.NamesPerToken, "names-per-token", server.DefaultNamesPerToken, "tunnel names one token may hold (more: too_many_tunnels)")
-	fs.DurationVar(&l.NameTTL, "name-ttl", server.DefaultNameTTL, "a name no client served for this long stops counting against --names-per-token")
+	fs.DurationVar(&l.NameTTL, "name-ttl", server.DefaultNameTTL, "a name no client served for this long is released (any token may take it)")
 	fs.Float64Var(&l.SourceRate, "source-rate", server.DefaultSourceRate, "requests a second from one source address, burst twice that (more: 429 rate_limited)")
 	fs.Float64Var(&l.TunnelRate, "tunnel-rate", server.DefaultTunnelRate, "requests a second into one tunnel, burst twice that (more: 429 rate_limited)")
 	fs.Int64Var(&l.TunnelRecordQuota, "tunnel-record-quota", server.DefaultTunnelRecordQuota, "body bytes recorded per tunnel per day (more: 429 quota_exceeded)")

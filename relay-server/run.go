@@ -191,6 +191,9 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 	for name, t := range cfg.Tunnels {
 		sc.Tunnels[name] = server.TunnelSettings{Timeout: t.Timeout, BodyLimit: t.BodyLimit, Offline: t.Offline}
 	}
+	for _, r := range reservations(cfg.Tokens) {
+		sc.Reserved = append(sc.Reserved, r.name)
+	}
 	return sc
 }
 

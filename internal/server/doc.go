@@ -52,7 +52,7 @@
 // TunnelInflightBytes 8 MiB; a body up to 64 KiB counts nothing, a larger one its
 // Content-Length, a chunked one chunkedReserve, 1 MiB: else 503 overloaded, not
 // recorded, except for a replay whose caller gets the record). A record quota used up
-// (TunnelRecordQuota 1 GiB and TokenRecordQuota 4 GiB a day) is 429 quota_exceeded,
+// (TunnelRecordQuota 1 GiB and TokenRecordQuota 4 GiB a UTC day) is 429 quota_exceeded,
 // not recorded. A sender still uploading a small body holds neither slot nor budget; a
 // large body is admitted first, so nothing is buffered for a request that is shed, and
 // holds its slot while it streams, bounded by the body deadline.
@@ -118,14 +118,16 @@
 // on arrival (queue_resign.go). Its response half is saved in place, and the next
 // record goes only once the store has it: a completion the store refuses is parked, and
 // the drain stops until the store takes it (so nothing is sent twice meanwhile). A
-// client gone again leaves the record queued.
+// client gone again leaves the record queued. A record queued for an earlier owner of
+// a name since released is never sent to the new one: it is expired.
 //
 // Replay (replay.go) rebuilds a recorded request (edited, re-signed on request) and
 // sends it as fromReplay through deliver, like live traffic, with a discarding
 // ResponseWriter: it is linked to the original (ReplayOf), never a duplicate, never
 // held back by a record quota, and its caller gets the finished record, saved in place. A
 // record whose body was truncated replays only with an edited body (409
-// not_replayable).
+// not_replayable), and one whose tunnel name its owner no longer holds is answered 503
+// tunnel_offline (replayTunnel): a replay never reaches another token's app.
 //
 // # Every record ends in an outcome
 //

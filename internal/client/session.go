@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/muxlog"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -30,7 +31,7 @@ func (c *Client) runOnce(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	defer conn.Close()
-	mux, err := proto.Client(conn, nil)
+	mux, err := proto.Client(conn, muxlog.Writer(c.log)) // yamux's log lines, at debug level
 	if err != nil {
 		return false, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/muxlog"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -77,7 +78,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer conn.Close()
-	mux, err := proto.Server(conn, nil) // the handshake has deadlines of its own
+	// The handshake has deadlines of its own; yamux's log lines go to ours at debug level.
+	mux, err := proto.Server(conn, muxlog.Writer(ss.srv.log, "owner", ss.owner, "remote", ss.remote))
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	if cfg := b.tunnel.config(); code == proto.CodeTunnelOffline && d.requeueable(cfg) {
 		// The client left while this request was on its way: a queue tunnel keeps it
 		// for the next client, like any request that arrives offline.
-		d.code, d.requeued = "", true
+		d.code, d.fate = "", requeued
 		writeQueued(w, d, cfg.queueStatus)
 		return
 	}

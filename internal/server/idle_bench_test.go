@@ -83,7 +83,10 @@ func idleServer(tb testing.TB) string {
 	}
 	tokens := new(Tokens)
 	_ = tokens.Add("t")
-	s, err := New(Config{Domain: "localhost", PublicURL: "http://" + ln.Addr().String(), Tokens: tokens, Logger: discardLog})
+	// One token opens every session: lift its caps on sessions and names.
+	lim := Limits{SessionsPerToken: 1 << 20, NamesPerToken: 1 << 20}
+	s, err := New(Config{Domain: "localhost", PublicURL: "http://" + ln.Addr().String(), Tokens: tokens,
+		Logger: discardLog, Limits: lim})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -44,9 +45,11 @@ type Config struct {
 	// Tokens are the client tokens accepted. Required: a server with no token refuses
 	// every client.
 	Tokens *Tokens
-	// Store records deliveries and owns tunnel names. Optional: nil records nothing and
-	// keeps name ownership in memory only (benchmarks of the bare tunnel use this).
-	Store Store
+	// Store records deliveries and owns tunnel names: any backend of the store contract
+	// (*sqlite.DB is one). The server never closes it; its owner does, after Close.
+	// Optional: nil records nothing and keeps name ownership in memory only (benchmarks
+	// of the bare tunnel use this).
+	Store store.Store
 	// Timeout is how long the local app may take to start answering a request before the
 	// sender gets 504 local_timeout. Default DefaultTimeout (30 s).
 	Timeout time.Duration

@@ -1,17 +1,15 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/client"
@@ -30,32 +28,6 @@ func patternBytes(n int64) []byte {
 func hexSHA(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// TestQueuedLargeBodiesDelivered queues bodies on both sides of every size where the
-// store changes where it keeps them, and checks the app gets each one byte for byte
-// when its client comes back.
-func TestQueuedLargeBodiesDelivered(t *testing.T) {
-	srv, _, rec, be, cl := recordSetup(t, nil, proto.OfflineQueue)
-	cl.Stop()
-	sizes := []int64{2049, 256 << 10, 256<<10 + 1, 3<<20 + 5}
-	var sent [][]byte
-	for _, n := range sizes {
-		body := patternBytes(n)
-		resp := post(t, srv.URL+"/t/hook/big", string(body))
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("queue %d bytes: status %d", n, resp.StatusCode)
-		}
-		sent = append(sent, body)
-	}
-	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, be)})
-	rec.wait(t, len(sizes))
-	for i, got := range rec.all() {
-		if !bytes.Equal(got.Body, sent[i]) {
-			t.Errorf("queued delivery %d: app got %d bytes (content-length %q), want %d", i, len(got.Body),
-				got.Header.Get("Content-Length"), len(sent[i]))
-		}
-	}
 }
 
 // chunked hides a body's length so the sender uses chunked transfer encoding.
@@ -90,65 +62,6 @@ func TestChunkedBodyRecordedOnce(t *testing.T) {
 	if got := rec.all(); !bytes.Equal(got[1].Body, body) {
 		t.Fatalf("replay delivered %d bytes, want %d", len(got[1].Body), len(body))
 	}
-}
-
-// TestAppFailuresHaveTheirOwnOutcomes: an app that cannot be connected to is refused; one
-// that answers something that is not HTTP, or resets the connection, is bad_response.
-func TestAppFailuresHaveTheirOwnOutcomes(t *testing.T) {
-	dead, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead.Close()
-	junk := rawAppAfterHead(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-not-http\r\n\r\n") })
-	reset := rawAppAfterHead(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
-	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
-	for _, tt := range []struct {
-		name, target string
-		code         proto.Code
-		outcome      store.Outcome
-	}{
-		{"nothing listening", "http://" + dead.Addr().String(), proto.CodeLocalUnreachable, store.OutcomeRefused},
-		{"garbage answer", junk, proto.CodeLocalBadResponse, store.OutcomeBadResponse},
-		{"reset", reset, proto.CodeLocalBadResponse, store.OutcomeBadResponse},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			name := strings.ReplaceAll(tt.name, " ", "-")
-			cl := relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: name, Target: relaytest.Target(t, tt.target)})
-			defer cl.Stop()
-			resp := post(t, srv.URL+"/t/"+name+"/x", "{}")
-			if resp.StatusCode != tt.code.Status() || resp.Header.Get(proto.HeaderError) != string(tt.code) {
-				t.Fatalf("status %d code %q, want %d %s", resp.StatusCode, resp.Header.Get(proto.HeaderError), tt.code.Status(), tt.code)
-			}
-			c := apiClient(t, srv, relaytest.Token)
-			r := waitRecord(t, c, lastID(t, c, name), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
-			if r.Outcome != tt.outcome {
-				t.Fatalf("outcome %s, want %s", r.Outcome, tt.outcome)
-			}
-		})
-	}
-}
-
-// rawApp is an app on a raw TCP listener: serve gets each connection after its request
-// head was read, and the connection is closed after.
-// rawAppAfterHead reads one request head on each connection, then serves it with serve.
-func rawAppAfterHead(t *testing.T, serve func(net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = http.ReadRequest(bufio.NewReader(c))
-				serve(c)
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
 }
 
 // TestStreamedBodyNotSavedIsNotReplayable makes the store read-only while a streamed body
@@ -187,5 +100,90 @@ func TestStreamedBodyNotSavedIsNotReplayable(t *testing.T) {
 	var aerr *api.Error
 	if _, err := c.Replay(context.Background(), id, nil); !errors.As(err, &aerr) || aerr.Code != proto.CodeNotReplayable {
 		t.Fatalf("replay of a record without its body: %v, want %s", err, proto.CodeNotReplayable)
+	}
+}
+
+// TestTunnelLostMidUploadIsNotReplayable loses the tunnel while a body larger than the
+// prebuffer is still streaming from its sender: the record holds what came in but says
+// it is cut (truncated, no digest claimed for the whole body), and a replay is refused
+// rather than delivering the cut body to the app as a complete request. With a declared
+// length and chunked.
+func TestTunnelLostMidUploadIsNotReplayable(t *testing.T) {
+	const declared, sent = 1 << 20, 300 << 10
+	for _, tt := range []struct {
+		name   string
+		length int64 // the request's Content-Length; -1: chunked
+	}{
+		{"content-length", declared},
+		{"chunked", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
+			arrived, release := make(chan struct{}), make(chan struct{})
+			defer close(release)
+			app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := io.ReadFull(r.Body, make([]byte, 100<<10)); err == nil && r.Header.Get(proto.HeaderReplayOf) == "" {
+					close(arrived)
+					<-release // stalls mid-body until the test ends
+				}
+				_, _ = io.Copy(io.Discard, r.Body)
+			}))
+			cl := relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
+			resp := sendCut(t, srv.URL+"/t/hook/upload", tt.length, patternBytes(sent), arrived, cl)
+			if resp.StatusCode < 500 {
+				t.Fatalf("sender got %d for a body the app never finished reading", resp.StatusCode)
+			}
+			c := apiClient(t, srv, relaytest.Token)
+			id := lastID(t, c, "hook")
+			r := waitRecord(t, c, id, func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
+			if !r.Request.BodyTruncated || r.Request.BodySHA256 != "" || len(r.Request.Body) == 0 {
+				t.Fatalf("record of a cut body (outcome %s): %d bytes kept of size %d, truncated %v, sha256 %q; want a truncated prefix, no digest",
+					r.Outcome, len(r.Request.Body), r.Request.BodySize, r.Request.BodyTruncated, r.Request.BodySHA256)
+			}
+			if tt.length > 0 && r.Request.BodySize != tt.length {
+				t.Errorf("record of a cut body: size %d, want the declared %d", r.Request.BodySize, tt.length)
+			}
+			var aerr *api.Error
+			if _, err := c.Replay(context.Background(), id, nil); !errors.As(err, &aerr) || aerr.Code != proto.CodeNotReplayable {
+				t.Fatalf("replay of a cut body: %v, want %s", err, proto.CodeNotReplayable)
+			}
+		})
+	}
+}
+
+// sendCut sends the first bytes of a body of the given length (-1: chunked) and then
+// trickles more, stops the client once the app has begun reading it, and returns the
+// sender's answer; the body is never finished.
+func sendCut(t *testing.T, url string, length int64, first []byte, arrived chan struct{}, cl *relaytest.Client) *http.Response {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go trickle(pw, first)
+	req := mustRequest(t, "POST", url, pr)
+	req.ContentLength = length
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("send: %v", err)
+			resp = &http.Response{StatusCode: http.StatusBadGateway, Body: http.NoBody}
+		}
+		resp.Body.Close()
+		done <- resp
+	}()
+	recv(t, arrived, "the first bytes at the app")
+	cl.Stop()
+	return recv(t, done, "the sender's answer")
+}
+
+// trickle writes first, then 1 KiB every 20 ms until w is closed.
+func trickle(w io.Writer, first []byte) {
+	if _, err := w.Write(first); err != nil {
+		return
+	}
+	for {
+		time.Sleep(20 * time.Millisecond)
+		if _, err := w.Write(first[:1<<10]); err != nil {
+			return
+		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store"
-	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -159,43 +158,6 @@ func mustScheme(t *testing.T, spec string) webhook.Scheme {
 	return sc
 }
 
-// TestCompletionRetriedUntilStoreWrites makes the store read-only while the app holds a
-// request: its response half cannot be saved, is kept, and lands once the store writes
-// again; meanwhile the server says why it is not ready.
-func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
-	var db *sqlite.DB
-	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
-	arrived, release := make(chan struct{}), make(chan struct{})
-	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(arrived)
-		<-release
-		w.WriteHeader(http.StatusCreated)
-	}))
-	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
-	done := make(chan *http.Response, 1)
-	go func() { done <- post(t, srv.URL+"/t/hook/x", `{}`) }()
-	recv(t, arrived, "the request at the app")
-	if err := db.SetReadOnly(true); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	if resp := recv(t, done, "the answer"); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	eventually(t, "the server to see the store fail", func() bool { return srv.StoreErr() != nil })
-	time.Sleep(3 * time.Second) // past the retries in place: the completion waits in memory
-	if err := db.SetReadOnly(false); err != nil {
-		t.Fatal(err)
-	}
-	c := apiClient(t, srv, relaytest.Token)
-	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
-	if r.Outcome != store.OutcomeOK || r.Status != http.StatusCreated {
-		t.Fatalf("record: outcome %s status %d", r.Outcome, r.Status)
-	}
-	// The probe or the completion saw the store write again.
-	eventually(t, "the server to see the store write again", func() bool { return srv.StoreErr() == nil })
-}
-
 // TestSenderCannotClaimResigned: X-Hookrelay-Resigned comes from the relay only, on both
 // forwarding paths (a small body read first, a large one streamed).
 func TestSenderCannotClaimResigned(t *testing.T) {
@@ -207,6 +169,32 @@ func TestSenderCannotClaimResigned(t *testing.T) {
 		rec.wait(t, 1)
 		if got := rec.all()[i].Header.Get(proto.HeaderResigned); got != "" {
 			t.Fatalf("body of %d bytes: the app got %s: %q from the sender", len(body), proto.HeaderResigned, got)
+		}
+	}
+}
+
+// TestQueuedLargeBodiesDelivered queues bodies on both sides of every size where the
+// store changes where it keeps them, and checks the app gets each one byte for byte
+// when its client comes back.
+func TestQueuedLargeBodiesDelivered(t *testing.T) {
+	srv, _, rec, be, cl := recordSetup(t, nil, proto.OfflineQueue)
+	cl.Stop()
+	sizes := []int64{2049, 256 << 10, 256<<10 + 1, 3<<20 + 5}
+	var sent [][]byte
+	for _, n := range sizes {
+		body := patternBytes(n)
+		resp := post(t, srv.URL+"/t/hook/big", string(body))
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("queue %d bytes: status %d", n, resp.StatusCode)
+		}
+		sent = append(sent, body)
+	}
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, be)})
+	rec.wait(t, len(sizes))
+	for i, got := range rec.all() {
+		if !bytes.Equal(got.Body, sent[i]) {
+			t.Errorf("queued delivery %d: app got %d bytes (content-length %q), want %d", i, len(got.Body),
+				got.Header.Get("Content-Length"), len(sent[i]))
 		}
 	}
 }

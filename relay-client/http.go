@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/proto"
@@ -38,13 +39,13 @@ func httpCommand(g *globals) *cobra.Command {
 			}
 			err = o.inspect.run(cmd.Context(), g, c)
 			if errors.Is(err, client.ErrPermanent) {
-				return shownError{err} // the client printed it already
+				return &cli.ShownError{Err: err} // the client printed it already
 			}
 			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.names, "name", nil, "tunnel name, one per PORT|URL, in order")
-	o.inspect.bind(cmd.Flags(), g.getenv)
+	o.inspect.bind(cmd.Flags())
 	cmd.Flags().StringVar(&o.offline, "offline", "", "while no client is connected: reject (503) or queue (202, delivered on reconnect)")
 	cmd.Flags().StringArrayVar(&o.verify, "verify", nil, "verify signatures at the relay: PROVIDER:SECRET, nexusgpt:HEADER=VALUE or hmac:SPEC (repeatable;\n"+
 		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")

@@ -33,11 +33,11 @@ type inspectOptions struct {
 	password string
 }
 
-func (o *inspectOptions) bind(fs *pflag.FlagSet, getenv func(string) string) {
+func (o *inspectOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "inspect", defaultInspectAddr,
 		"serve the web inspector on ADDR (false or off: no inspector)")
-	fs.StringVar(&o.password, "inspect-password", getenv("HOOKRELAY_INSPECT_PASSWORD"),
-		"password of the inspector, required on a non-loopback ADDR (env HOOKRELAY_INSPECT_PASSWORD)")
+	fs.StringVar(&o.password, "inspect-password", "",
+		"password of the inspector, required on a non-loopback ADDR (better in HOOKRELAY_INSPECT_PASSWORD, out of process lists)")
 }
 
 func (o *inspectOptions) enabled() bool {

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hookrelay/hookrelay/internal/cli"
 )
 
 // globals are the options every command shares.
@@ -30,23 +32,36 @@ type globals struct {
 // run executes the relay-client command line.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	g := &globals{getenv: getenv, stdout: stdout, stderr: stderr}
-	root := &cobra.Command{
-		Use:           "relay-client",
-		Short:         "Tunnel webhook deliveries from a hookrelay server to localhost",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
+	root := rootCommand(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// rootCommand is relay-client and its subcommands. Flags are read from HOOKRELAY_<FLAG>
+// after parsing, so --help never prints a token from the environment.
+func rootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "relay-client",
+		Short: "Tunnel webhook deliveries from a hookrelay server to localhost",
+		Long: "Open tunnels from a relay-server to local apps (http), and inspect, replay, export and\n" +
+			"trigger the deliveries the server recorded.",
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// HOOKRELAY_VERIFY is read by http itself: its specs add to --verify's.
+			return cli.ApplyEnv(cmd, g.getenv, cli.EnvRules{Skip: []string{"verify"}, Lines: []string{"set"}})
+		},
+	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.server, "server", getenv("HOOKRELAY_SERVER"), "relay-server URL (env HOOKRELAY_SERVER)")
-	pf.StringVar(&g.token, "token", getenv("HOOKRELAY_TOKEN"), "client token (env HOOKRELAY_TOKEN)")
+	pf.StringVar(&g.server, "server", "", "relay-server URL")
+	pf.StringVar(&g.token, "token", "", "client token")
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
-	pf.StringVar(&g.caFile, "ca-file", getenv("HOOKRELAY_CA_FILE"), "PEM file of extra CA roots to trust for an https server (env HOOKRELAY_CA_FILE)")
+	pf.StringVar(&g.caFile, "ca-file", "", "PEM file of extra CA roots to trust for an https server")
 	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
 		triggerCommand(g))
-	return root.ExecuteContext(ctx)
+	cli.Prepare(root)
+	return root
 }
 
 func (g *globals) serverURL() (*url.URL, error) {

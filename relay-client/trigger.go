@@ -48,7 +48,7 @@ func triggerCommand(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.list, "list", false, "list the sample events")
 	fl.StringVar(&o.name, "name", "", "tunnel to send to (required)")
-	fl.StringVar(&o.secret, "secret", "", "signing secret (nexusgpt: HEADER=VALUE); also HOOKRELAY_TRIGGER_SECRET")
+	fl.StringVar(&o.secret, "secret", "", "signing secret (nexusgpt: HEADER=VALUE); better in HOOKRELAY_SECRET (or HOOKRELAY_TRIGGER_SECRET), out of process lists")
 	fl.StringArrayVar(&o.sets, "set", nil, "override a payload field: data.x=y (repeatable; JSON values allowed)")
 	fl.StringVar(&o.path, "path", "", "path on the tunnel (default: the provider's usual one)")
 	return cmd

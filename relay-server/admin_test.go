@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"net"
@@ -135,7 +136,7 @@ func TestHealthcheck(t *testing.T) {
 				}
 				return ""
 			}
-			err := healthcheck(context.Background(), tt.args, env)
+			err := run(context.Background(), append([]string{"healthcheck"}, tt.args...), env, io.Discard, nil)
 			if (err == nil) != tt.ok {
 				t.Errorf("healthcheck %v: %v, want ok=%v", tt.args, err, tt.ok)
 			}

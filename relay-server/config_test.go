@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/hookrelay/hookrelay/internal/server"
 )
 
@@ -115,8 +117,8 @@ var loadErrorTests = []struct {
 	is   error
 }{
 	{name: "no domain", want: "--domain is required"},
-	{name: "unknown key", file: "domain: relay.test\ndomian: typo.test\n", want: "field domian not found"},
-	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: "field timeuot not found"},
+	{name: "unknown key", file: "domain: relay.test\ndomian: typo.test\n", want: `line 2: unknown key "domian"`},
+	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: `unknown key "timeuot"`},
 	{name: "cert without key", args: []string{"--domain", "relay.test", "--tls-cert", "c.pem"}, want: "must be given together"},
 	{name: "dev with self-signed", args: []string{"--dev", "--self-signed"}, want: "--dev serves plain HTTP"},
 	{name: "bad sync", args: []string{"--domain", "relay.test", "--sync", "sometimes"}, want: "want normal or full"},
@@ -238,12 +240,14 @@ func FuzzParseFile(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := parseFile(b)
-		if err != nil {
+		c := new(config)
+		c.bind(pflag.NewFlagSet("fuzz", pflag.ContinueOnError))
+		if err := c.applyFile(b, noEnv); err != nil {
 			return
 		}
-		_ = checkTokens(file.Tokens)
-		_ = reservations(file.Tokens)
+		_ = c.set.Verify()
+		_ = checkTokens(c.Tokens)
+		_ = reservations(c.Tokens)
 	})
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,7 +78,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
-		Logger: slog.New(slog.NewTextHandler(g.stderr, nil))}
+		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions()}
 	for i, a := range args {
 		target, err := parseTarget(a)
 		if err != nil {
@@ -93,6 +94,19 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		cfg.Tunnels = append(cfg.Tunnels, t)
 	}
 	return client.New(cfg)
+}
+
+// versions returns the OnConnect hook that shows both sides' versions at the first
+// connect, and again when a reconnect reaches a server of another version.
+func (g *globals) versions() func(*proto.Welcome) {
+	var last *string
+	return func(w *proto.Welcome) {
+		if g.json || last != nil && *last == w.SoftwareVersion {
+			return
+		}
+		last = &w.SoftwareVersion
+		fmt.Fprintf(g.stdout, "relay-client %s, relay-server %s\n", cli.Version(), cmp.Or(w.SoftwareVersion, "of unknown version"))
+	}
 }
 
 // verifySpecs gathers verify specs from --verify, --verify-file and HOOKRELAY_VERIFY, and

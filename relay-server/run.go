@@ -220,6 +220,7 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
 		Retention: cfg.Retention, MaxRecords: noCapAsNegative(cfg.MaxRecords), QueueTTL: cfg.QueueTTL,
 		Tunnels: make(map[string]server.TunnelSettings), MaxInflight: cfg.MaxInflight, Limits: cfg.Limits,
+		Version: cli.Version(),
 	}
 	if db != nil {
 		sc.Store = db

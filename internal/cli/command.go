@@ -22,7 +22,7 @@ func Prepare(root *cobra.Command) {
 	root.SilenceUsage, root.SilenceErrors = true, true
 	root.Version = Version()
 	root.SetVersionTemplate(root.Name() + " {{.Version}}\n")
-	root.Long = strings.TrimSpace(root.Long+"\n\n"+EnvHelp+"\n\n"+ExitCodesHelp)
+	root.Long = strings.TrimSpace(root.Long + "\n\n" + EnvHelp + "\n\n" + ExitCodesHelp)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return option.Usage(err) })
 	root.AddCommand(versionCommand(root.Name()))
 	if root.Args == nil {

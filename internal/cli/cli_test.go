@@ -145,3 +145,26 @@ func TestIsTerminal(t *testing.T) {
 		t.Error("a pipe or a buffer taken for a terminal")
 	}
 }
+
+func TestDocCommands(t *testing.T) {
+	md := "text relay-client http 1\n" +
+		"```sh\nexport X=1\ngo run ./relay-client http 3000 --name a  # comment\n" +
+		"relay-client http 3000 --token \"$TOKEN\" \\\n  --name 'x y'\nrelay-clients nope\n```\n" +
+		"```\nrelay-client replay ID [--edit]\n    --offline reject|queue   what\n```\n"
+	got := DocCommands(md, "relay-client")
+	if len(got) != 3 {
+		t.Fatalf("got %d commands: %+v", len(got), got)
+	}
+	want := [][]string{{"http", "3000", "--name", "a"}, {"http", "3000", "--token", "$TOKEN", "--name", "x y"}}
+	for i, w := range want {
+		if strings.Join(got[i].Args, "|") != strings.Join(w, "|") || !got[i].Runnable {
+			t.Errorf("command %d: %q runnable=%v, want %q", i, got[i].Args, got[i].Runnable, w)
+		}
+	}
+	if got[0].Line != 4 || got[1].Line != 5 {
+		t.Errorf("lines %d and %d, want 4 and 5", got[0].Line, got[1].Line)
+	}
+	if f := got[2].Flags(); got[2].Runnable || strings.Join(f, ",") != "edit,offline" {
+		t.Errorf("synopsis: runnable=%v flags %q", got[2].Runnable, f)
+	}
+}

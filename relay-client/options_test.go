@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 // runWith runs relay-client with env as the whole environment.
@@ -126,5 +127,30 @@ func TestBulkReplayOnAPipe(t *testing.T) {
 	}
 	if bytes.ContainsRune(stderr, '\r') || !strings.Contains(stdout.String(), "Replayed 2 deliveries: 2 ok") {
 		t.Errorf("stderr %q\nstdout %q", stderr, stdout.String())
+	}
+}
+
+// relay-client shows its version and the server's when it connects; a server too old
+// to send one (no software_version in its Welcome) is served all the same.
+func TestVersionsShownAtConnect(t *testing.T) {
+	for _, tt := range []struct{ server, want string }{
+		{"v9.9.9-test", "relay-server v9.9.9-test"},
+		{"", "relay-server of unknown version"},
+	} {
+		srv := relaytest.StartServer(t, "", func(c *server.Config) { c.Version = tt.server })
+		out := &lines{ch: make(chan string, 64)}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"http", "3000", "--inspect", "off"}, func(k string) string {
+				return map[string]string{"HOOKRELAY_SERVER": srv.URL, "HOOKRELAY_TOKEN": relaytest.Token}[k]
+			}, out, io.Discard)
+		}()
+		line := waitLine(t, out.ch, "relay-client ")
+		cancel()
+		<-done
+		if want := cli.Version() + ", " + tt.want; line != want {
+			t.Errorf("version line %q, want %q", line, want)
+		}
 	}
 }

@@ -148,3 +148,11 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// The banner names the server's version, which it also sends in every Welcome.
+func TestBannerShowsVersion(t *testing.T) {
+	r := startRelay(t, "--dev", "--addr", "127.0.0.1:0")
+	if want := "hookrelay relay-server " + cli.Version() + "\n"; !strings.HasPrefix(r.out.String(), want) {
+		t.Errorf("banner does not start with %q:\n%s", want, r.out)
+	}
+}

@@ -63,8 +63,8 @@ func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(read
 			"(--tls-cert/--tls-key) or from a local CA (--self-signed); plain HTTP on --http-addr for ACME\n" +
 			"challenges and redirects; /metrics, /healthz and /readyz on --admin-addr. --dev serves plain\n" +
 			"HTTP on loopback instead.\n\n" +
-			"Every option is a flag, HOOKRELAY_<FLAG> and a key of the --config file (the flag name with\n" +
-			"underscores): a flag wins over the environment, the environment over the file.",
+			"Every option is also a key of the --config file, the flag name with underscores (body_limit);\n" +
+			"the environment wins over the file. Sizes take units (32MiB), durations days (7d).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.resolve(getenv); err != nil {
 				return err

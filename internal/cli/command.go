@@ -32,7 +32,7 @@ func Prepare(root *cobra.Command) {
 }
 
 // EnvHelp documents the environment in --help.
-const EnvHelp = "Every flag can also be set with HOOKRELAY_<FLAG> (--ca-file: HOOKRELAY_CA_FILE);\n" +
+const EnvHelp = "Every flag can also be set with HOOKRELAY_<FLAG> (--foo-bar: HOOKRELAY_FOO_BAR);\n" +
 	"a flag on the command line wins."
 
 func versionCommand(name string) *cobra.Command {

@@ -50,8 +50,7 @@ func (o *Option) Default() string {
 	if o.Secret {
 		return ""
 	}
-	o.Value.Reset()
-	s := o.Value.String()
+	s := o.Value.Default()
 	if s == "0" || s == "false" || s == "0s" || s == "0/s" {
 		return ""
 	}

@@ -15,6 +15,8 @@ type Value interface {
 	pflag.Value
 	// Reset stores the default.
 	Reset()
+	// Default is the default as text in the option's unit, without storing it.
+	Default() string
 }
 
 // number is a Value holding a number, for the numeric checks.
@@ -34,6 +36,7 @@ func (v *stringValue) Set(s string) error { *v.p = s; return nil }
 func (v *stringValue) String() string     { return *v.p }
 func (v *stringValue) Type() string       { return "string" }
 func (v *stringValue) Reset()             { *v.p = v.def }
+func (v *stringValue) Default() string    { return v.def }
 
 // Bool binds a boolean field. As a flag it needs no argument (--dev).
 func Bool(p *bool, def bool) Value { return &boolValue{p, def} }
@@ -54,6 +57,7 @@ func (v *boolValue) Set(s string) error {
 func (v *boolValue) String() string   { return strconv.FormatBool(*v.p) }
 func (v *boolValue) Type() string     { return "bool" }
 func (v *boolValue) Reset()           { *v.p = v.def }
+func (v *boolValue) Default() string  { return strconv.FormatBool(v.def) }
 func (v *boolValue) IsBoolFlag() bool { return true }
 
 // Int binds a count.
@@ -72,10 +76,11 @@ func (v *intValue) Set(s string) error {
 	*v.p = n
 	return nil
 }
-func (v *intValue) String() string { return strconv.Itoa(*v.p) }
-func (v *intValue) Type() string   { return "int" }
-func (v *intValue) Reset()         { *v.p = v.def }
-func (v *intValue) Float() float64 { return float64(*v.p) }
+func (v *intValue) String() string  { return strconv.Itoa(*v.p) }
+func (v *intValue) Type() string    { return "int" }
+func (v *intValue) Reset()          { *v.p = v.def }
+func (v *intValue) Default() string { return strconv.Itoa(v.def) }
+func (v *intValue) Float() float64  { return float64(*v.p) }
 
 // Size binds a byte count written with an optional binary unit (32MiB).
 func Size(p *int64, def int64) Value { return &sizeValue{p, def} }
@@ -93,10 +98,11 @@ func (v *sizeValue) Set(s string) error {
 	*v.p = n
 	return nil
 }
-func (v *sizeValue) String() string { return FormatSize(*v.p) }
-func (v *sizeValue) Type() string   { return "size" }
-func (v *sizeValue) Reset()         { *v.p = v.def }
-func (v *sizeValue) Float() float64 { return float64(*v.p) }
+func (v *sizeValue) String() string  { return FormatSize(*v.p) }
+func (v *sizeValue) Type() string    { return "size" }
+func (v *sizeValue) Reset()          { *v.p = v.def }
+func (v *sizeValue) Default() string { return FormatSize(v.def) }
+func (v *sizeValue) Float() float64  { return float64(*v.p) }
 
 // ByteRate binds bytes a second, written as a size with an optional "/s" (8KiB/s).
 func ByteRate(p *int64, def int64) Value { return &byteRateValue{sizeValue{p, def}} }
@@ -106,8 +112,9 @@ type byteRateValue struct{ sizeValue }
 func (v *byteRateValue) Set(s string) error {
 	return v.sizeValue.Set(strings.TrimSuffix(strings.TrimSpace(s), "/s"))
 }
-func (v *byteRateValue) String() string { return FormatSize(*v.p) + "/s" }
-func (v *byteRateValue) Type() string   { return "rate" }
+func (v *byteRateValue) String() string  { return FormatSize(*v.p) + "/s" }
+func (v *byteRateValue) Type() string    { return "rate" }
+func (v *byteRateValue) Default() string { return FormatSize(v.def) + "/s" }
 
 // Duration binds a duration (30s, 168h, 7d).
 func Duration(p *time.Duration, def time.Duration) Value { return &durationValue{p, def} }
@@ -125,10 +132,11 @@ func (v *durationValue) Set(s string) error {
 	*v.p = d
 	return nil
 }
-func (v *durationValue) String() string { return FormatDuration(*v.p) }
-func (v *durationValue) Type() string   { return "duration" }
-func (v *durationValue) Reset()         { *v.p = v.def }
-func (v *durationValue) Float() float64 { return float64(*v.p) }
+func (v *durationValue) String() string  { return FormatDuration(*v.p) }
+func (v *durationValue) Type() string    { return "duration" }
+func (v *durationValue) Reset()          { *v.p = v.def }
+func (v *durationValue) Default() string { return FormatDuration(v.def) }
+func (v *durationValue) Float() float64  { return float64(*v.p) }
 
 // PerSecond binds a rate of events a second (1000 or 1000/s).
 func PerSecond(p *float64, def float64) Value { return &perSecondValue{p, def} }
@@ -150,6 +158,9 @@ func (v *perSecondValue) Set(s string) error {
 func (v *perSecondValue) String() string { return strconv.FormatFloat(*v.p, 'g', -1, 64) + "/s" }
 func (v *perSecondValue) Type() string   { return "rate" }
 func (v *perSecondValue) Reset()         { *v.p = v.def }
+func (v *perSecondValue) Default() string {
+	return strconv.FormatFloat(v.def, 'g', -1, 64) + "/s"
+}
 func (v *perSecondValue) Float() float64 { return *v.p }
 
 // List binds a repeatable string option. On the command line each flag adds one item;
@@ -169,9 +180,10 @@ func (v *listValue) Set(s string) error {
 	*v.p = append(*v.p, s)
 	return nil
 }
-func (v *listValue) String() string { return strings.Join(*v.p, v.sep) }
-func (v *listValue) Type() string   { return "stringArray" }
-func (v *listValue) Reset()         { *v.p, v.added = nil, false }
+func (v *listValue) String() string  { return strings.Join(*v.p, v.sep) }
+func (v *listValue) Type() string    { return "stringArray" }
+func (v *listValue) Reset()          { *v.p, v.added = nil, false }
+func (v *listValue) Default() string { return "" }
 
 // setAll replaces the list with the items of an environment value.
 func (v *listValue) setAll(s string) {

@@ -80,6 +80,7 @@ var loadTests = []struct {
 			l.tokens = []tokenEntry{{Spec: "token-one-0123456789"}, {Spec: "token-two-0123456789"}}
 		})},
 	{name: "empty file", args: []string{"--domain", "relay.test"}, file: "# nothing\n", want: acmeDefaults},
+	{name: "empty sections", file: "domain: relay.test\ntokens:\ntunnels:\n", want: acmeDefaults},
 }
 
 func TestLoad(t *testing.T) {

@@ -35,6 +35,9 @@ func (c *config) applyFile(b []byte, getenv func(string) string) error {
 
 // decodeTunnels decodes tunnels:, each tunnel's settings checked like options.
 func (c *config) decodeTunnels(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil // "tunnels:" with nothing under it
+	}
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: tunnels: want a mapping of tunnel names to settings", n.Line)
 	}

@@ -90,6 +90,9 @@ func (s *Set) byKey(key string) *Option {
 
 // scalarText is the text of a scalar, or of each item of a sequence of scalars.
 func scalarText(v *yaml.Node) ([]string, error) {
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
 	switch v.Kind {
 	case yaml.ScalarNode:
 		if v.Tag == "!!null" {

@@ -202,3 +202,10 @@ func FuzzReadFile(f *testing.F) {
 		_, _, _ = loadTest(nil, nil, file)
 	})
 }
+
+func TestFileAlias(t *testing.T) {
+	c, _, err := loadTest(nil, nil, "body_limit: &size 2MiB\nmin_rate: *size\n")
+	if err != nil || c.Limit != 2<<20 || c.Rate != 2<<20 {
+		t.Fatalf("body limit %d, min rate %d, %v; want both 2MiB", c.Limit, c.Rate, err)
+	}
+}

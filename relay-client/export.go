@@ -26,7 +26,7 @@ func exportCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			write, ok := exporters[format]
 			if !ok {
-				return fmt.Errorf("--format %q: want har, jsonl or curl", format)
+				return usagef("--format %q: want har, jsonl or curl", format)
 			}
 			c, err := g.apiClient()
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -64,10 +65,10 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	if len(o.names) > len(args) {
-		return nil, fmt.Errorf("%d --name for %d targets", len(o.names), len(args))
+		return nil, usagef("%d --name for %d targets", len(o.names), len(args))
 	}
 	if o.offline != "" && o.offline != proto.OfflineReject && o.offline != proto.OfflineQueue {
-		return nil, fmt.Errorf("--offline %q: want reject or queue", o.offline)
+		return nil, usagef("--offline %q: want reject or queue", o.offline)
 	}
 	specs, err := o.verifySpecs(g)
 	if err != nil {
@@ -87,7 +88,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode}
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
-				return nil, err
+				return nil, option.Usage(err)
 			}
 			t.Name = o.names[i]
 		}
@@ -113,7 +114,7 @@ func (g *globals) versions() func(*proto.Welcome) {
 // checks each locally so a typo fails before connecting (errors never show secrets).
 func (o *httpOptions) verifySpecs(g *globals) ([]string, error) {
 	if o.verifyMode != "flag" && o.verifyMode != "enforce" && o.verifyMode != "off" {
-		return nil, fmt.Errorf("--verify-mode %q: want flag, enforce or off", o.verifyMode)
+		return nil, usagef("--verify-mode %q: want flag, enforce or off", o.verifyMode)
 	}
 	specs := append([]string(nil), o.verify...)
 	specs = append(specs, specLines(g.getenv("HOOKRELAY_VERIFY"))...)
@@ -126,7 +127,7 @@ func (o *httpOptions) verifySpecs(g *globals) ([]string, error) {
 	}
 	for _, s := range specs {
 		if _, err := webhook.Parse(s); err != nil {
-			return nil, err
+			return nil, option.Usage(err)
 		}
 	}
 	return specs, nil

@@ -55,10 +55,10 @@ func (o *inspectOptions) check() error {
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return fmt.Errorf("--inspect %q: want HOST:PORT, e.g. %s", o.addr, defaultInspectAddr)
+		return usagef("--inspect %q: want HOST:PORT, e.g. %s", o.addr, defaultInspectAddr)
 	}
 	if !loopbackAddr(host) && o.password == "" {
-		return fmt.Errorf("--inspect %q is not a loopback address: set --inspect-password (or HOOKRELAY_INSPECT_PASSWORD) "+
+		return usagef("--inspect %q is not a loopback address: set --inspect-password (or HOOKRELAY_INSPECT_PASSWORD) "+
 			"so that others on the network cannot read and replay your deliveries", o.addr)
 	}
 	return nil

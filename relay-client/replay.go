@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -115,13 +114,13 @@ func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
 	}
 	f.Missed = o.missed
 	if !o.missed && o.ff.since == "" && o.ff.status == "" && o.ff.outcome == "" && o.ff.method == "" && o.ff.text == "" {
-		return errors.New("give an ID, --missed, or a filter such as --since 1h or --status 5xx")
+		return usagef("give an ID, --missed, or a filter such as --since 1h or --status 5xx")
 	}
 	if o.edit || o.to != "" {
-		return errors.New("--edit and --to work on one delivery: give its ID")
+		return usagef("--edit and --to work on one delivery: give its ID")
 	}
 	if o.parallel < 1 || o.parallel > api.MaxParallel {
-		return fmt.Errorf("--parallel must be from 1 to %d", api.MaxParallel)
+		return usagef("--parallel must be from 1 to %d", api.MaxParallel)
 	}
 	c, err := g.apiClient()
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/cli"
+	"github.com/hookrelay/hookrelay/internal/option"
 )
 
 // globals are the options every command shares.
@@ -64,20 +64,25 @@ func rootCommand(g *globals) *cobra.Command {
 	return root
 }
 
+// usagef is a usage error: a flag or argument given wrong (exit 2).
+func usagef(format string, args ...any) error {
+	return option.Usage(fmt.Errorf(format, args...))
+}
+
 func (g *globals) serverURL() (*url.URL, error) {
 	if g.server == "" {
-		return nil, errors.New("--server is required (or HOOKRELAY_SERVER)")
+		return nil, usagef("--server is required (or HOOKRELAY_SERVER)")
 	}
 	u, err := url.Parse(g.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--server %q: want http(s)://host[:port]", g.server)
+		return nil, usagef("--server %q: want http(s)://host[:port]", g.server)
 	}
 	return u, nil
 }
 
 func (g *globals) needToken() error {
 	if g.token == "" {
-		return errors.New("--token is required (or HOOKRELAY_TOKEN)")
+		return usagef("--token is required (or HOOKRELAY_TOKEN)")
 	}
 	return nil
 }
@@ -86,7 +91,7 @@ func (g *globals) needToken() error {
 func parseTarget(s string) (*url.URL, error) {
 	if p, err := strconv.Atoi(s); err == nil {
 		if p <= 0 || p > 65535 {
-			return nil, fmt.Errorf("port %d out of range", p)
+			return nil, usagef("port %d out of range", p)
 		}
 		return &url.URL{Scheme: "http", Host: "localhost:" + s}, nil
 	}
@@ -95,7 +100,7 @@ func parseTarget(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("target %q: want PORT, HOST:PORT or http(s)://HOST:PORT[/path]", s)
+		return nil, usagef("target %q: want PORT, HOST:PORT or http(s)://HOST:PORT[/path]", s)
 	}
 	return u, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,7 +39,7 @@ func triggerCommand(g *globals) *cobra.Command {
 				return listEvents(g)
 			}
 			if len(args) != 2 {
-				return errors.New("want PROVIDER EVENT (see trigger --list)")
+				return usagef("want PROVIDER EVENT (see trigger --list)")
 			}
 			return o.send(cmd, g, args[0], args[1])
 		},
@@ -73,7 +72,7 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 		return err
 	}
 	if o.name == "" {
-		return errors.New("--name is required: the tunnel to send to")
+		return usagef("--name is required: the tunnel to send to")
 	}
 	req, err := o.request(g, srv.String(), provider, event)
 	if err != nil {

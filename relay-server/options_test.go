@@ -156,3 +156,22 @@ func TestBannerShowsVersion(t *testing.T) {
 		t.Errorf("banner does not start with %q:\n%s", want, r.out)
 	}
 }
+
+// HOOKRELAY_CONFIG names the file like --config does, and --config wins over it.
+func TestConfigFileFromEnv(t *testing.T) {
+	envFile := writeFile(t, "env.yaml", []byte("domain: env-file.test\n"))
+	flagFile := writeFile(t, "flag.yaml", []byte("domain: flag-file.test\n"))
+	env := map[string]string{"HOOKRELAY_CONFIG": envFile}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "env-file.test"},
+		{[]string{"--config", flagFile}, "flag-file.test"},
+	} {
+		c, err := load(tt.args, func(k string) string { return env[k] })
+		if err != nil || c.Domain != tt.want {
+			t.Errorf("%v: domain %q, %v; want %q", tt.args, c.Domain, err, tt.want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -33,24 +32,18 @@ const (
 // config is everything relay-server reads from flags, env and the config file; the
 // options table (options.go) fills it.
 type config struct {
-	Addr       string
-	HTTPAddr   string // "" when disabled
-	AdminAddr  string // "" when disabled
-	AdminHost  string // the team inspector's host, LABEL.Domain; "" when off (see adminHost)
-	Domain     string
-	Data       string
-	Tokens     []tokenEntry
-	Dev        bool
-	Timeout    time.Duration
-	BodyLimit  int64
-	RecordCap  int64
-	Retention  time.Duration
-	MaxRecords int
-	QueueTTL   time.Duration
-	LogFormat  string
-	Tunnels    map[string]tunnelSettings
-	NoRecord   bool
-	Sync       string // SQLite synchronous mode: syncNormal or syncFull
+	Addr      string
+	HTTPAddr  string // "" when disabled
+	AdminAddr string // "" when disabled
+	AdminHost string // the team inspector's host, LABEL.Domain; "" when off (see adminHost)
+	Domain    string
+	Data      string
+	Tokens    []tokenEntry
+	Dev       bool
+	LogFormat string
+	Tunnels   map[string]server.TunnelSettings // tunnels: in the file (see tunnelOptions)
+	NoRecord  bool
+	Sync      string // SQLite synchronous mode: syncNormal or syncFull
 
 	Email         string
 	ACMEDirectory string
@@ -59,21 +52,16 @@ type config struct {
 	TLSKey        string
 	SelfSigned    bool
 
-	MaxInflight int
-	Limits      server.Limits
+	// Server holds the options server.Config takes as they are (timeouts, sizes,
+	// retention, limits): options.go binds them to its fields, and serverConfig adds
+	// what the relay builds at startup (tokens, store, URLs, logger).
+	Server server.Config
 
 	configFile string
 	tokenFlags []string // --token / HOOKRELAY_TOKEN values, replacing the file's tokens
 	devToken   string   // generated in dev mode, never from the file
 	warnings   []string // logged at startup, e.g. a weak token accepted for --dev
 	set        *option.Set
-}
-
-// tunnelSettings are the per-tunnel settings of the config file (see tunnelOptions).
-type tunnelSettings struct {
-	Timeout   time.Duration
-	BodyLimit int64
-	Offline   string
 }
 
 // bind adds relay-server's options (see options.go) to fs, holding their defaults.

@@ -169,9 +169,9 @@ func TestExampleConfig(t *testing.T) {
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])
 	}
-	if c.BodyLimit != 32<<20 || c.Limits.BodyMinRate != 8<<10 || c.Retention != 7*24*time.Hour || c.Tunnels["github"].BodyLimit != 1<<20 {
+	if c.Server.BodyLimit != 32<<20 || c.Server.Limits.BodyMinRate != 8<<10 || c.Server.Retention != 7*24*time.Hour || c.Tunnels["github"].BodyLimit != 1<<20 {
 		t.Errorf("body limit %d, body min rate %d, retention %v, github %+v: want the sizes the file writes in units",
-			c.BodyLimit, c.Limits.BodyMinRate, c.Retention, c.Tunnels["github"])
+			c.Server.BodyLimit, c.Server.Limits.BodyMinRate, c.Server.Retention, c.Tunnels["github"])
 	}
 	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {

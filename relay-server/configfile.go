@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hookrelay/hookrelay/internal/option"
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 // readFile applies the YAML config file at path. Its keys are the options' keys (the
@@ -41,11 +42,11 @@ func (c *config) decodeTunnels(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: tunnels: want a mapping of tunnel names to settings", n.Line)
 	}
-	c.Tunnels = make(map[string]tunnelSettings)
+	c.Tunnels = make(map[string]server.TunnelSettings)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name := n.Content[i].Value
-		var t tunnelSettings
-		set := option.NewSet(pflag.NewFlagSet(name, pflag.ContinueOnError), t.options())
+		var t server.TunnelSettings
+		set := option.NewSet(pflag.NewFlagSet(name, pflag.ContinueOnError), tunnelOptions(&t))
 		if err := set.ApplyNode(n.Content[i+1], func(string) string { return "" }, nil); err != nil {
 			return fmt.Errorf("tunnels: %s: %w", name, err)
 		}

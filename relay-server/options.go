@@ -14,7 +14,7 @@ import (
 // config file also takes two structured keys, tokens: and tunnels: (see configfile.go).
 // README's option table is generated from this one (TestReadmeOptions).
 func (c *config) options() []option.Option {
-	l := &c.Limits
+	sc, l := &c.Server, &c.Server.Limits
 	return []option.Option{
 		{Name: "config", Value: option.String(&c.configFile, ""), NoFile: true,
 			Help: "YAML config file; its keys are the flag names with underscores (see testdata/config.yaml)"},
@@ -50,17 +50,17 @@ func (c *config) options() []option.Option {
 			Help: "serve a certificate from a local CA saved in the data dir (for trying HTTPS)"},
 
 		// Deliveries and records.
-		{Name: "timeout", Value: option.Duration(&c.Timeout, server.DefaultTimeout), Check: option.Positive,
+		{Name: "timeout", Value: option.Duration(&sc.Timeout, server.DefaultTimeout), Check: option.Positive,
 			Help: "how long a local app may take to start answering (more: 504 local_timeout)"},
-		{Name: "body-limit", Value: option.Size(&c.BodyLimit, server.DefaultBodyLimit), Check: option.Positive,
+		{Name: "body-limit", Value: option.Size(&sc.BodyLimit, server.DefaultBodyLimit), Check: option.Positive,
 			Help: "largest request body accepted (more: 413 body_too_large)"},
-		{Name: "record-cap", Value: option.Size(&c.RecordCap, server.DefaultRecordCap), Check: option.Positive,
+		{Name: "record-cap", Value: option.Size(&sc.RecordCap, server.DefaultRecordCap), Check: option.Positive,
 			Help: "body bytes recorded per request and response (beyond: length and SHA-256 only)"},
-		{Name: "retention", Value: option.Duration(&c.Retention, 7*24*time.Hour), Check: option.Positive,
+		{Name: "retention", Value: option.Duration(&sc.Retention, 7*24*time.Hour), Check: option.Positive,
 			Help: "how long deliveries are kept"},
-		{Name: "max-records", Value: option.Int(&c.MaxRecords, 10000), Check: option.NonNegative,
+		{Name: "max-records", Value: option.Int(&sc.MaxRecords, 10000), Check: option.NonNegative,
 			Help: "deliveries kept per tunnel (0: no cap)"},
-		{Name: "queue-ttl", Value: option.Duration(&c.QueueTTL, 24*time.Hour), Check: option.Positive,
+		{Name: "queue-ttl", Value: option.Duration(&sc.QueueTTL, 24*time.Hour), Check: option.Positive,
 			Help: "how long a queued delivery waits for its client"},
 		{Name: "no-record", Value: option.Bool(&c.NoRecord, false),
 			Help: "record nothing (benchmarks only: no replay, no queue)"},
@@ -71,7 +71,7 @@ func (c *config) options() []option.Option {
 
 		// Limits on what senders and tunnel clients can make the server hold
 		// (server.Limits has the reasons for the defaults).
-		{Name: "max-inflight", Value: option.Int(&c.MaxInflight, server.DefaultMaxInflight), Check: option.Positive,
+		{Name: "max-inflight", Value: option.Int(&sc.MaxInflight, server.DefaultMaxInflight), Check: option.Positive,
 			Help: "requests in flight per tunnel (more: 503 tunnel_busy)"},
 		{Name: "body-timeout", Value: option.Duration(&l.BodyTimeout, server.DefaultBodyTimeout), Check: option.Positive,
 			Help: "time a sender has to start its body; then --body-min-rate applies (slower: 408 body_timeout)"},
@@ -104,7 +104,7 @@ func (c *config) options() []option.Option {
 
 // tunnelOptions are the per-tunnel settings under tunnels: in the config file. They
 // have no flag; zero keeps the server-wide value.
-func (t *tunnelSettings) options() []option.Option {
+func tunnelOptions(t *server.TunnelSettings) []option.Option {
 	return []option.Option{
 		{Name: "timeout", Value: option.Duration(&t.Timeout, 0), Check: option.NonNegative,
 			Help: "--timeout for this tunnel"},

@@ -28,14 +28,14 @@ func TestOptionUnitsAndPrecedence(t *testing.T) {
 		got, want any
 		from      string
 	}{
-		{"body-limit", c.BodyLimit, int64(32 << 20), "flag"},
-		{"record-cap", c.RecordCap, int64(10 << 20), "HOOKRELAY_RECORD_CAP"},
-		{"source-rate", c.Limits.SourceRate, 50.0, "HOOKRELAY_SOURCE_RATE"},
-		{"body-min-rate", c.Limits.BodyMinRate, int64(4 << 10), "file body_min_rate"},
-		{"retention", c.Retention, 7 * 24 * time.Hour, "file retention"},
-		{"queue-ttl", c.QueueTTL, 2 * time.Hour, "file queue_ttl"},
-		{"tunnel-inflight-bytes", c.Limits.TunnelInflightBytes, int64(16 << 20), "flag"},
-		{"timeout", c.Timeout, server.DefaultTimeout, ""},
+		{"body-limit", c.Server.BodyLimit, int64(32 << 20), "flag"},
+		{"record-cap", c.Server.RecordCap, int64(10 << 20), "HOOKRELAY_RECORD_CAP"},
+		{"source-rate", c.Server.Limits.SourceRate, 50.0, "HOOKRELAY_SOURCE_RATE"},
+		{"body-min-rate", c.Server.Limits.BodyMinRate, int64(4 << 10), "file body_min_rate"},
+		{"retention", c.Server.Retention, 7 * 24 * time.Hour, "file retention"},
+		{"queue-ttl", c.Server.QueueTTL, 2 * time.Hour, "file queue_ttl"},
+		{"tunnel-inflight-bytes", c.Server.Limits.TunnelInflightBytes, int64(16 << 20), "flag"},
+		{"timeout", c.Server.Timeout, server.DefaultTimeout, ""},
 	} {
 		if tt.got != tt.want || c.set.From(tt.name) != tt.from {
 			t.Errorf("%s = %v from %q, want %v from %q", tt.name, tt.got, c.set.From(tt.name), tt.want, tt.from)

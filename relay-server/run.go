@@ -215,18 +215,13 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 }
 
 func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
-	sc := server.Config{
-		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
-		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
-		Retention: cfg.Retention, MaxRecords: noCapAsNegative(cfg.MaxRecords), QueueTTL: cfg.QueueTTL,
-		Tunnels: make(map[string]server.TunnelSettings), MaxInflight: cfg.MaxInflight, Limits: cfg.Limits,
-		Version: cli.Version(),
-	}
+	sc := cfg.Server // the options, as options.go filled them
+	sc.Domain, sc.AdminHost, sc.PublicURL = cfg.Domain, cmp.Or(cfg.AdminHost, server.AdminOff), publicURL
+	sc.Tokens, sc.Logger, sc.Observer, sc.Version = tokens, log, obs, cli.Version()
+	sc.MaxRecords = noCapAsNegative(sc.MaxRecords)
+	sc.Tunnels = cfg.Tunnels
 	if db != nil {
 		sc.Store = db
-	}
-	for name, t := range cfg.Tunnels {
-		sc.Tunnels[name] = server.TunnelSettings{Timeout: t.Timeout, BodyLimit: t.BodyLimit, Offline: t.Offline}
 	}
 	return sc
 }

@@ -64,9 +64,9 @@ func (c *config) options() []option.Option {
 			Help: "how long a queued delivery waits for its client"},
 		{Name: "no-record", Value: option.Bool(&c.NoRecord, false),
 			Help: "record nothing (benchmarks only: no replay, no queue)"},
-		{Name: "sync", Value: option.String(&c.Sync, syncNormal), Check: option.OneOf(syncNormal, syncFull),
+		{Name: "sync", Value: option.String(&c.Sync, syncNormal), Choices: []string{syncNormal, syncFull},
 			Help: "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes a second)"},
-		{Name: "log-format", Value: option.String(&c.LogFormat, "text"), Check: option.OneOf("text", "json"),
+		{Name: "log-format", Value: option.String(&c.LogFormat, "text"), Choices: []string{"text", "json"},
 			Help: "log format: text or json"},
 
 		// Limits on what senders and tunnel clients can make the server hold

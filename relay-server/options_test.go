@@ -175,3 +175,11 @@ func TestConfigFileFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// Shell completion offers an option's choices.
+func TestCompletionOffersChoices(t *testing.T) {
+	out, err := runCLI(nil, "__complete", "--sync", "")
+	if err != nil || !strings.Contains(out, "normal\nfull\n") {
+		t.Errorf("completion of --sync: %q, %v", out, err)
+	}
+}

@@ -72,7 +72,7 @@ func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(read
 			return serve(cmd.Context(), cfg, stdout, onReady)
 		},
 	}
-	cfg.bind(root.Flags())
+	cli.CompleteChoices(root, cfg.bind(root.Flags()).Options())
 	root.Flags().SortFlags = false
 	root.AddCommand(healthcheckCommand(getenv))
 	cli.Prepare(root)

@@ -31,6 +31,15 @@ func Prepare(root *cobra.Command) {
 	walk(root, func(c *cobra.Command) { c.Args = usageArgs(c.Args) })
 }
 
+// CompleteChoices makes shell completion offer each option's Choices for its flag.
+func CompleteChoices(cmd *cobra.Command, opts []*option.Option) {
+	for _, o := range opts {
+		if len(o.Choices) > 0 {
+			_ = cmd.RegisterFlagCompletionFunc(o.Name, cobra.FixedCompletions(o.Choices, cobra.ShellCompDirectiveNoFileComp))
+		}
+	}
+}
+
 // EnvHelp documents the environment in --help.
 const EnvHelp = "Every flag can also be set with HOOKRELAY_<FLAG> (--foo-bar: HOOKRELAY_FOO_BAR);\n" +
 	"a flag on the command line wins."

@@ -20,6 +20,9 @@ type Option struct {
 	Value Value
 	// Check refuses values out of range; nil accepts whatever Value parses.
 	Check Check
+	// Choices, if set, are the only values accepted (checked before Check) and what
+	// shell completion offers.
+	Choices []string
 	// Help is the flag's usage line.
 	Help string
 	// Secret options never show their value: help prints no default, errors no value.
@@ -165,14 +168,24 @@ func (s *Set) errorf(o *Option, shown string, err error) error {
 	return &UsageError{fmt.Errorf("%s: %s", where, msg)}
 }
 
+// check runs the option's Choices and Check.
+func (o *Option) check() error {
+	if len(o.Choices) > 0 {
+		if err := OneOf(o.Choices...)(o.Value); err != nil {
+			return err
+		}
+	}
+	if o.Check == nil {
+		return nil
+	}
+	return o.Check(o.Value)
+}
+
 // Verify runs every option's check and reports every failure at once.
 func (s *Set) Verify() error {
 	var errs []error
 	for _, o := range s.opts {
-		if o.Check == nil {
-			continue
-		}
-		if err := o.Check(o.Value); err != nil {
+		if err := o.check(); err != nil {
 			errs = append(errs, s.errorf(o, o.Value.String(), err))
 		}
 	}

@@ -33,7 +33,7 @@ func (c *testConfig) options() []Option {
 		{Name: "max-records", Value: Int(&c.Count, 10000), Check: NonNegative, Help: "records kept (0: no cap)"},
 		{Name: "source-rate", Value: PerSecond(&c.PerSec, 1000), Check: Positive, Help: "requests a second"},
 		{Name: "dev", Value: Bool(&c.Dev, false), Help: "development mode"},
-		{Name: "log-format", Value: String(&c.Format, "text"), Check: OneOf("text", "json"), Help: "log format"},
+		{Name: "log-format", Value: String(&c.Format, "text"), Choices: []string{"text", "json"}, Help: "log format"},
 		{Name: "token", Value: List(&c.Tokens, ","), Secret: true, Help: "client token"},
 		{Name: "password", Value: String(&c.Secret, ""), Secret: true, Check: EmptyOr(OneOf("good-password")), Help: "password"},
 	}

@@ -57,7 +57,7 @@ func (s *Set) fileKey(k, v *yaml.Node, getenv func(string) string, structured ma
 	if o == nil {
 		return fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
 	}
-	if s.from(o.Name) == "flag" || getenv(o.Env()) != "" {
+	if s.From(o.Name) == "flag" || getenv(o.Env()) != "" {
 		return nil // a flag or the environment wins
 	}
 	text, err := scalarText(v)

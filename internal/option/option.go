@@ -110,13 +110,11 @@ func NewSet(fs *pflag.FlagSet, table []Option) *Set {
 func (s *Set) Options() []*Option { return s.opts }
 
 // Changed reports whether the option was given by any source but its default.
-func (s *Set) Changed(name string) bool { return s.from(name) != "" }
+func (s *Set) Changed(name string) bool { return s.From(name) != "" }
 
 // From is where the option's value came from: "flag", an environment variable name,
 // "file KEY", or "" for the default.
-func (s *Set) From(name string) string { return s.from(name) }
-
-func (s *Set) from(name string) string {
+func (s *Set) From(name string) string {
 	if f := s.fs.Lookup(name); f != nil && f.Changed {
 		return "flag"
 	}
@@ -129,7 +127,7 @@ func (s *Set) ApplyEnv(getenv func(string) string, only ...string) error {
 	var errs []error
 	for _, o := range s.opts {
 		v := getenv(o.Env())
-		if v == "" || s.from(o.Name) == "flag" || len(only) > 0 && !slices.Contains(only, o.Name) {
+		if v == "" || s.From(o.Name) == "flag" || len(only) > 0 && !slices.Contains(only, o.Name) {
 			continue
 		}
 		if err := s.set(o, v, o.Env()); err != nil {
@@ -162,7 +160,7 @@ func (s *Set) errorf(o *Option, shown string, err error) error {
 	if shown != "" {
 		where += " " + shown
 	}
-	if from := s.from(o.Name); from != "" && from != "flag" {
+	if from := s.From(o.Name); from != "" && from != "flag" {
 		where += " (from " + from + ")"
 	}
 	return &UsageError{fmt.Errorf("%s: %s", where, msg)}

@@ -37,6 +37,7 @@ const (
 	CodeQuotaExceeded    Code = "quota_exceeded"    // 429: the tunnel or token recorded its daily byte quota
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
+	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
 )
 
 var codeStatus = map[Code]int{
@@ -66,6 +67,7 @@ var codeStatus = map[Code]int{
 	CodeQuotaExceeded:    http.StatusTooManyRequests,
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
+	CodeTunnelOnline:     http.StatusConflict,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

@@ -59,7 +59,7 @@ func rootCommand(g *globals) *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
 	pf.StringVar(&g.caFile, "ca-file", "", "PEM file of extra CA roots to trust for an https server")
 	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
-		triggerCommand(g))
+		triggerCommand(g), releaseCommand(g))
 	cli.Prepare(root)
 	return root
 }

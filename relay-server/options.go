@@ -88,7 +88,7 @@ func (c *config) options() []option.Option {
 		{Name: "names-per-token", Value: option.Int(&l.NamesPerToken, server.DefaultNamesPerToken), Check: option.Positive,
 			Help: "tunnel names one token may hold (more: too_many_tunnels)"},
 		{Name: "name-ttl", Value: option.Duration(&l.NameTTL, server.DefaultNameTTL), Check: option.Positive,
-			Help: "a name no client served for this long stops counting against --names-per-token"},
+			Help: "a name no client served for this long is released (any token may take it)"},
 		{Name: "source-rate", Value: option.PerSecond(&l.SourceRate, server.DefaultSourceRate), Check: option.Positive,
 			Help: "requests a second from one source address, burst twice that (more: 429 rate_limited)"},
 		{Name: "tunnel-rate", Value: option.PerSecond(&l.TunnelRate, server.DefaultTunnelRate), Check: option.Positive,

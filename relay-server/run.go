@@ -223,6 +223,9 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 	if db != nil {
 		sc.Store = db
 	}
+	for _, r := range reservations(cfg.Tokens) {
+		sc.Reserved = append(sc.Reserved, r.name)
+	}
 	return sc
 }
 

@@ -48,6 +48,16 @@ func (c *Client) Tunnels(ctx context.Context) ([]Tunnel, error) {
 	return out.Tunnels, c.do(ctx, "GET", "/api/tunnels", nil, nil, &out)
 }
 
+// Release gives up one of the token's tunnel names, so that any token may take it; its
+// records stay the token's.
+func (c *Client) Release(ctx context.Context, name string) error {
+	resp, err := c.send(ctx, "DELETE", "/api/tunnels/"+url.PathEscape(name), nil, nil)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
 // List returns one page of records.
 func (c *Client) List(ctx context.Context, f store.Filter) (*List, error) {
 	var out List

@@ -7,6 +7,7 @@
 // answer: a status, the code in X-Hookrelay-Error and {"error":{"code","message"}}.
 //
 //	GET  /api/tunnels                        the token's tunnels
+//	DELETE /api/tunnels/{name}               release a name (204); 409 tunnel_online while served
 //	GET  /api/requests?tunnel=&limit=&cursor= newest first; filters below
 //	GET  /api/requests/{id}                  one record, bodies base64
 //	GET  /api/requests/{id}/body?part=request|response   one body, raw bytes

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -14,6 +15,7 @@ import (
 // apiRoutes mounts the JSON API (see package api for the reference).
 func (s *Server) apiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/tunnels", s.authed(s.apiTunnels))
+	m.HandleFunc("DELETE /api/tunnels/{name}", s.authed(s.apiRelease))
 	m.HandleFunc("GET /api/requests", s.authed(s.apiList))
 	m.HandleFunc("GET /api/requests/{id}", s.authed(s.apiGet))
 	m.HandleFunc("GET /api/requests/{id}/body", s.authed(s.apiBody))
@@ -55,6 +57,26 @@ func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request, owner string
 			URLs: s.urls(t.Name), Offline: t.Offline, LastSeen: t.LastSeen})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tunnels": out})
+}
+
+// apiRelease gives up one of the token's tunnel names at once (see release): 204, 409
+// tunnel_online while a client serves it, 400 bad_name for a name the config reserves,
+// 404 not_found when the token does not own it (another token's name answers
+// the same, so names cannot be probed).
+func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request, owner string) {
+	name := r.PathValue("name")
+	switch err := s.release(r.Context(), name, owner, time.Time{}); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, errTunnelInUse):
+		writeError(w, proto.CodeTunnelOnline, "a client serves tunnel "+name+" now; stop it first", "")
+	case errors.Is(err, errNameReserved):
+		writeError(w, proto.CodeBadName, "tunnel "+name+" is reserved for this token in the server config", "")
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+		writeError(w, proto.CodeNotFound, "this token has no tunnel "+name, "")
+	default:
+		s.apiError(w, err)
+	}
 }
 
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request, owner string) {

@@ -319,8 +319,8 @@ func TestNegativeLimitsRefused(t *testing.T) {
 	}
 }
 
-// A name no client has served for NameTTL stops counting against the token's cap; it
-// stays the token's.
+// A name no client has served for NameTTL stops counting against the token's cap at
+// once; it stays the token's until the sweep releases it (TestNameReleasedAfterTTL).
 func TestNameTTLFreesRoom(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()

@@ -53,6 +53,13 @@ func (s *Server) drain(b *binding) {
 		}
 		s.log.Info("delivering queued requests", "tunnel", b.tunnel.name, "count", len(recs))
 		for i := range recs {
+			if recs[i].Owner != b.tunnel.owner {
+				// Queued for an earlier owner of a released name: never delivered to this one.
+				if !s.expireForeign(&recs[i]) {
+					return
+				}
+				continue
+			}
 			if s.isParked(recs[i].ID) {
 				return // delivered; its outcome waits for the store, which drains again after
 			}
@@ -61,6 +68,16 @@ func (s *Server) drain(b *binding) {
 			}
 		}
 	}
+}
+
+// expireForeign gives a queued record of another owner the outcome expired.
+func (s *Server) expireForeign(rec *store.Record) bool {
+	rec.Outcome = store.OutcomeExpired
+	if err := s.cfg.Store.Complete(s.ctx, rec); err != nil {
+		s.log.Error("expire queued record of an earlier owner", "id", rec.ID, "err", err)
+		return false
+	}
+	return true
 }
 
 // deliverQueued sends one queued request with its original id (so the app can
@@ -93,8 +110,10 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 
 // startPurger runs retention in the background: records older than Retention, beyond
 // MaxRecords per tunnel, and queued ones older than QueueTTL (marked expired).
+// It also releases the names no client has served for NameTTL (see sweepNames), from
+// one PurgeEvery after the start on: clients served before a restart come back first.
 func (s *Server) startPurger() {
-	if s.cfg.Store == nil || s.cfg.Retention <= 0 {
+	if s.cfg.Store == nil {
 		return
 	}
 	s.work.add()
@@ -103,12 +122,15 @@ func (s *Server) startPurger() {
 		t := time.NewTicker(s.cfg.PurgeEvery)
 		defer t.Stop()
 		for {
-			s.purge()
+			if s.cfg.Retention > 0 {
+				s.purge()
+			}
 			select {
 			case <-t.C:
 			case <-s.ctx.Done():
 				return
 			}
+			s.sweepNames()
 		}
 	}()
 }

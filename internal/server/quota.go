@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -8,44 +10,34 @@ import (
 	"github.com/hookrelay/hookrelay/proto"
 )
 
-// quotaWindow is the period of the record quotas.
-const quotaWindow = 24 * time.Hour
+// quotaDay is the period of the record quotas: a UTC calendar day.
+const quotaDay = 24 * time.Hour
 
-// window counts bytes recorded in a fixed window that starts with its first record.
-type window struct {
-	start time.Time
-	bytes int64
-}
+// dayOf is the start of t's UTC day.
+func dayOf(t time.Time) time.Time { return t.UTC().Truncate(quotaDay) }
 
-// quotas count the body bytes recorded per tunnel and per token in the current window.
-// Counts live in memory: a restart starts new windows.
+// tunnelKey names a tunnel's counter: a name released and taken by another token starts
+// from nothing.
+type tunnelKey struct{ owner, name string }
+
+// quotas count the body bytes recorded per tunnel and per token in the current UTC day.
+// New rebuilds them from the store (see loadQuotas), so a restart does not reset them.
 type quotas struct {
 	mu       sync.Mutex
-	byTunnel map[string]*window
-	byOwner  map[string]*window
+	day      time.Time // start of the day counted
+	byTunnel map[tunnelKey]int64
+	byOwner  map[string]int64
 }
 
-func (q *quotas) get(m *map[string]*window, key string, now time.Time) *window {
-	if *m == nil {
-		*m = make(map[string]*window)
+// roll starts a new day's counts when now is past the one counted. Call with mu held.
+func (q *quotas) roll(now time.Time) {
+	if d := dayOf(now); !d.Equal(q.day) || q.byTunnel == nil {
+		q.day, q.byTunnel, q.byOwner = d, make(map[tunnelKey]int64), make(map[string]int64)
 	}
-	w := (*m)[key]
-	if w == nil || now.Sub(w.start) >= quotaWindow {
-		w = &window{start: now}
-		(*m)[key] = w
-	}
-	return w
 }
 
-// over reports whether a window of limit bytes is used up, and when it ends.
-func (w *window) over(limit int64, now time.Time) (bool, time.Duration) {
-	if w.bytes < limit {
-		return false, 0
-	}
-	return true, w.start.Add(quotaWindow).Sub(now)
-}
-
-// overQuota says whether d's tunnel or owner has recorded its quota for the window.
+// overQuota says whether d's tunnel or owner has recorded its quota for the day, and
+// how long until the day ends.
 func (s *Server) overQuota(d *delivery) (proto.Code, time.Duration) {
 	if d.rec == nil || d.replayOf != "" {
 		return "", 0
@@ -53,11 +45,10 @@ func (s *Server) overQuota(d *delivery) (proto.Code, time.Duration) {
 	q, now := &s.quotas, s.cfg.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if over, wait := q.get(&q.byTunnel, d.tunnel.name, now).over(s.cfg.TunnelRecordQuota, now); over {
-		return proto.CodeQuotaExceeded, wait
-	}
-	if over, wait := q.get(&q.byOwner, d.tunnel.owner, now).over(s.cfg.TokenRecordQuota, now); over {
-		return proto.CodeQuotaExceeded, wait
+	q.roll(now)
+	if q.byTunnel[tunnelKey{d.tunnel.owner, d.tunnel.name}] >= s.cfg.TunnelRecordQuota ||
+		q.byOwner[d.tunnel.owner] >= s.cfg.TokenRecordQuota {
+		return proto.CodeQuotaExceeded, q.day.Add(quotaDay).Sub(now)
 	}
 	return "", 0
 }
@@ -69,8 +60,31 @@ func (q *quotas) add(d *delivery, n int64, now time.Time) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.get(&q.byTunnel, d.tunnel.name, now).bytes += n
-	q.get(&q.byOwner, d.tunnel.owner, now).bytes += n
+	q.roll(now)
+	q.byTunnel[tunnelKey{d.tunnel.owner, d.tunnel.name}] += n
+	q.byOwner[d.tunnel.owner] += n
+}
+
+// loadQuotas rebuilds today's counts from the records in the store: one aggregate query
+// (see package doc for its cost).
+func (s *Server) loadQuotas(ctx context.Context) error {
+	if s.cfg.Store == nil {
+		return nil
+	}
+	now := s.cfg.Now()
+	use, err := s.cfg.Store.RecordedSince(ctx, dayOf(now))
+	if err != nil {
+		return fmt.Errorf("server: load record quotas: %w", err)
+	}
+	q := &s.quotas
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.roll(now)
+	for _, u := range use {
+		q.byTunnel[tunnelKey{u.Owner, u.Tunnel}] += u.Bytes
+		q.byOwner[u.Owner] += u.Bytes
+	}
+	return nil
 }
 
 // recordedSize is how many body bytes d's record will hold: the body up to the record

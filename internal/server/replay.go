@@ -33,6 +33,18 @@ func (s *Server) apiReplay(w http.ResponseWriter, r *http.Request, owner string)
 	writeJSON(w, http.StatusOK, api.RecordOf(rec))
 }
 
+// replayTunnel is the tunnel a replay of owner's record on name goes to: only one owner
+// still holds. A released name, taken by another token or by none, answers alike: a
+// replay must never reach another token's app nor be signed with its secret.
+func (s *Server) replayTunnel(ctx context.Context, owner, name string) (*tunnel, error) {
+	t, err := s.lookup(ctx, name)
+	if errors.Is(err, errUnknownTunnel) || (err == nil && t.owner != owner) {
+		return nil, &proto.Error{Code: proto.CodeTunnelOffline, Message: "tunnel " + name +
+			" is no longer this token's (the name was released); connect a client with this name to claim it again"}
+	}
+	return t, err
+}
+
 func decodeEdit(r *http.Request, edit *api.Edit) error {
 	if r.ContentLength == 0 {
 		return nil
@@ -59,7 +71,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 			"record %s kept only %d of %d body bytes; it cannot be replayed byte-exact (replay it with an edited body instead)",
 			id, len(orig.Body.Data), orig.Body.Size)}
 	}
-	t, err := s.lookup(ctx, orig.Tunnel)
+	t, err := s.replayTunnel(ctx, owner, orig.Tunnel)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,9 @@ type Config struct {
 	MaxInflight int
 	// Tunnels holds per-tunnel settings from the server config, by name. Optional.
 	Tunnels map[string]TunnelSettings
+	// Reserved lists the names the server config reserves for a token: they are never
+	// released, neither when idle for NameTTL nor at their owner's request.
+	Reserved []string
 	// Retention is how long records are kept; MaxRecords caps them per tunnel; QueueTTL
 	// is how long a queued delivery waits for its client before it is marked expired.
 	// Defaults (for 0): 7 days, 10,000 and 24 h. Retention < 0 purges nothing by age,
@@ -169,6 +172,10 @@ func New(cfg Config) (*Server, error) {
 	s.inflight.limit = cfg.ServerInflightBytes
 	s.newStoreWatch()
 	if err := s.settle(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := s.loadQuotas(ctx); err != nil {
 		cancel()
 		return nil, err
 	}

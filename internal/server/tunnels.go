@@ -23,6 +23,8 @@ type Store interface {
 	GetTunnel(ctx context.Context, name string) (*store.Tunnel, error)
 	ListTunnels(ctx context.Context, owner string) ([]store.Tunnel, error)
 	TouchTunnel(ctx context.Context, name string, seen time.Time) error
+	ReleaseTunnel(ctx context.Context, name, owner string, seenBefore time.Time) error
+	RecordedSince(ctx context.Context, since time.Time) ([]store.Usage, error)
 	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
 	Interrupt(ctx context.Context, before time.Time) (int, error)
 	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)

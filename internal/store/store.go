@@ -11,8 +11,8 @@ import (
 var (
 	// ErrNotFound: no such record or tunnel, or it belongs to another owner.
 	ErrNotFound = errors.New("store: not found")
-	// ErrConflict: the tunnel is owned by another owner, or the record ID is
-	// taken.
+	// ErrConflict: the tunnel is owned by another owner, the record ID is
+	// taken, or (ReleaseTunnel) a client used the name since seenBefore.
 	ErrConflict = errors.New("store: conflict")
 	// ErrInvalid: an argument is malformed (bad cursor, missing owner, ...).
 	ErrInvalid = errors.New("store: invalid argument")
@@ -72,6 +72,24 @@ type Store interface {
 	ListTunnels(ctx context.Context, owner string) ([]Tunnel, error)
 	// TouchTunnel sets the tunnel's LastSeen. ErrNotFound if unclaimed.
 	TouchTunnel(ctx context.Context, name string, seen time.Time) error
+	// ReleaseTunnel ends owner's claim on name, so that any owner can claim
+	// it again. When seenBefore is not zero the name is released only if its
+	// LastSeen is before seenBefore (the check and the delete are atomic), so
+	// a sweep of idle names never takes one a client has just used: ErrConflict
+	// otherwise. ErrNotFound if the name is unclaimed or another owner's;
+	// ErrInvalid if name or owner is empty. In the same transaction owner's
+	// records of the tunnel with outcome queued get outcome expired, so that
+	// nothing is delivered to a later owner of the name. Records are not
+	// deleted nor changed otherwise: they stay owner's (Get, List by
+	// Owner and Tunnel still return them to owner, never to another owner).
+	ReleaseTunnel(ctx context.Context, name, owner string, seenBefore time.Time) error
+	// RecordedSince sums, by tunnel and owner, the request body bytes stored
+	// (len(Body.Data)) in the records received at or after since: one Usage
+	// per tunnel and owner with at least one such record (Bytes 0 when none
+	// has a body), in no particular order. Replays count like
+	// any other record. The relay rebuilds its daily record quotas from it at
+	// start, so it is one aggregate query, not a scan of bodies.
+	RecordedSince(ctx context.Context, since time.Time) ([]Usage, error)
 	// Purge marks queued records received before queueExpiredBefore as
 	// expired, then deletes records received before olderThan and, when
 	// maxPerTunnel > 0, all but the newest maxPerTunnel of each tunnel.

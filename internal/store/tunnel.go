@@ -29,3 +29,12 @@ type Tunnel struct {
 	// on claim).
 	LastSeen time.Time
 }
+
+// Usage is what one owner's records on one tunnel name hold, as summed by
+// [Store.RecordedSince].
+type Usage struct {
+	Tunnel string
+	Owner  string
+	// Bytes is the request body bytes stored (len(Body.Data) summed).
+	Bytes int64
+}

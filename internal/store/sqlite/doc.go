@@ -63,4 +63,13 @@
 // records once per start, scans the table instead (about 0.1 s for 200,000
 // records). Probe writes and deletes a blob in write_probe, sized past the
 // file's free pages, to tell whether a delivery could be written now.
+//
+// Each record keeps the length of its stored request body in body_len, and
+// records_received covers (received_at, tunnel, owner, body_len), so that
+// RecordedSince, which the relay runs once per start to rebuild the day's
+// record quotas, reads that index and never the wide rows: about 0.25 s for
+// 200,000 records of the day on a loaded 2-core machine, against about 8 s
+// when it summed the bodies' lengths row by row
+// (BenchmarkRecordedSince). Migration 6 fills body_len in for the last two
+// days' records only, so an upgrade does not rewrite every row.
 package sqlite

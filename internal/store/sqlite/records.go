@@ -57,7 +57,7 @@ func insertArgs(r *store.Record) []driver.NamedValue {
 	resp := responseHalfOf(r)
 	return args(nil, r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, r.Path, r.Status,
 		string(r.Outcome), resp.verifiedColumn(), r.ReplayOf, r.EventID, requestHalfOf(r).encode(),
-		resp.encode(), inlineRequest(r.Body.Data), inline(r.RespBody.Data, inlineResponseMax))
+		resp.encode(), inlineRequest(r.Body.Data), inline(r.RespBody.Data, inlineResponseMax), len(r.Body.Data))
 }
 
 // inline returns the value of a body column in records: the body when it
@@ -92,7 +92,7 @@ func insertTx(c *wconn, row []driver.NamedValue, req, resp []byte) (int64, error
 // request half is rewritten with the body's size and digest, and the body
 // goes in the row, request_bodies or request_body_parts by its size.
 func (db *DB) SaveRequestBody(ctx context.Context, r *store.Record) error {
-	row := args(requestHalfOf(r).encode(), inlineRequest(r.Body.Data), r.ID)
+	row := args(requestHalfOf(r).encode(), inlineRequest(r.Body.Data), len(r.Body.Data), r.ID)
 	data := r.Body.Data
 	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
 		seq, found, err := c.queryInt(sSetRequest, row)

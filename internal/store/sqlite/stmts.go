@@ -41,8 +41,8 @@ const completeColumns = `status = ?, outcome = ?, verified = ?, response = ?, re
 // The prepared statements' SQL, named so tests can check their query plans.
 const (
 	qInsertRecord = `INSERT INTO records (seq, id, tunnel, owner, received_at, method, path, status,
-			outcome, verified, replay_of, event_id, request, response, body, resp_body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			outcome, verified, replay_of, event_id, request, response, body, resp_body, body_len)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// qNextSeq is one more than the largest seq ever handed out.
 	qNextSeq = `SELECT max(ifnull((SELECT max(seq) FROM records), 0),
 			ifnull((SELECT seq FROM seq_floor WHERE one = 1), 0)) + 1`
@@ -57,7 +57,7 @@ const (
 	qGetReqParts    = `SELECT data FROM request_body_parts WHERE seq = ? ORDER BY part`
 	// qSetRequest replaces the request half and the inline body of a record
 	// whose body streamed through after Insert.
-	qSetRequest     = `UPDATE records SET request = ?, body = ? WHERE id = ? RETURNING seq`
+	qSetRequest     = `UPDATE records SET request = ?, body = ?, body_len = ? WHERE id = ? RETURNING seq`
 	qUpsertRespBody = `INSERT INTO response_bodies (seq, data) VALUES (?, ?)
 			ON CONFLICT (seq) DO UPDATE SET data = excluded.data`
 	// The two forms of Complete: by seq and ID when the caller's record
@@ -69,7 +69,17 @@ const (
 			ON CONFLICT (name) DO UPDATE SET offline = excluded.offline,
 				queue_status = excluded.queue_status, last_seen = excluded.last_seen
 			WHERE tunnels.owner = excluded.owner`
-	qTouchTunnel  = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
+	qTouchTunnel = `UPDATE tunnels SET last_seen = ? WHERE name = ?`
+	// Releasing a name: its owner's LastSeen, then the delete, then its
+	// owner's queued records of it expire (see ReleaseTunnel).
+	qTunnelSeen     = `SELECT last_seen FROM tunnels WHERE name = ? AND owner = ?`
+	qReleaseTunnel  = `DELETE FROM tunnels WHERE name = ? AND owner = ?`
+	qExpireReleased = `UPDATE records SET outcome = 'expired'
+			WHERE tunnel = ? AND owner = ? AND outcome = 'queued' AND ` + uncommonOutcome
+	// qRecordedSince reads only the covering index records_received, named
+	// because without table statistics the planner prefers scanning rows.
+	qRecordedSince = `SELECT tunnel, owner, sum(body_len) FROM records INDEXED BY records_received
+			WHERE received_at >= ? GROUP BY tunnel, owner`
 	qExpireQueued = `UPDATE records SET outcome = 'expired'
 			WHERE outcome = 'queued' AND received_at < ?`
 	// qInterrupt scans the table: the outcome index leaves pending records
@@ -108,7 +118,7 @@ const (
 type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
-	crowdedTunnels, reqParts                           *sql.Stmt
+	crowdedTunnels, reqParts, recordedSince            *sql.Stmt
 }
 
 func (s *readerStmts) sql() map[**sql.Stmt]string {
@@ -123,6 +133,7 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.listAllTunnels: qListAllTunnels,
 		&s.crowdedTunnels: qCrowdedTunnels,
 		&s.reqParts:       qGetReqParts,
+		&s.recordedSince:  qRecordedSince,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -135,4 +136,60 @@ func orTime(t, def time.Time) time.Time {
 		return def
 	}
 	return t
+}
+
+// ReleaseTunnel deletes owner's claim on name when no client has used it
+// since seenBefore, and expires owner's queued records of it; the records
+// stay (see store.Store).
+func (db *DB) ReleaseTunnel(ctx context.Context, name, owner string, seenBefore time.Time) error {
+	if name == "" || owner == "" {
+		return fmt.Errorf("release tunnel: %w: tunnel name and owner are required", store.ErrInvalid)
+	}
+	cutoff := int64(math.MaxInt64)
+	if !seenBefore.IsZero() {
+		cutoff = toNanos(seenBefore)
+	}
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		return 0, releaseTx(c, name, owner, cutoff)
+	})
+	return wrap("release tunnel "+name, err)
+}
+
+func releaseTx(c *wconn, name, owner string, cutoff int64) error {
+	seen, ok, err := c.queryInt(sTunnelSeen, args(name, owner))
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return store.ErrNotFound
+	case seen >= cutoff:
+		return fmt.Errorf("%w: a client used it since", store.ErrConflict)
+	}
+	if _, err := c.exec(sReleaseTunnel, args(name, owner)); err != nil {
+		return err
+	}
+	_, err = c.exec(sExpireReleased, args(name, owner))
+	return err
+}
+
+// RecordedSince sums the request body bytes stored by tunnel and owner for
+// the records received at or after since (see store.Store).
+func (db *DB) RecordedSince(ctx context.Context, since time.Time) ([]store.Usage, error) {
+	if db.closed.Load() {
+		return nil, errClosed
+	}
+	rows, err := db.rs.recordedSince.QueryContext(ctx, toNanos(since))
+	if err != nil {
+		return nil, wrap("sum recorded bytes", err)
+	}
+	defer rows.Close()
+	var out []store.Usage
+	for rows.Next() {
+		var u store.Usage
+		if err := rows.Scan(&u.Tunnel, &u.Owner, &u.Bytes); err != nil {
+			return nil, wrap("sum recorded bytes", err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap("sum recorded bytes", rows.Err())
 }

@@ -32,6 +32,9 @@ const (
 	sCompleteByID
 	sClaimTunnel
 	sTouchTunnel
+	sTunnelSeen
+	sReleaseTunnel
+	sExpireReleased
 	sExpireQueued
 	sInterrupt
 	sFreeBytes
@@ -60,6 +63,9 @@ var writerSQL = [numStmts]string{
 	sCompleteByID:   qCompleteByID,
 	sClaimTunnel:    qClaimTunnel,
 	sTouchTunnel:    qTouchTunnel,
+	sTunnelSeen:     qTunnelSeen,
+	sReleaseTunnel:  qReleaseTunnel,
+	sExpireReleased: qExpireReleased,
 	sExpireQueued:   qExpireQueued,
 	sInterrupt:      qInterrupt,
 	sFreeBytes:      qFreeBytes,

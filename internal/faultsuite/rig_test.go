@@ -28,6 +28,7 @@ type rig struct {
 	data       string // server's data directory
 	serverArgs []string
 	clientArgs []string
+	direct     bool
 
 	server *proc
 	client *proc
@@ -42,6 +43,7 @@ type rigOpts struct {
 	data       string   // data directory (default: a new temporary one)
 	serverArgs []string // extra relay-server flags
 	clientArgs []string // extra relay-client flags, e.g. --offline queue
+	direct     bool     // the client dials the server itself, not through the chaos link
 }
 
 // newRig starts server, proxy and app (not the client) and tears them down at cleanup.
@@ -49,7 +51,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	t.Helper()
 	serverBin, clientBin := binaries(t)
 	r := &rig{t: t, serverBin: serverBin, clientBin: clientBin, name: "faults", data: o.data,
-		serverArgs: o.serverArgs, clientArgs: o.clientArgs}
+		serverArgs: o.serverArgs, clientArgs: o.clientArgs, direct: o.direct}
 	if r.data == "" {
 		r.data = t.TempDir()
 	}
@@ -111,7 +113,11 @@ func (r *rig) ready() int {
 func (r *rig) startClient() {
 	r.t.Helper()
 	online := r.watchOnline()
-	args := append([]string{"http", r.app.url, "--server", "http://" + r.link.addr(), "--token", token,
+	server := r.link.addr()
+	if r.direct {
+		server = r.addr
+	}
+	args := append([]string{"http", r.app.url, "--server", "http://" + server, "--token", token,
 		"--name", r.name, "--inspect", "off"}, r.clientArgs...)
 	p, err := spawn("relay-client", r.clientBin, args...)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -37,6 +38,7 @@ type session struct {
 	ctl      net.Conn // control stream
 	bindings []*binding
 	endOnce  sync.Once
+	overruns atomic.Int64 // streams the client went on sending on after their close (see linger)
 }
 
 // serveConnect authenticates a client, upgrades to a websocket and runs its session until

@@ -23,7 +23,7 @@ func exportCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			open, ok := exporters[format]
 			if !ok {
-				return fmt.Errorf("--format %q: want har, jsonl or curl", format)
+				return usagef("--format %q: want har, jsonl or curl", format)
 			}
 			c, err := g.apiClient()
 			if err != nil {

@@ -25,8 +25,8 @@ func TestLimitSources(t *testing.T) {
 		TunnelRate: server.DefaultTunnelRate, TokenRecordQuota: server.DefaultTokenRecordQuota,
 		RejectRecordCap: server.DefaultRejectRecordCap,
 	}
-	if c.Limits != want || c.MaxInflight != 9 {
-		t.Errorf("limits %+v max-inflight %d\nwant %+v max-inflight 9", c.Limits, c.MaxInflight, want)
+	if c.Server.Limits != want || c.Server.MaxInflight != 9 {
+		t.Errorf("limits %+v max-inflight %d\nwant %+v max-inflight 9", c.Server.Limits, c.Server.MaxInflight, want)
 	}
 	sc := serverConfig(c, nil, nil, "http://relay.test", nil, nil)
 	if sc.Limits != want || sc.MaxInflight != 9 {

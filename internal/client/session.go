@@ -110,7 +110,7 @@ func (c *Client) handshake(mux *yamux.Session) (net.Conn, *proto.Welcome, error)
 }
 
 func (c *Client) hello() *proto.Hello {
-	h := &proto.Hello{Version: proto.Version, Client: "relay-client"}
+	h := &proto.Hello{Version: proto.Version, Client: "relay-client", SoftwareVersion: c.cfg.Version}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, t := range c.cfg.Tunnels {

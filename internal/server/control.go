@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,8 @@ func (ss *session) handshake(ctx context.Context) error {
 		ss.srv.startDrain(b)
 	}
 	for _, t := range welcome.Tunnels {
-		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote)
+		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote,
+			"client_version", cmp.Or(hello.SoftwareVersion, "unknown"))
 	}
 	return nil
 }

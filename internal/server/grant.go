@@ -27,7 +27,7 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 		s.log.Error("count tunnel names", "owner", ss.owner, "err", err)
 		return nil, &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel names now; retry"}
 	}
-	w := &proto.Welcome{Server: "relay-server"}
+	w := &proto.Welcome{Server: "relay-server", SoftwareVersion: s.cfg.Version}
 	seen := make(map[string]bool)
 	for _, req := range h.Tunnels {
 		info, perr := s.grantOne(ctx, ss, req, seen, held)

@@ -79,6 +79,8 @@ type Config struct {
 	PurgeEvery time.Duration
 	// Observer receives measurements for metrics. Optional.
 	Observer Observer
+	// Version is the server binary's version, sent in the Welcome. Optional.
+	Version string
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.

@@ -1,6 +1,7 @@
 package faultsuite
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,10 +65,15 @@ type app struct {
 }
 
 // startApp serves the app on a loopback listener until the test ends.
-func startApp(t *testing.T) *app {
+func startApp(t *testing.T, readBuffer int) *app {
 	a := &app{quit: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
+	if readBuffer > 0 {
+		a.srv.Listener.Close()
+		a.srv.Listener = smallBufferListener(t, readBuffer)
+	}
+	a.srv.Start()
 	a.url = a.srv.URL
 	t.Cleanup(func() {
 		close(a.quit)
@@ -289,4 +296,21 @@ func hasAll(ids map[string]bool) func([]Received) bool {
 		}
 		return len(seen) == len(ids)
 	}
+}
+
+// smallBufferListener listens on loopback with SO_RCVBUF set before any connection is
+// accepted, so accepted connections inherit it (and advertise a window to match).
+func smallBufferListener(t *testing.T, size int) net.Listener {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
+		})
+		return errors.Join(err, serr)
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("app listener: %v", err)
+	}
+	return ln
 }

@@ -44,6 +44,10 @@ type rigOpts struct {
 	serverArgs []string // extra relay-server flags
 	clientArgs []string // extra relay-client flags, e.g. --offline queue
 	direct     bool     // the client dials the server itself, not through the chaos link
+	// appReadBuffer, when set, is the receive buffer (SO_RCVBUF) of the app's
+	// connections: a small one makes a slow app push back on the client at once instead
+	// of letting loopback's large buffers absorb megabytes.
+	appReadBuffer int
 }
 
 // newRig starts server, proxy and app (not the client) and tears them down at cleanup.
@@ -56,7 +60,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		r.data = t.TempDir()
 	}
 	r.addr = freeAddr(t)
-	r.app = startApp(t)
+	r.app = startApp(t, o.appReadBuffer)
 	t.Cleanup(r.stopAll) // before the app's cleanup: the client lets go of the app first
 	r.startServer()
 	r.link = newChaosLink(t, r.addr)

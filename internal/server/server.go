@@ -97,6 +97,21 @@ type TunnelSettings struct {
 	Offline   string // proto.OfflineReject or proto.OfflineQueue
 }
 
+// checkSigns refuses negative values where zero means "the default" and a negative one
+// has no meaning (Retention and MaxRecords are not among them: negative there means
+// "no limit").
+func (c *Config) checkSigns() error {
+	for name, v := range map[string]int64{
+		"timeout": int64(c.Timeout), "body limit": c.BodyLimit, "record cap": c.RecordCap,
+		"max in-flight": int64(c.MaxInflight), "queue ttl": int64(c.QueueTTL), "purge interval": int64(c.PurgeEvery),
+	} {
+		if v < 0 {
+			return fmt.Errorf("server config: %s must not be negative", name)
+		}
+	}
+	return nil
+}
+
 func (c *Config) setDefaults() error {
 	if c.Domain == "" || c.PublicURL == "" {
 		return errors.New("server config: domain and public url are required")
@@ -105,6 +120,9 @@ func (c *Config) setDefaults() error {
 		c.Tokens = new(Tokens)
 	}
 	if err := c.Limits.Check(); err != nil {
+		return err
+	}
+	if err := c.checkSigns(); err != nil {
 		return err
 	}
 	c.Limits.setDefaults()

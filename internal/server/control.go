@@ -55,6 +55,9 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 		return
 	}
+	if !s.admitSession(w, r, owner) {
+		return
+	}
 	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
 		setRetryAfter(w, wire.RetryAfter*time.Second)
 		writeError(w, proto.CodeTooManySessions,

@@ -12,6 +12,14 @@
 // neither. A request over a budget is shed at once (503 overloaded) rather than queued;
 // shed and rate-limited requests are not recorded.
 //
+// A client's connect (serveConnect, control.go) is checked before the websocket
+// upgrade, so a refused one costs a short HTTP answer and no session: protocol version,
+// token, then the session-open rates (sessionrate.go; SessionRate 2/s with a burst of 10
+// per token, then SourceSessionRate 5/s with a burst of 20 per source address, an IPv6
+// /64; 429 rate_limited with Retry-After), then SessionsPerToken open at once (10; 429
+// too_many_sessions). The open cap alone does not bound churn: a client cut off for
+// flooding its session could open the next at once.
+//
 // # Life of a delivery
 //
 // A delivery is one request on its way to a tunnel (type delivery, delivery.go). It has

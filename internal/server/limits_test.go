@@ -310,6 +310,8 @@ func TestNegativeLimitsRefused(t *testing.T) {
 		func(l *server.Limits) { l.SourceRate = -1 },
 		func(l *server.Limits) { l.NamesPerToken = -1 },
 		func(l *server.Limits) { l.RejectRecordCap = -1 },
+		func(l *server.Limits) { l.SessionRate = -1 },
+		func(l *server.Limits) { l.SourceSessionBurst = -1 },
 	} {
 		cfg := server.Config{Domain: "localhost", PublicURL: "http://127.0.0.1:1"}
 		mutate(&cfg.Limits)

@@ -179,8 +179,10 @@ type Server struct {
 	inflight budget       // request body bytes in flight, server-wide
 	// sourceRates and tunnelRates limit public requests by source address and tunnel.
 	sourceRates, tunnelRates limiters
-	quotas                   quotas        // body bytes recorded per tunnel and token
-	owners                   ownerSessions // open sessions per token
+	// sessionRates and sourceSessionRates limit session opens by token and source.
+	sessionRates, sourceSessionRates limiters
+	quotas                           quotas        // body bytes recorded per tunnel and token
+	owners                           ownerSessions // open sessions per token
 }
 
 // New returns a Server for cfg.

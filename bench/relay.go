@@ -31,7 +31,9 @@ var serverSeq atomic.Int64
 // the relay itself, from one loopback address, at rates and sizes above them.
 var liftedLimits = []string{"--source-rate", "1e9", "--tunnel-rate", "1e9",
 	"--tunnel-record-quota", "1000000000000000", "--token-record-quota", "1000000000000000",
-	"--server-inflight-bytes", "1000000000000", "--tunnel-inflight-bytes", "1000000000000"}
+	"--server-inflight-bytes", "1000000000000", "--tunnel-inflight-bytes", "1000000000000",
+	"--session-rate", "1e9", "--session-burst", "1000000000",
+	"--source-session-rate", "1e9", "--source-session-burst", "1000000000"}
 
 // startServer starts relay-server in dev mode on loopback with its own data directory
 // under tmp and an admin listener (for go_goroutines).

@@ -42,7 +42,10 @@
 //
 // # Versions
 //
-// [Version] changes only when an older peer could misread the new behaviour.
+// [Version] changes only when an older peer could misread the new behaviour. Each
+// side also names its software version in the handshake ([Hello] and [Welcome]
+// software_version): it is shown to the user and logged, never compared, and a peer
+// that leaves it out (any peer older than the field) is served the same.
 //
 //   - 1: first version.
 package proto

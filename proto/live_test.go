@@ -110,8 +110,8 @@ func TestSessionSurvivesIdle(t *testing.T) {
 				t.Fatal("idle server session closed")
 			case <-time.After(proto.KeepAliveTimeout + 2*proto.KeepAliveInterval):
 			}
-			go serveEcho(server)
-			if err := echoStream(client, pattern(1, 1000)); err != nil {
+			go serveEcho(client)
+			if err := echoStream(server, pattern(1, 1000)); err != nil {
 				t.Fatalf("echo after idling: %v", err)
 			}
 		})

@@ -53,8 +53,13 @@ const (
 type Hello struct {
 	// Version is the client's protocol version; it must equal the server's.
 	Version int `json:"version"`
-	// Client names the client software, e.g. "relay-client/0.1.0", for logs.
+	// Client names the client software, e.g. "relay-client", for logs.
 	Client string `json:"client,omitempty"`
+	// SoftwareVersion is the client binary's version (module version and VCS
+	// revision, e.g. "v0.4.0" or "(devel) rev 4899774a1b2c"), for logs and display.
+	// Optional: older clients do not send it. Never compared; Version decides
+	// compatibility.
+	SoftwareVersion string `json:"software_version,omitempty"`
 	// Tunnels lists the tunnels wanted, at least one, at most MaxTunnelsPerSession.
 	Tunnels []TunnelRequest `json:"tunnels"`
 }
@@ -79,6 +84,9 @@ type Welcome struct {
 	Tunnels []TunnelInfo `json:"tunnels"`
 	// Server names the server software, for logs.
 	Server string `json:"server,omitempty"`
+	// SoftwareVersion is the server binary's version, as in Hello. Optional: older
+	// servers do not send it.
+	SoftwareVersion string `json:"software_version,omitempty"`
 }
 
 // TunnelInfo describes a granted tunnel.

@@ -376,3 +376,32 @@ func BenchmarkFrameRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// TestSoftwareVersionOptional: Hello and Welcome carry the peers' software versions,
+// and neither side depends on them: a frame from a peer older than the field decodes
+// with it empty, and an older peer's decoder ignores it.
+func TestSoftwareVersionOptional(t *testing.T) {
+	old := []byte(`{"version":1,"client":"relay-client","tunnels":[{"name":"a"}]}`)
+	var h proto.Hello
+	if err := json.Unmarshal(old, &h); err != nil || h.SoftwareVersion != "" || h.Tunnels[0].Name != "a" {
+		t.Fatalf("old Hello: %+v, %v", h, err)
+	}
+	var buf bytes.Buffer
+	w := proto.Welcome{Server: "relay-server", SoftwareVersion: "v1.2.3 rev 4899774a1b2c",
+		Tunnels: []proto.TunnelInfo{{Name: "a", URLs: []string{"http://x/t/a/"}, Offline: "reject"}}}
+	if err := proto.WriteFrame(&buf, proto.FrameWelcome, w); err != nil {
+		t.Fatal(err)
+	}
+	var olderWelcome struct { // Welcome as peers before the field decode it
+		Tunnels []proto.TunnelInfo `json:"tunnels"`
+		Server  string             `json:"server,omitempty"`
+	}
+	if err := proto.ReadExpect(bytes.NewReader(buf.Bytes()), proto.FrameWelcome, &olderWelcome); err != nil ||
+		olderWelcome.Server != "relay-server" || len(olderWelcome.Tunnels) != 1 {
+		t.Fatalf("older decoder: %+v, %v", olderWelcome, err)
+	}
+	var got proto.Welcome
+	if err := proto.ReadExpect(bytes.NewReader(buf.Bytes()), proto.FrameWelcome, &got); err != nil || got.SoftwareVersion != w.SoftwareVersion {
+		t.Fatalf("software_version %q, %v; want %q", got.SoftwareVersion, err, w.SoftwareVersion)
+	}
+}

@@ -96,11 +96,11 @@ func TestMuxEcho(t *testing.T) {
 	for _, ct := range testConnTypes {
 		t.Run(ct.name, func(t *testing.T) {
 			client, server := sessionPair(t, ct.pair)
-			go serveEcho(server)
+			go serveEcho(client) // the server opens the streams, as in the protocol
 			var wg sync.WaitGroup
 			for i := range streams {
 				wg.Go(func() {
-					if err := echoStream(client, pattern(i, size)); err != nil {
+					if err := echoStream(server, pattern(i, size)); err != nil {
 						t.Errorf("stream %d: %v", i, err)
 					}
 				})
@@ -199,11 +199,11 @@ func TestMuxConfig(t *testing.T) {
 // iteration includes the peer's accept.
 func BenchmarkStreamOpen(b *testing.B) {
 	client, server := sessionPair(b, wsPair)
-	go serveEcho(server)
+	go serveEcho(client) // the server opens the streams, as in the protocol
 	b.Run("open-close", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			st, err := client.OpenStream()
+			st, err := server.OpenStream()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -214,7 +214,7 @@ func BenchmarkStreamOpen(b *testing.B) {
 		b.ReportAllocs()
 		one := make([]byte, 1)
 		for b.Loop() {
-			st, err := client.OpenStream()
+			st, err := server.OpenStream()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -227,4 +227,34 @@ func BenchmarkStreamOpen(b *testing.B) {
 			_ = st.Close()
 		}
 	})
+}
+
+// TestServerBacklog: the server queues one stream a client opens (the control stream)
+// and resets the next at once rather than buffering what is sent on it.
+func TestServerBacklog(t *testing.T) {
+	client, server := sessionPair(t, tcpPair)
+	first, err := client.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	extra, err := client.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = extra.Write(make([]byte, 64<<10))
+	_ = extra.SetReadDeadline(time.Now().Add(waitLimit))
+	if _, err := extra.Read(make([]byte, 1)); !errors.Is(err, yamux.ErrConnectionReset) {
+		t.Fatalf("read on a stream past the server's backlog: %v, want %v", err, yamux.ErrConnectionReset)
+	}
+	st, err := server.AcceptStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(st, got); err != nil || string(got) != "hello" {
+		t.Fatalf("first stream: %q, %v", got, err)
+	}
 }

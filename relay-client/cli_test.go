@@ -76,15 +76,25 @@ func newEnv(t *testing.T, mode string, specs ...string) *env {
 // cli runs relay-client with args against the env's server and returns stdout.
 func (e *env) cli(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := e.cliErr(args...)
+	if err != nil {
+		t.Fatalf("relay-client %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// cliErr runs relay-client with args against the env's server and returns stdout and
+// the error, stderr in it.
+func (e *env) cliErr(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	getenv := func(k string) string {
 		return map[string]string{"HOOKRELAY_SERVER": e.url, "HOOKRELAY_TOKEN": relaytest.Token,
 			"EDITOR": os.Getenv("TEST_EDITOR")}[k]
 	}
 	if err := run(context.Background(), args, getenv, &out, &errb); err != nil {
-		t.Fatalf("relay-client %s: %v\nstderr: %s", strings.Join(args, " "), err, errb.String())
+		return out.String(), fmt.Errorf("%w\nstderr: %s", err, errb.String())
 	}
-	return out.String()
+	return out.String(), nil
 }
 
 func (e *env) lastRecord(t *testing.T) api.Record {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -38,13 +41,13 @@ func httpCommand(g *globals) *cobra.Command {
 			}
 			err = o.inspect.run(cmd.Context(), g, c)
 			if errors.Is(err, client.ErrPermanent) {
-				return shownError{err} // the client printed it already
+				return &cli.ShownError{Err: err} // the client printed it already
 			}
 			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.names, "name", nil, "tunnel name, one per PORT|URL, in order")
-	o.inspect.bind(cmd.Flags(), g.getenv)
+	o.inspect.bind(cmd.Flags())
 	cmd.Flags().StringVar(&o.offline, "offline", "", "while no client is connected: reject (503) or queue (202, delivered on reconnect)")
 	cmd.Flags().StringArrayVar(&o.verify, "verify", nil, "verify signatures at the relay: PROVIDER:SECRET, nexusgpt:HEADER=VALUE or hmac:SPEC (repeatable;\n"+
 		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")
@@ -62,10 +65,10 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	if len(o.names) > len(args) {
-		return nil, fmt.Errorf("%d --name for %d targets", len(o.names), len(args))
+		return nil, usagef("%d --name for %d targets", len(o.names), len(args))
 	}
 	if o.offline != "" && o.offline != proto.OfflineReject && o.offline != proto.OfflineQueue {
-		return nil, fmt.Errorf("--offline %q: want reject or queue", o.offline)
+		return nil, usagef("--offline %q: want reject or queue", o.offline)
 	}
 	specs, err := o.verifySpecs(g)
 	if err != nil {
@@ -76,7 +79,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
-		Logger: slog.New(slog.NewTextHandler(g.stderr, nil))}
+		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions()}
 	for i, a := range args {
 		target, err := parseTarget(a)
 		if err != nil {
@@ -85,7 +88,7 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode}
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
-				return nil, err
+				return nil, option.Usage(err)
 			}
 			t.Name = o.names[i]
 		}
@@ -94,11 +97,24 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	return client.New(cfg)
 }
 
+// versions returns the OnConnect hook that shows both sides' versions at the first
+// connect, and again when a reconnect reaches a server of another version.
+func (g *globals) versions() func(*proto.Welcome) {
+	var last *string
+	return func(w *proto.Welcome) {
+		if g.json || last != nil && *last == w.SoftwareVersion {
+			return
+		}
+		last = &w.SoftwareVersion
+		fmt.Fprintf(g.stdout, "relay-client %s, relay-server %s\n", cli.Version(), cmp.Or(w.SoftwareVersion, "of unknown version"))
+	}
+}
+
 // verifySpecs gathers verify specs from --verify, --verify-file and HOOKRELAY_VERIFY, and
 // checks each locally so a typo fails before connecting (errors never show secrets).
 func (o *httpOptions) verifySpecs(g *globals) ([]string, error) {
 	if o.verifyMode != "flag" && o.verifyMode != "enforce" && o.verifyMode != "off" {
-		return nil, fmt.Errorf("--verify-mode %q: want flag, enforce or off", o.verifyMode)
+		return nil, usagef("--verify-mode %q: want flag, enforce or off", o.verifyMode)
 	}
 	specs := append([]string(nil), o.verify...)
 	specs = append(specs, specLines(g.getenv("HOOKRELAY_VERIFY"))...)
@@ -111,7 +127,7 @@ func (o *httpOptions) verifySpecs(g *globals) ([]string, error) {
 	}
 	for _, s := range specs {
 		if _, err := webhook.Parse(s); err != nil {
-			return nil, err
+			return nil, option.Usage(err)
 		}
 	}
 	return specs, nil

@@ -33,11 +33,11 @@ type inspectOptions struct {
 	password string
 }
 
-func (o *inspectOptions) bind(fs *pflag.FlagSet, getenv func(string) string) {
+func (o *inspectOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "inspect", defaultInspectAddr,
 		"serve the web inspector on ADDR (false or off: no inspector)")
-	fs.StringVar(&o.password, "inspect-password", getenv("HOOKRELAY_INSPECT_PASSWORD"),
-		"password of the inspector, required on a non-loopback ADDR (env HOOKRELAY_INSPECT_PASSWORD)")
+	fs.StringVar(&o.password, "inspect-password", "",
+		"password of the inspector, required on a non-loopback ADDR (better in HOOKRELAY_INSPECT_PASSWORD, out of process lists)")
 }
 
 func (o *inspectOptions) enabled() bool {
@@ -55,10 +55,10 @@ func (o *inspectOptions) check() error {
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return fmt.Errorf("--inspect %q: want HOST:PORT, e.g. %s", o.addr, defaultInspectAddr)
+		return usagef("--inspect %q: want HOST:PORT, e.g. %s", o.addr, defaultInspectAddr)
 	}
 	if !loopbackAddr(host) && o.password == "" {
-		return fmt.Errorf("--inspect %q is not a loopback address: set --inspect-password (or HOOKRELAY_INSPECT_PASSWORD) "+
+		return usagef("--inspect %q is not a loopback address: set --inspect-password (or HOOKRELAY_INSPECT_PASSWORD) "+
 			"so that others on the network cannot read and replay your deliveries", o.addr)
 	}
 	return nil

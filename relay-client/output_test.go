@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 )
@@ -57,9 +58,12 @@ func TestReplaySaysTheAppAnswered(t *testing.T) {
 	if out := e.cli(t, "replay", id); !strings.Contains(out, ": the app answered 400 Bad Request,") {
 		t.Fatalf("replay output: %s", out)
 	}
-	if out := e.cli(t, "replay", "--name", "hook", "--since", "1h"); !strings.Contains(out, "Replayed 1 delivery: 0 ok, 1 failed") ||
-		!strings.Contains(out, "the app answered 400 Bad Request") {
+	out, err := e.cliErr("replay", "--name", "hook", "--since", "1h")
+	if !strings.Contains(out, "Replayed 1 delivery: 0 ok, 1 failed") || !strings.Contains(out, "the app answered 400 Bad Request") {
 		t.Fatalf("bulk replay output: %s", out)
+	}
+	if code := cli.ExitCode(err); code != cli.ExitPartial {
+		t.Errorf("bulk replay with a failure: %v, exit code %d, want %d", err, code, cli.ExitPartial)
 	}
 }
 
@@ -75,8 +79,10 @@ func TestBadTokenReportedOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad token must fail")
 	}
-	all := stdout.String() + stderr.String() + exitMessage(err)
+	var exit bytes.Buffer
+	cli.Exit(&exit, "relay-client", err)
+	all := stdout.String() + stderr.String() + exit.String()
 	if n := strings.Count(strings.ToLower(all), "token"); n != 1 {
-		t.Fatalf("the token error is said %d times:\nstdout: %s\nstderr: %s\nexit: %q", n, stdout.String(), stderr.String(), exitMessage(err))
+		t.Fatalf("the token error is said %d times:\nstdout: %s\nstderr: %s\nexit: %q", n, stdout.String(), stderr.String(), exit.String())
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/webhook"
 )
@@ -114,33 +114,36 @@ func (o *replayOptions) bulk(cmd *cobra.Command, g *globals) error {
 	}
 	f.Missed = o.missed
 	if !o.missed && o.ff.since == "" && o.ff.status == "" && o.ff.outcome == "" && o.ff.method == "" && o.ff.text == "" {
-		return errors.New("give an ID, --missed, or a filter such as --since 1h or --status 5xx")
+		return usagef("give an ID, --missed, or a filter such as --since 1h or --status 5xx")
 	}
 	if o.edit || o.to != "" {
-		return errors.New("--edit and --to work on one delivery: give its ID")
+		return usagef("--edit and --to work on one delivery: give its ID")
 	}
 	if o.parallel < 1 || o.parallel > api.MaxParallel {
-		return fmt.Errorf("--parallel must be from 1 to %d", api.MaxParallel)
+		return usagef("--parallel must be from 1 to %d", api.MaxParallel)
 	}
 	c, err := g.apiClient()
 	if err != nil {
 		return err
 	}
 	sum := bulkSummary{resign: o.resign}
+	bar := cli.IsTerminal(g.stderr) && !g.json
 	err = c.BulkReplay(cmd.Context(), f, api.BulkOptions{Resign: o.resign, Parallel: o.parallel}, func(r api.ReplayResult) {
 		sum.add(r)
 		if g.json {
 			_ = writeJSON(g.stdout, r)
-			return
+		} else if bar {
+			progressBar(g.stderr, r.Done, r.Total)
 		}
-		progressBar(g.stderr, r.Done, r.Total)
 	})
 	if err != nil {
 		return err
 	}
-	sum.print(g.stdout)
+	if !g.json {
+		sum.print(g.stdout)
+	}
 	sum.warn(g.stderr)
-	return nil
+	return sum.err()
 }
 
 type bulkSummary struct {
@@ -177,7 +180,23 @@ func (s *bulkSummary) print(w io.Writer) {
 	}
 }
 
-// progressBar redraws a one-line bar.
+// err is the bulk replay's outcome: a partial failure when any replay failed.
+func (s *bulkSummary) err() error {
+	if len(s.failed) == 0 {
+		return nil
+	}
+	return cli.Partial(fmt.Errorf("%d of %s failed", len(s.failed), replays(s.total)))
+}
+
+// replays counts replays in words.
+func replays(n int) string {
+	if n == 1 {
+		return "1 replay"
+	}
+	return fmt.Sprintf("%d replays", n)
+}
+
+// progressBar redraws a one-line bar; only on a terminal (see bulk).
 func progressBar(w io.Writer, done, total int) {
 	const width = 30
 	n := width * done / max(total, 1)

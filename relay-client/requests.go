@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
@@ -61,7 +62,7 @@ func (f *filterFlags) filter() (store.Filter, error) {
 	}
 	flt, err := api.ParseFilter(q, time.Now())
 	flt.Limit = f.limit
-	return flt, err
+	return flt, option.Usage(err)
 }
 
 func requestsCommand(g *globals) *cobra.Command {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hookrelay/hookrelay/internal/cli"
+	"github.com/hookrelay/hookrelay/internal/option"
 )
 
 // globals are the options every command shares.
@@ -30,39 +32,57 @@ type globals struct {
 // run executes the relay-client command line.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	g := &globals{getenv: getenv, stdout: stdout, stderr: stderr}
-	root := &cobra.Command{
-		Use:           "relay-client",
-		Short:         "Tunnel webhook deliveries from a hookrelay server to localhost",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
+	root := rootCommand(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// rootCommand is relay-client and its subcommands. Flags are read from HOOKRELAY_<FLAG>
+// after parsing, so --help never prints a token from the environment.
+func rootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "relay-client",
+		Short: "Tunnel webhook deliveries from a hookrelay server to localhost",
+		Long: "Open tunnels from a relay-server to local apps (http), and inspect, replay, export and\n" +
+			"trigger the deliveries the server recorded.",
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// HOOKRELAY_VERIFY is read by http itself: its specs add to --verify's.
+			return cli.ApplyEnv(cmd, g.getenv, cli.EnvRules{Skip: []string{"verify"}, Lines: []string{"set"}})
+		},
+	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.server, "server", getenv("HOOKRELAY_SERVER"), "relay-server URL (env HOOKRELAY_SERVER)")
-	pf.StringVar(&g.token, "token", getenv("HOOKRELAY_TOKEN"), "client token (env HOOKRELAY_TOKEN)")
+	pf.StringVar(&g.server, "server", "", "relay-server URL")
+	pf.StringVar(&g.token, "token", "", "client token")
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of text")
-	pf.StringVar(&g.caFile, "ca-file", getenv("HOOKRELAY_CA_FILE"), "PEM file of extra CA roots to trust for an https server (env HOOKRELAY_CA_FILE)")
+	pf.StringVar(&g.caFile, "ca-file", "", "PEM file of extra CA roots to trust for an https server")
 	root.AddCommand(httpCommand(g), requestsCommand(g), replayCommand(g), exportCommand(g),
 		triggerCommand(g), releaseCommand(g))
-	return root.ExecuteContext(ctx)
+	cli.Prepare(root)
+	return root
+}
+
+// usagef is a usage error: a flag or argument given wrong (exit 2).
+func usagef(format string, args ...any) error {
+	return option.Usage(fmt.Errorf(format, args...))
 }
 
 func (g *globals) serverURL() (*url.URL, error) {
 	if g.server == "" {
-		return nil, errors.New("--server is required (or HOOKRELAY_SERVER)")
+		return nil, usagef("--server is required (or HOOKRELAY_SERVER)")
 	}
 	u, err := url.Parse(g.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--server %q: want http(s)://host[:port]", g.server)
+		return nil, usagef("--server %q: want http(s)://host[:port]", g.server)
 	}
 	return u, nil
 }
 
 func (g *globals) needToken() error {
 	if g.token == "" {
-		return errors.New("--token is required (or HOOKRELAY_TOKEN)")
+		return usagef("--token is required (or HOOKRELAY_TOKEN)")
 	}
 	return nil
 }
@@ -71,7 +91,7 @@ func (g *globals) needToken() error {
 func parseTarget(s string) (*url.URL, error) {
 	if p, err := strconv.Atoi(s); err == nil {
 		if p <= 0 || p > 65535 {
-			return nil, fmt.Errorf("port %d out of range", p)
+			return nil, usagef("port %d out of range", p)
 		}
 		return &url.URL{Scheme: "http", Host: "localhost:" + s}, nil
 	}
@@ -80,7 +100,7 @@ func parseTarget(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("target %q: want PORT, HOST:PORT or http(s)://HOST:PORT[/path]", s)
+		return nil, usagef("target %q: want PORT, HOST:PORT or http(s)://HOST:PORT[/path]", s)
 	}
 	return u, nil
 }

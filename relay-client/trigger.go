@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,7 +39,7 @@ func triggerCommand(g *globals) *cobra.Command {
 				return listEvents(g)
 			}
 			if len(args) != 2 {
-				return errors.New("want PROVIDER EVENT (see trigger --list)")
+				return usagef("want PROVIDER EVENT (see trigger --list)")
 			}
 			return o.send(cmd, g, args[0], args[1])
 		},
@@ -48,7 +47,7 @@ func triggerCommand(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.list, "list", false, "list the sample events")
 	fl.StringVar(&o.name, "name", "", "tunnel to send to (required)")
-	fl.StringVar(&o.secret, "secret", "", "signing secret (nexusgpt: HEADER=VALUE); also HOOKRELAY_TRIGGER_SECRET")
+	fl.StringVar(&o.secret, "secret", "", "signing secret (nexusgpt: HEADER=VALUE); better in HOOKRELAY_SECRET (or HOOKRELAY_TRIGGER_SECRET), out of process lists")
 	fl.StringArrayVar(&o.sets, "set", nil, "override a payload field: data.x=y (repeatable; JSON values allowed)")
 	fl.StringVar(&o.path, "path", "", "path on the tunnel (default: the provider's usual one)")
 	return cmd
@@ -73,7 +72,7 @@ func (o *triggerOptions) send(cmd *cobra.Command, g *globals, provider, event st
 		return err
 	}
 	if o.name == "" {
-		return errors.New("--name is required: the tunnel to send to")
+		return usagef("--name is required: the tunnel to send to")
 	}
 	req, err := o.request(g, srv.String(), provider, event)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -135,7 +136,7 @@ func TestHealthcheck(t *testing.T) {
 				}
 				return ""
 			}
-			err := healthcheck(context.Background(), tt.args, env)
+			err := run(context.Background(), append([]string{"healthcheck"}, tt.args...), env, io.Discard, nil)
 			if (err == nil) != tt.ok {
 				t.Errorf("healthcheck %v: %v, want ok=%v", tt.args, err, tt.ok)
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hookrelay/hookrelay/certs"
+	"github.com/hookrelay/hookrelay/internal/cli"
 )
 
 // printBanner tells the operator where the relay listens and how certificates work. It
@@ -17,6 +18,7 @@ import (
 func printBanner(w io.Writer, r *relay) {
 	cfg := r.cfg
 	pathForm, hostForm := r.publicURL+"/t/NAME/", hostFormURL(r.publicURL, cfg.Domain)
+	fmt.Fprintf(w, "hookrelay relay-server %s\n", cli.Version())
 	if cfg.Dev {
 		// *.localhost needs no DNS, and single-page apps work only on a host of their own.
 		fmt.Fprintf(w, "hookrelay relay-server listening on %s (tunnels: %s and %s)\n", r.publicURL, hostForm, pathForm)

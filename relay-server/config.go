@@ -3,11 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/server"
 )
 
@@ -28,26 +29,21 @@ const (
 	syncFull   = "full"
 )
 
-// config is everything relay-server reads from flags, env and the config file.
+// config is everything relay-server reads from flags, env and the config file; the
+// options table (options.go) fills it.
 type config struct {
-	Addr       string
-	HTTPAddr   string // "" when disabled
-	AdminAddr  string // "" when disabled
-	AdminHost  string // the team inspector's host, LABEL.Domain; "" when off (see adminHost)
-	Domain     string
-	Data       string
-	Tokens     []tokenEntry
-	Dev        bool
-	Timeout    time.Duration
-	BodyLimit  int64
-	RecordCap  int64
-	Retention  time.Duration
-	MaxRecords int
-	QueueTTL   time.Duration
-	LogFormat  string
-	Tunnels    map[string]tunnelSettings
-	NoRecord   bool
-	Sync       string // SQLite synchronous mode: syncNormal or syncFull
+	Addr      string
+	HTTPAddr  string // "" when disabled
+	AdminAddr string // "" when disabled
+	AdminHost string // the team inspector's host, LABEL.Domain; "" when off (see adminHost)
+	Domain    string
+	Data      string
+	Tokens    []tokenEntry
+	Dev       bool
+	LogFormat string
+	Tunnels   map[string]server.TunnelSettings // tunnels: in the file (see tunnelOptions)
+	NoRecord  bool
+	Sync      string // SQLite synchronous mode: syncNormal or syncFull
 
 	Email         string
 	ACMEDirectory string
@@ -56,117 +52,68 @@ type config struct {
 	TLSKey        string
 	SelfSigned    bool
 
-	MaxInflight int
-	Limits      server.Limits
+	// Server holds the options server.Config takes as they are (timeouts, sizes,
+	// retention, limits): options.go binds them to its fields, and serverConfig adds
+	// what the relay builds at startup (tokens, store, URLs, logger).
+	Server server.Config
 
+	configFile string
 	tokenFlags []string // --token / HOOKRELAY_TOKEN values, replacing the file's tokens
 	devToken   string   // generated in dev mode, never from the file
 	warnings   []string // logged at startup, e.g. a weak token accepted for --dev
+	set        *option.Set
 }
 
-// tunnelSettings are the per-tunnel settings of the config file.
-type tunnelSettings struct {
-	Timeout   time.Duration `yaml:"timeout"`
-	BodyLimit int64         `yaml:"body_limit"`
-	Offline   string        `yaml:"offline"`
+// bind adds relay-server's options (see options.go) to fs, holding their defaults.
+func (c *config) bind(fs *pflag.FlagSet) *option.Set {
+	c.set = option.NewSet(fs, c.options())
+	return c.set
 }
 
-// flags binds the command-line flags to c. Defaults here are the non-dev ones; --dev
-// changes the defaults of addr, admin-addr and domain (see finish).
-func (c *config) flags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", defaultAddr, "public listener address, HTTPS (default 127.0.0.1:8080, plain HTTP, with --dev)")
-	fs.StringVar(&c.HTTPAddr, "http-addr", defaultHTTPAddr, "plain-HTTP listener for ACME HTTP-01 and redirects to HTTPS (\"\" or off: none)")
-	fs.StringVar(&c.AdminAddr, "admin-addr", defaultAdminAddr, "admin listener for /metrics, /healthz, /readyz (\"\" or off: none; off by default with --dev)")
-	fs.StringVar(&c.AdminHost, "admin-host", "", "host of the team inspector's own origin, a name under --domain (default inspect.DOMAIN; off: no team inspector)")
-	fs.StringVar(&c.Domain, "domain", "", "base domain: tunnels are DOMAIN/t/NAME/ and NAME.DOMAIN (localhost with --dev)")
-	fs.StringVar(&c.Data, "data", "./hookrelay-data", "data directory: database, certificate cache")
-	fs.StringArrayVar(&c.tokenFlags, "token", nil, "client token, in clear or as sha256:<hex> (repeatable; replaces the file's tokens)")
-	fs.BoolVar(&c.Dev, "dev", false, "development mode: plain HTTP on loopback, no ACME, a generated token")
-	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "how long a local app may take to answer")
-	fs.Int64Var(&c.BodyLimit, "body-limit", 32<<20, "largest request body accepted, in bytes")
-	fs.Int64Var(&c.RecordCap, "record-cap", 10<<20, "body bytes recorded per request and response")
-	fs.DurationVar(&c.Retention, "retention", 7*24*time.Hour, "how long deliveries are kept")
-	fs.IntVar(&c.MaxRecords, "max-records", 10000, "deliveries kept per tunnel (0: no cap)")
-	fs.DurationVar(&c.QueueTTL, "queue-ttl", 24*time.Hour, "how long a queued delivery waits for its client")
-	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&c.NoRecord, "no-record", false, "record nothing (benchmarks only: no replay, no queue)")
-	fs.StringVar(&c.Sync, "sync", syncNormal, "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes per second)")
-	c.tlsFlags(fs)
-	c.limitFlags(fs)
-}
-
-// tlsFlags binds the certificate flags. Exactly one source applies: the files when
-// --tls-cert and --tls-key are given, else a self-signed CA with --self-signed, else ACME.
-func (c *config) tlsFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Email, "email", "", "ACME account contact address, for expiry notices")
-	fs.StringVar(&c.ACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt production)")
-	fs.StringVar(&c.ACMECAFile, "acme-ca-file", "", "PEM roots trusted for the ACME server (private or test CA)")
-	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate chain PEM file, reloaded on change (a *.DOMAIN wildcard serves every tunnel host)")
-	fs.StringVar(&c.TLSKey, "tls-key", "", "private key PEM file for --tls-cert")
-	fs.BoolVar(&c.SelfSigned, "self-signed", false, "serve a certificate from a local CA saved in the data dir (for trying HTTPS)")
-}
-
-// load fills c from flags, then HOOKRELAY_<FLAG> env for flags not given, then the
-// config file for what is still unset.
+// load parses args as relay-server's flags and resolves the config, as the serve
+// command does; tests and the README check use it to parse without serving.
 func load(args []string, getenv func(string) string) (*config, error) {
 	c := new(config)
 	fs := pflag.NewFlagSet("relay-server", pflag.ContinueOnError)
-	c.flags(fs)
-	configFile := fs.String("config", getenv("HOOKRELAY_CONFIG"), "YAML config file")
+	fs.SetOutput(io.Discard)
+	c.bind(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, option.Usage(err)
 	}
-	if *configFile != "" {
-		if err := c.readFile(*configFile, fs); err != nil {
-			return nil, err
+	if fs.NArg() > 0 {
+		return nil, option.Usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return c, c.resolve(getenv)
+}
+
+// resolve fills what flags left unset from the config file, then HOOKRELAY_<FLAG> (the
+// environment wins over the file), and checks the result. Every error is a usage error.
+func (c *config) resolve(getenv func(string) string) error {
+	if err := c.set.ApplyEnv(getenv, "config"); err != nil { // the file's path first
+		return err
+	}
+	if c.configFile != "" {
+		if err := c.readFile(c.configFile, getenv); err != nil {
+			return option.Usage(err)
 		}
 	}
-	if err := applyEnv(fs, getenv); err != nil {
-		return nil, err
+	if err := c.set.ApplyEnv(getenv); err != nil {
+		return err
 	}
-	if fs.Changed("token") {
+	if c.set.Changed("token") {
 		c.Tokens = entriesOf(c.tokenFlags)
 	}
-	return c, c.finish(fs)
+	return option.Usage(c.finish())
 }
 
-// applyEnv sets every flag not given on the command line from HOOKRELAY_<FLAG>.
-func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		key := "HOOKRELAY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v := getenv(key)
-		if f.Changed || v == "" || err != nil {
-			return
-		}
-		for _, part := range envValues(f, v) {
-			if e := fs.Set(f.Name, part); e != nil {
-				err = fmt.Errorf("%s: %w", key, e)
-			}
-		}
-	})
-	return err
-}
-
-// envValues splits a list flag's env value on commas, dropping blanks around and
-// between the items ("a, b," is a and b).
-func envValues(f *pflag.Flag, v string) []string {
-	if f.Value.Type() != "stringArray" {
-		return []string{v}
+// finish applies --dev defaults and checks the result: each option's own check, then
+// the rules between options.
+func (c *config) finish() error {
+	if err := c.set.Verify(); err != nil {
+		return err
 	}
-	var out []string
-	for _, part := range strings.Split(v, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
-// finish applies --dev defaults and checks the result.
-func (c *config) finish(fs *pflag.FlagSet) error {
 	if c.Dev {
-		c.devDefaults(fs)
+		c.devDefaults()
 	}
 	c.HTTPAddr, c.AdminAddr = listenerAddr(c.HTTPAddr), listenerAddr(c.AdminAddr)
 	if c.Domain == "" {
@@ -175,20 +122,11 @@ func (c *config) finish(fs *pflag.FlagSet) error {
 	if err := c.checkAdminHost(); err != nil {
 		return err
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
-	}
-	if c.Sync != syncNormal && c.Sync != syncFull {
-		return fmt.Errorf("--sync %q: want %s or %s", c.Sync, syncNormal, syncFull)
-	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key must be given together")
 	}
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
-	}
-	if err := c.Limits.Check(); err != nil || c.MaxInflight < 0 {
-		return errors.Join(err, errNegative(c.MaxInflight, "max-inflight"))
 	}
 	if err := checkTokens(c.Tokens); err != nil {
 		return err
@@ -199,12 +137,12 @@ func (c *config) finish(fs *pflag.FlagSet) error {
 // devDefaults switches the defaults that differ in dev mode: loopback plain HTTP only,
 // so no port-80 listener, and no admin listener unless asked for (its default port is
 // often taken by a local Prometheus).
-func (c *config) devDefaults(fs *pflag.FlagSet) {
+func (c *config) devDefaults() {
 	c.HTTPAddr = ""
-	if !fs.Changed("addr") && c.Addr == defaultAddr {
+	if !c.set.Changed("addr") {
 		c.Addr = devAddr
 	}
-	if !fs.Changed("admin-addr") && c.AdminAddr == defaultAdminAddr {
+	if !c.set.Changed("admin-addr") {
 		c.AdminAddr = ""
 	}
 	if c.Domain == "" {
@@ -259,14 +197,6 @@ func (c *config) checkAdminHost() error {
 		if r.name == label {
 			return fmt.Errorf("--admin-host %q: %s is reserved as a tunnel name", c.AdminHost, label)
 		}
-	}
-	return nil
-}
-
-// errNegative is the error for a negative count option, nil otherwise.
-func errNegative(v int, flag string) error {
-	if v < 0 {
-		return fmt.Errorf("--%s must not be negative", flag)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/hookrelay/hookrelay/internal/server"
 )
 
@@ -78,6 +80,7 @@ var loadTests = []struct {
 			l.tokens = []tokenEntry{{Spec: "token-one-0123456789"}, {Spec: "token-two-0123456789"}}
 		})},
 	{name: "empty file", args: []string{"--domain", "relay.test"}, file: "# nothing\n", want: acmeDefaults},
+	{name: "empty sections", file: "domain: relay.test\ntokens:\ntunnels:\n", want: acmeDefaults},
 }
 
 func TestLoad(t *testing.T) {
@@ -115,8 +118,8 @@ var loadErrorTests = []struct {
 	is   error
 }{
 	{name: "no domain", want: "--domain is required"},
-	{name: "unknown key", file: "domain: relay.test\ndomian: typo.test\n", want: "field domian not found"},
-	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: "field timeuot not found"},
+	{name: "unknown key", file: "domain: relay.test\ndomian: typo.test\n", want: `line 2: unknown key "domian"`},
+	{name: "unknown tunnel key", file: "domain: relay.test\ntunnels: {a: {timeuot: 1s}}\n", want: `unknown key "timeuot"`},
 	{name: "cert without key", args: []string{"--domain", "relay.test", "--tls-cert", "c.pem"}, want: "must be given together"},
 	{name: "dev with self-signed", args: []string{"--dev", "--self-signed"}, want: "--dev serves plain HTTP"},
 	{name: "bad sync", args: []string{"--domain", "relay.test", "--sync", "sometimes"}, want: "want normal or full"},
@@ -165,6 +168,10 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])
+	}
+	if c.Server.BodyLimit != 32<<20 || c.Server.Limits.BodyMinRate != 8<<10 || c.Server.Retention != 7*24*time.Hour || c.Tunnels["github"].BodyLimit != 1<<20 {
+		t.Errorf("body limit %d, body min rate %d, retention %v, github %+v: want the sizes the file writes in units",
+			c.Server.BodyLimit, c.Server.Limits.BodyMinRate, c.Server.Retention, c.Tunnels["github"])
 	}
 	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {
@@ -238,12 +245,14 @@ func FuzzParseFile(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := parseFile(b)
-		if err != nil {
+		c := new(config)
+		c.bind(pflag.NewFlagSet("fuzz", pflag.ContinueOnError))
+		if err := c.applyFile(b, noEnv); err != nil {
 			return
 		}
-		_ = checkTokens(file.Tokens)
-		_ = reservations(file.Tokens)
+		_ = c.set.Verify()
+		_ = checkTokens(c.Tokens)
+		_ = reservations(c.Tokens)
 	})
 }
 

@@ -9,34 +9,42 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
+
+	"github.com/hookrelay/hookrelay/internal/cli"
+	"github.com/hookrelay/hookrelay/internal/option"
 )
 
 // healthcheckTimeout bounds the whole probe.
 const healthcheckTimeout = 3 * time.Second
 
-// healthcheck probes a running relay-server's admin listener and fails unless it answers
-// 200. It is the container health check: distroless images have no curl.
+// healthcheckCommand probes a running relay-server's admin listener and fails unless it
+// answers 200. It is the container health check: distroless images have no curl.
 //
 //	relay-server healthcheck [--admin-addr ADDR] [--path /readyz]
 //
 // ADDR defaults to HOOKRELAY_ADMIN_ADDR, then 127.0.0.1:9090; an unspecified host (":9090",
 // "0.0.0.0:9090") is probed on 127.0.0.1.
-func healthcheck(ctx context.Context, args []string, getenv func(string) string) error {
-	fs := pflag.NewFlagSet("relay-server healthcheck", pflag.ContinueOnError)
-	addr := fs.String("admin-addr", defaultAdminAddr, "admin listener address of the server to probe")
-	path := fs.String("path", "/readyz", "path to probe: /readyz or /healthz")
-	if err := fs.Parse(args); err != nil {
-		return err
+func healthcheckCommand(getenv func(string) string) *cobra.Command {
+	var addr, path string
+	cmd := &cobra.Command{
+		Use:   "healthcheck",
+		Short: "Probe a running relay-server's admin listener; exit 0 when it answers 200",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cli.ApplyEnv(cmd, getenv, cli.EnvRules{}); err != nil {
+				return err
+			}
+			target, err := probeURL(addr, path)
+			if err != nil {
+				return option.Usage(err)
+			}
+			return probe(cmd.Context(), target)
+		},
 	}
-	if v := getenv("HOOKRELAY_ADMIN_ADDR"); v != "" && !fs.Changed("admin-addr") {
-		*addr = v
-	}
-	target, err := probeURL(*addr, *path)
-	if err != nil {
-		return err
-	}
-	return probe(ctx, target)
+	cmd.Flags().StringVar(&addr, "admin-addr", defaultAdminAddr, "admin listener address of the server to probe")
+	cmd.Flags().StringVar(&path, "path", "/readyz", "path to probe: /readyz or /healthz")
+	return cmd
 }
 
 // probeURL is the http URL of path on the admin address addr.

@@ -23,10 +23,12 @@ func TestLimitSources(t *testing.T) {
 		TunnelInflightBytes: server.DefaultTunnelInflightBytes, ResponseHeadLimit: server.DefaultResponseHeadLimit,
 		SessionsPerToken: server.DefaultSessionsPerToken, NameTTL: server.DefaultNameTTL,
 		TunnelRate: server.DefaultTunnelRate, TokenRecordQuota: server.DefaultTokenRecordQuota,
-		RejectRecordCap: server.DefaultRejectRecordCap,
+		RejectRecordCap: server.DefaultRejectRecordCap, SessionRate: server.DefaultSessionRate,
+		SessionBurst: server.DefaultSessionBurst, SourceSessionRate: server.DefaultSourceSessionRate,
+		SourceSessionBurst: server.DefaultSourceSessionBurst,
 	}
-	if c.Limits != want || c.MaxInflight != 9 {
-		t.Errorf("limits %+v max-inflight %d\nwant %+v max-inflight 9", c.Limits, c.MaxInflight, want)
+	if c.Server.Limits != want || c.Server.MaxInflight != 9 {
+		t.Errorf("limits %+v max-inflight %d\nwant %+v max-inflight 9", c.Server.Limits, c.Server.MaxInflight, want)
 	}
 	sc := serverConfig(c, nil, nil, "http://relay.test", nil, nil)
 	if sc.Limits != want || sc.MaxInflight != 9 {

@@ -6,38 +6,27 @@
 // --http-addr for ACME challenges and redirects; and /metrics, /healthz and /readyz on
 // --admin-addr. --dev serves plain HTTP on loopback instead.
 //
-// See the README for flags; every flag is also read from HOOKRELAY_<FLAG> and from the
-// YAML file given by --config (flags win over env, env over the file).
+// Every option is defined once, in the table of options.go: a flag, HOOKRELAY_<FLAG>
+// and a key of the YAML file given by --config (flags win over env, env over the file;
+// see internal/option).
 //
-// "relay-server healthcheck" probes a running server's admin listener, for container
-// health checks.
+// Subcommands: "relay-server healthcheck" probes a running server's admin listener, for
+// container health checks; "version" and "completion" do what they say. Exit codes are
+// internal/cli's: 0 ok, 1 error, 2 usage.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/spf13/pflag"
+	"github.com/hookrelay/hookrelay/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		err = healthcheck(ctx, os.Args[2:], os.Getenv)
-	} else {
-		err = run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil)
-	}
-	if errors.Is(err, pflag.ErrHelp) {
-		return // the usage has been printed
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "relay-server:", err)
-		os.Exit(1)
-	}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil)
+	stop()
+	os.Exit(cli.Exit(os.Stderr, "relay-server", err))
 }

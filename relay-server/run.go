@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/spf13/cobra"
+
+	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
@@ -38,13 +41,46 @@ type relay struct {
 	publicURL string
 }
 
-// run starts relay-server with the given arguments and blocks until ctx is done, then
-// drains in-flight requests and returns. onReady, if not nil, is called once listening.
+// run executes the relay-server command line: by default it serves, blocking until ctx
+// is done, then drains in-flight requests and returns. onReady, if not nil, is called
+// once listening. Errors of the command line and config are option.UsageErrors.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, onReady func(ready)) error {
-	cfg, err := load(args, getenv)
-	if err != nil {
-		return err
+	root := rootCommand(getenv, stdout, onReady)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stdout)
+	return root.ExecuteContext(ctx)
+}
+
+// rootCommand is relay-server: serving is its own action; healthcheck, version and
+// completion are subcommands.
+func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(ready)) *cobra.Command {
+	cfg := new(config)
+	root := &cobra.Command{
+		Use:   "relay-server",
+		Short: "Serve hookrelay: record every webhook delivery and forward it to relay-client tunnels",
+		Long: "Serve HTTPS on --addr with certificates from ACME (Let's Encrypt by default), from files\n" +
+			"(--tls-cert/--tls-key) or from a local CA (--self-signed); plain HTTP on --http-addr for ACME\n" +
+			"challenges and redirects; /metrics, /healthz and /readyz on --admin-addr. --dev serves plain\n" +
+			"HTTP on loopback instead.\n\n" +
+			"Every option is also a key of the --config file, the flag name with underscores (body_limit);\n" +
+			"the environment wins over the file. Sizes take units (32MiB), durations days (7d).",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.resolve(getenv); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, stdout, onReady)
+		},
 	}
+	cli.CompleteChoices(root, cfg.bind(root.Flags()).Options())
+	root.Flags().SortFlags = false
+	root.AddCommand(healthcheckCommand(getenv))
+	cli.Prepare(root)
+	return root
+}
+
+// serve runs the relay configured by cfg until ctx is done.
+func serve(ctx context.Context, cfg *config, stdout io.Writer, onReady func(ready)) error {
 	log := newLogger(stdout, cfg.LogFormat)
 	for _, w := range cfg.warnings {
 		log.Warn("WEAK TOKEN ACCEPTED ONLY BECAUSE OF --dev: " + w)
@@ -179,17 +215,13 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 }
 
 func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
-	sc := server.Config{
-		Domain: cfg.Domain, AdminHost: cmp.Or(cfg.AdminHost, server.AdminOff), PublicURL: publicURL, Tokens: tokens, Timeout: cfg.Timeout,
-		BodyLimit: cfg.BodyLimit, RecordCap: cfg.RecordCap, Logger: log, Observer: obs,
-		Retention: cfg.Retention, MaxRecords: noCapAsNegative(cfg.MaxRecords), QueueTTL: cfg.QueueTTL,
-		Tunnels: make(map[string]server.TunnelSettings), MaxInflight: cfg.MaxInflight, Limits: cfg.Limits,
-	}
+	sc := cfg.Server // the options, as options.go filled them
+	sc.Domain, sc.AdminHost, sc.PublicURL = cfg.Domain, cmp.Or(cfg.AdminHost, server.AdminOff), publicURL
+	sc.Tokens, sc.Logger, sc.Observer, sc.Version = tokens, log, obs, cli.Version()
+	sc.MaxRecords = noCapAsNegative(sc.MaxRecords)
+	sc.Tunnels = cfg.Tunnels
 	if db != nil {
 		sc.Store = db
-	}
-	for name, t := range cfg.Tunnels {
-		sc.Tunnels[name] = server.TunnelSettings{Timeout: t.Timeout, BodyLimit: t.BodyLimit, Offline: t.Offline}
 	}
 	for _, r := range reservations(cfg.Tokens) {
 		sc.Reserved = append(sc.Reserved, r.name)

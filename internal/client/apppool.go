@@ -34,8 +34,8 @@ type appPool struct {
 // appConn is a connection to a local app with its read buffer and head parser.
 type appConn struct {
 	net.Conn
-	heads  headReader
-	resp   response
+	heads  wire.HeadReader
+	resp   wire.Response
 	reused bool      // it served a request before
 	since  time.Time // when it went idle
 }
@@ -95,14 +95,14 @@ func (p *appPool) connect() (*appConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to local app: %w", err)
 	}
-	return &appConn{Conn: nc, heads: headReader{br: bufio.NewReaderSize(nc, 8<<10)}}, nil
+	return &appConn{Conn: nc, heads: wire.NewHeadReader(bufio.NewReaderSize(nc, 8<<10))}, nil
 }
 
 // put keeps c for another request, or closes it if the pool is full. A connection with
 // bytes the response did not account for (a body on a HEAD answer, more than its
 // Content-Length) would hand them to the next request as its answer: it is closed.
 func (p *appPool) put(c *appConn) {
-	if c.heads.br.Buffered() > 0 {
+	if c.heads.Reader().Buffered() > 0 {
 		c.Close()
 		return
 	}

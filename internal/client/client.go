@@ -36,6 +36,8 @@ type Config struct {
 	Server *url.URL
 	// Token authenticates the client. Required.
 	Token string
+	// Version is the client binary's version, sent in the Hello. Optional.
+	Version string
 	// Tunnels lists the tunnels to open, at least one.
 	Tunnels []Tunnel
 	// Out receives the user-facing lines: status, URLs, one line per request. Default

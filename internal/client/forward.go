@@ -67,7 +67,7 @@ func (f *forwarder) close() {
 
 // end closes the books on an exchange: the request line for the user, one fewer in flight.
 func (f *forwarder) end(j *job, status int) {
-	f.report.request(j.start, j.t.name, j.method, j.uri, status, time.Since(j.start))
+	f.report.request(j.req.start, j.t.name, j.req.method, j.req.uri, status, time.Since(j.req.start))
 	f.inflight.add(-1)
 }
 

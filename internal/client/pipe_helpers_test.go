@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
-
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -29,7 +29,7 @@ type relayEnd struct {
 	out bytes.Buffer // the client's request lines
 }
 
-func startRelayEnd(t *testing.T, tunnels map[string]string) *relayEnd {
+func startRelayEnd(t testing.TB, tunnels map[string]string) *relayEnd {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +87,7 @@ type stream struct {
 	br *bufio.Reader
 }
 
-func (e *relayEnd) open(t *testing.T) *stream {
+func (e *relayEnd) open(t testing.TB) *stream {
 	t.Helper()
 	st, err := e.mux.OpenStream()
 	if err != nil {
@@ -98,7 +98,7 @@ func (e *relayEnd) open(t *testing.T) *stream {
 }
 
 // send writes raw request bytes on the stream.
-func (s *stream) send(t *testing.T, raw string) {
+func (s *stream) send(t testing.TB, raw string) {
 	t.Helper()
 	if _, err := io.WriteString(s, raw); err != nil {
 		t.Fatalf("write request: %v", err)
@@ -106,7 +106,7 @@ func (s *stream) send(t *testing.T, raw string) {
 }
 
 // rawAnswer reads one response from the stream, head and body, as the bytes that came.
-func (s *stream) rawAnswer(t *testing.T, method string) string {
+func (s *stream) rawAnswer(t testing.TB, method string) string {
 	t.Helper()
 	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var raw strings.Builder
@@ -173,7 +173,7 @@ type app struct {
 	last  string
 }
 
-func startApp(t *testing.T, answer func(head string, body []byte) string) *app {
+func startApp(t testing.TB, answer func(head string, body []byte) string) *app {
 	t.Helper()
 	a := &app{}
 	a.URL = serveConns(t, func(c net.Conn) {
@@ -203,7 +203,7 @@ func (a *app) got() string {
 
 // serveConns runs serve for every connection to a listener on 127.0.0.1:0 and returns
 // its URL; connections close when serve returns.
-func serveConns(t *testing.T, serve func(net.Conn)) string {
+func serveConns(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -275,16 +275,44 @@ func readChunks(br *bufio.Reader) ([]byte, error) {
 func chunksDone(b []byte) bool {
 	br := bufio.NewReader(bytes.NewReader(b))
 	var out bytes.Buffer
-	return copyBody(bufio.NewWriter(&out), br, framing{kind: framedChunked}) == nil && br.Buffered() == 0
+	return wire.CopyBody(bufio.NewWriter(&out), br, wire.Framing{Kind: wire.FramedChunked}) == nil && br.Buffered() == 0
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
 
-func setTarget(t *testing.T, f *forwarder, name, raw string) {
+func setTarget(t testing.TB, f *forwarder, name, raw string) {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.set(name, u)
+}
+
+func inflight(f *forwarder) int {
+	f.inflight.mu.Lock()
+	defer f.inflight.mu.Unlock()
+	return f.inflight.n
+}
+
+// waitFor polls cond until it holds, for at most 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func serveHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -26,61 +27,61 @@ func (p *pipe) respond() {
 func (p *pipe) answer(j *job) outcome {
 	bw := getWriter(p.st)
 	defer putWriter(bw)
-	status, oc := p.relay(j, bw)
+	status, oc := p.passResponse(j, bw)
 	p.f.end(j, status)
 	return oc
 }
 
-// relay passes the app's response on: status line and head with the hop-by-hop fields
-// left out, body as framed. It returns the status, for the request line.
-func (p *pipe) relay(j *job, bw *bufio.Writer) (int, outcome) {
+// passResponse passes the app's response on: status line and head with the hop-by-hop
+// fields left out, body as framed. It returns the status, for the request line.
+func (p *pipe) passResponse(j *job, bw *bufio.Writer) (int, outcome) {
 	if j.err != nil {
-		return p.fail(j, bw, j.err)
+		return p.answerError(j, bw, j.err)
 	}
-	resp, err := p.roundTrip(j, bw)
-	if j.out != nil {
-		putBuf(j.buf)
-		j.out = nil
+	resp, err := p.sendAndReadHead(j, bw)
+	if j.body.mode == bodyBuffered {
+		putBuf(j.body.buf)
+		j.body.buf = nil
 	}
 	c := j.app
 	if err != nil {
-		p.drop(c)
-		return p.fail(j, bw, badAnswer{err})
+		p.closeApp(c)
+		return p.answerError(j, bw, badAnswer{err})
 	}
-	if resp.status == 101 {
+	if resp.Status == 101 {
 		return p.switchProtocols(j, bw)
 	}
-	status, fr := resp.status, resp.body(j.head)
+	status, fr := resp.Status, resp.Framing(j.req.head)
 	// A final answer to Expect: 100-continue before any body: the relay's sender may not
 	// send the body at all, so the stream ends after this answer (see bodySent), and the
 	// relay must hear so now, or it would send the body to keep the stream in use.
-	early := j.expect && !j.went100.Load() && !j.bodyBegun.Load()
-	closing := j.close || fr.kind == framedEOF || early
-	_, _ = bw.Write(resp.appendHead(bw.AvailableBuffer(), closing))
-	c.heads.release()
-	if err := copyBody(bw, c.heads.br, fr); err != nil {
-		p.drop(c)
-		p.cut()
+	early := j.cont.bodyMayNotCome()
+	closing := j.req.close || fr.Kind == wire.FramedEOF || early
+	_, _ = bw.Write(resp.AppendHead(bw.AvailableBuffer(), closing))
+	c.heads.Release()
+	if err := wire.CopyBody(bw, c.heads.Reader(), fr); err != nil {
+		p.closeApp(c)
+		p.stopStream()
 		return status, outcome{close: true}
 	}
-	return status, p.settle(j, c, closing, !resp.close && fr.kind != framedEOF)
+	return status, p.finish(j, c, closing, !resp.Close && fr.Kind != wire.FramedEOF)
 }
 
 // earlyAnswerGrace is how long the rest of a streamed body may take to reach an app
 // that answered before reading all of it.
 const earlyAnswerGrace = 5 * time.Second
 
-// settle ends an exchange whose response went through: the app connection goes back to
+// finish ends an exchange whose response went through: the app connection goes back to
 // the pool if it can serve again (keep), and the stream ends if it must (closing) or if
 // the app answered before the request's body was through.
-func (p *pipe) settle(j *job, c *appConn, closing, keep bool) outcome {
+func (p *pipe) finish(j *job, c *appConn, closing, keep bool) outcome {
 	if !p.bodySent(j, c) {
 		closing, keep = true, false
 	}
 	if closing {
-		p.cut()
+		p.stopStream()
 	}
-	if p.release(c) && keep {
+	if p.detachApp(c) && keep {
 		j.t.pool.put(c) // from here on c, and c.resp, are another exchange's
 	} else {
 		c.Close()
@@ -93,40 +94,69 @@ func (p *pipe) settle(j *job, c *appConn, closing, keep bool) outcome {
 // final answer to Expect: 100-continue, the pipe stops waiting for it; otherwise the body
 // still comes, and the pipe gets earlyAnswerGrace to pass it on.
 func (p *pipe) bodySent(j *job, c *appConn) bool {
-	if j.sent.Load() || j.bodyEnd == nil {
-		return j.sent.Load()
+	if j.body.sent.Load() || j.body.mode == bodyBuffered {
+		return j.body.sent.Load()
 	}
-	if j.expect && !j.went100.Load() && !j.bodyBegun.Load() {
+	if j.cont.bodyMayNotCome() {
 		_ = c.SetWriteDeadline(aLongTimeAgo)
-		p.cut() // the pipe waits for a body that will not come
+		p.stopStream() // the pipe waits for a body that will not come
 		return false
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(earlyAnswerGrace))
-	<-j.bodyEnd
-	if !j.sent.Load() {
+	<-j.body.end
+	if !j.body.sent.Load() {
 		return false
 	}
 	_ = c.SetWriteDeadline(time.Time{}) // the connection may serve again
 	return true
 }
 
-// roundTrip sends a buffered request and reads the final response head, passing 1xx
-// responses on. A buffered request that fails on a reused connection before anything came
-// back is sent once more on a new one (the app may have closed the idle connection) if
-// the app cannot have acted on it: the write itself failed, or the method is idempotent.
-// A webhook POST the app may have processed is never delivered twice by the pipe.
-func (p *pipe) roundTrip(j *job, bw *bufio.Writer) (*response, error) {
-	for attempt := 0; ; attempt++ {
+// try is what one attempt at a buffered request came to.
+type try struct {
+	n   int   // 0 for the first attempt
+	got bool  // something of a response came back
+	err error // nil: the response head was read
+}
+
+// mayResend reports whether a request whose attempt failed may be written again, once, on
+// a new connection to the app. This is the one place that decides it. It may when the
+// failure looks like a kept-alive connection the app closed while it was idle (a race no
+// check before reuse can close), and writing again cannot deliver the request twice:
+//
+//   - the attempt failed and nothing of a response came back: an app that answered, even
+//     in part, has seen the request;
+//   - the whole request is in memory (bodyBuffered): a streamed body is gone;
+//   - the connection had served before: a fresh one failing says the app is down, not
+//     that an idle connection went stale;
+//   - it was the first attempt, the relay still wants the answer (not aborted), and the
+//     failure is not a timeout (a slow app has the request);
+//   - the request did not reach the app (its write failed), or its method is idempotent
+//     (RFC 9110 section 9.2.2): a webhook POST the app may have processed is never
+//     delivered twice.
+func (p *pipe) mayResend(j *job, t try) bool {
+	switch {
+	case t.err == nil || t.got || j.body.mode != bodyBuffered || !j.app.reused:
+		return false
+	case t.n > 0 || isTimeout(t.err) || p.isAborted():
+		return false
+	}
+	return !j.body.sent.Load() || idempotent(j.req.method)
+}
+
+// sendAndReadHead sends a buffered request, or waits on a streamed one, and reads the
+// final response head, passing 1xx responses on; a failed attempt is made again when
+// mayResend says so.
+func (p *pipe) sendAndReadHead(j *job, bw *bufio.Writer) (*wire.Response, error) {
+	for n := 0; ; n++ {
 		resp, got, err := p.tryOnce(j, bw)
-		if err == nil || got || j.out == nil || !j.app.reused || attempt > 0 || p.isAborted() ||
-			isTimeout(err) || j.sent.Load() && !idempotent(j.method) {
+		if !p.mayResend(j, try{n: n, got: got, err: err}) {
 			return resp, err
 		}
-		p.drop(j.app)
+		p.closeApp(j.app)
 		if j.app, err = j.t.pool.connect(); err != nil {
 			return nil, err
 		}
-		if !p.setApp(j.app) {
+		if !p.attachApp(j.app) {
 			return nil, errAborted
 		}
 	}
@@ -144,36 +174,36 @@ func idempotent(method string) bool {
 
 // tryOnce writes a buffered request and reads the response; got reports that something
 // came back.
-func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err error) {
+func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *wire.Response, got bool, err error) {
 	c := j.app
-	if j.out != nil {
-		if _, err := c.Write(j.out); err != nil {
+	if j.body.mode == bodyBuffered {
+		if _, err := c.Write(j.body.whole()); err != nil {
 			return nil, false, fmt.Errorf("send request: %w", err)
 		}
-		j.sent.Store(true)
+		j.body.sent.Store(true)
 	}
 	for n := 0; ; n++ {
-		raw, err := c.heads.next(maxResponseHead)
+		raw, err := c.heads.Next(wire.MaxResponseHead)
 		if err != nil {
 			return nil, got, fmt.Errorf("read response: %w", err)
 		}
 		got = true
-		if err := c.resp.parse(raw); err != nil {
-			c.heads.release()
+		if err := c.resp.Parse(raw); err != nil {
+			c.heads.Release()
 			return nil, got, err
 		}
-		if !c.resp.informational() {
+		if !c.resp.Informational() {
 			return &c.resp, got, nil
 		}
 		if n == max1xx {
-			c.heads.release()
+			c.heads.Release()
 			return nil, got, errors.New("too many 1xx responses")
 		}
-		if c.resp.status == 100 {
-			j.went100.Store(true)
+		if c.resp.Status == 100 {
+			j.cont.proceed()
 		}
-		_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
-		c.heads.release()
+		_, _ = bw.Write(c.resp.AppendHead(bw.AvailableBuffer(), false))
+		c.heads.Release()
 		if err := bw.Flush(); err != nil {
 			return nil, got, fmt.Errorf("pass on a 1xx response: %w", err)
 		}
@@ -184,30 +214,30 @@ func (p *pipe) tryOnce(j *job, bw *bufio.Writer) (resp *response, got bool, err 
 // stream, while the pipe copies the other side, until either ends.
 func (p *pipe) switchProtocols(j *job, bw *bufio.Writer) (int, outcome) {
 	c := j.app
-	if len(j.upgrade) == 0 || !bytes.EqualFold(c.resp.upgrade, j.upgrade) {
-		err := fmt.Errorf("the app switched to protocol %q when %q was asked", c.resp.upgrade, j.upgrade)
-		c.heads.release()
-		p.drop(c)
-		return p.fail(j, bw, err)
+	if len(j.req.upgrade) == 0 || !bytes.EqualFold(c.resp.Upgrade, j.req.upgrade) {
+		err := fmt.Errorf("the app switched to protocol %q when %q was asked", c.resp.Upgrade, j.req.upgrade)
+		c.heads.Release()
+		p.closeApp(c)
+		return p.answerError(j, bw, err)
 	}
-	_, _ = bw.Write(c.resp.appendHead(bw.AvailableBuffer(), false))
-	c.heads.release()
+	_, _ = bw.Write(c.resp.AppendHead(bw.AvailableBuffer(), false))
+	c.heads.Release()
 	if err := bw.Flush(); err != nil {
-		p.drop(c)
-		p.cut()
+		p.closeApp(c)
+		p.stopStream()
 		return 101, outcome{close: true}
 	}
 	p.done <- outcome{upgraded: true}
-	_, _ = c.heads.br.WriteTo(p.st)
-	p.cut()
-	p.drop(c)
+	_, _ = c.heads.Reader().WriteTo(p.st)
+	p.stopStream()
+	p.closeApp(c)
 	return 101, outcome{close: true}
 }
 
-// fail answers an exchange that got no response with the relay's error, the one the
+// answerError answers an exchange that got no response with the relay's error, the one the
 // net/http path answered: local_unreachable, or local_timeout when connecting timed out.
 // Nothing is answered when the relay gave up.
-func (p *pipe) fail(j *job, bw *bufio.Writer, err error) (int, outcome) {
+func (p *pipe) answerError(j *job, bw *bufio.Writer, err error) (int, outcome) {
 	if p.isAborted() {
 		return 0, outcome{close: true}
 	}
@@ -222,10 +252,10 @@ func (p *pipe) fail(j *job, bw *bufio.Writer, err error) (int, outcome) {
 		code, msg = proto.CodeLocalBadResponse, "the local app gave no HTTP answer"
 	}
 	p.f.report.appError(j.t.url, err)
-	closing := !j.whole || j.close
-	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, string(j.id), closing))
+	closing := j.body.mode != bodyBuffered || j.req.close
+	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, string(j.req.id), closing))
 	if bw.Flush() != nil || closing {
-		p.cut()
+		p.stopStream()
 		return code.Status(), outcome{close: true}
 	}
 	return code.Status(), outcome{}
@@ -239,13 +269,13 @@ type badAnswer struct{ err error }
 func (b badAnswer) Error() string { return b.err.Error() }
 func (b badAnswer) Unwrap() error { return b.err }
 
-// cut stops the pipe's reading of the stream: the stream is closing.
-func (p *pipe) cut() { _ = p.st.SetReadDeadline(aLongTimeAgo) }
+// stopStream stops the pipe's reading of the stream: the stream is closing.
+func (p *pipe) stopStream() { _ = p.st.SetReadDeadline(aLongTimeAgo) }
 
-// drop closes an app connection that cannot serve again.
-func (p *pipe) drop(c *appConn) {
+// closeApp closes an app connection that cannot serve again.
+func (p *pipe) closeApp(c *appConn) {
 	if c != nil {
-		p.release(c)
+		p.detachApp(c)
 		c.Close()
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/muxlog"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -30,7 +31,7 @@ func (c *Client) runOnce(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	defer conn.Close()
-	mux, err := proto.Client(conn, nil)
+	mux, err := proto.Client(conn, muxlog.Writer(c.log)) // yamux's log lines, at debug level
 	if err != nil {
 		return false, err
 	}
@@ -109,7 +110,7 @@ func (c *Client) handshake(mux *yamux.Session) (net.Conn, *proto.Welcome, error)
 }
 
 func (c *Client) hello() *proto.Hello {
-	h := &proto.Hello{Version: proto.Version, Client: "relay-client"}
+	h := &proto.Hello{Version: proto.Version, Client: "relay-client", SoftwareVersion: c.cfg.Version}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, t := range c.cfg.Tunnels {

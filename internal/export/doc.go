@@ -1,6 +1,15 @@
 // Package export renders recorded deliveries for other tools: curl command lines (the
-// inspector's "Copy as curl" and `relay-client export --format curl`) and HAR 1.2
-// (`relay-client export --format har`).
+// inspector's "Copy as curl" and `relay-client export --format curl`), JSON lines
+// (`--format jsonl`) and HAR 1.2 (`--format har`).
+//
+// # Streaming
+//
+// An export may cover 10,000 records of up to 10 MiB a body. [Each] pages through the
+// list with its cursor and fetches each record only when its turn comes, and [JSONL]
+// and [CurlScript] write a record as soon as they get it, so an export holds one page
+// of summaries (store.MaxLimit) and one record, whatever its length. [HARLog] holds
+// every record until Close: a HAR file is one JSON document, written indented as a
+// whole, and the tools that read it load it whole anyway.
 //
 // # curl
 //

@@ -1,6 +1,7 @@
 package faultsuite
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +36,8 @@ const (
 	// stallHeader makes the app stop reading the body after stallAfter bytes for that
 	// many milliseconds (or until the test ends).
 	stallHeader = "X-Fault-Stall"
+	// trickleHeader makes the app read the body at that many bytes a second.
+	trickleHeader = "X-Fault-Trickle"
 )
 
 // stallAfter is how much of a body the app reads before a stall.
@@ -54,16 +58,22 @@ type app struct {
 	quit chan struct{} // closed when the test ends: stalls give up
 
 	mu         sync.Mutex
+	started    int // requests whose head the app has read
 	got        []Received
 	incomplete int // requests whose body ended in an error
 	cond       *sync.Cond
 }
 
 // startApp serves the app on a loopback listener until the test ends.
-func startApp(t *testing.T) *app {
+func startApp(t *testing.T, readBuffer int) *app {
 	a := &app{quit: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
+	if readBuffer > 0 {
+		a.srv.Listener.Close()
+		a.srv.Listener = smallBufferListener(t, readBuffer)
+	}
+	a.srv.Start()
 	a.url = a.srv.URL
 	t.Cleanup(func() {
 		close(a.quit)
@@ -75,6 +85,10 @@ func startApp(t *testing.T) *app {
 func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	// A client that stalls mid-body must not hang the app (and the test) for ever.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(scaled(3 * time.Minute)))
+	a.mu.Lock()
+	a.started++
+	a.mu.Unlock()
+	a.cond.Broadcast()
 	h := sha256.New()
 	n, err := a.read(h, r)
 	if err != nil {
@@ -108,6 +122,9 @@ var errAppQuit = errors.New("faultsuite: app stopped")
 
 // read copies the request body into h, stalling midway when asked.
 func (a *app) read(h io.Writer, r *http.Request) (int64, error) {
+	if rate, _ := strconv.Atoi(r.Header.Get(trickleHeader)); rate > 0 {
+		return a.trickle(h, r.Body, rate)
+	}
 	ms, _ := strconv.Atoi(r.Header.Get(stallHeader))
 	if ms <= 0 {
 		return io.Copy(h, r.Body)
@@ -123,6 +140,28 @@ func (a *app) read(h io.Writer, r *http.Request) (int64, error) {
 	}
 	m, err := io.Copy(h, r.Body)
 	return n + m, err
+}
+
+// trickle copies body into h at rate bytes a second, a tenth of a second's worth at a
+// time, until the body ends or the test does.
+func (a *app) trickle(h io.Writer, body io.Reader, rate int) (int64, error) {
+	var n int64
+	step := max(rate/10, 1)
+	for {
+		m, err := io.CopyN(h, body, int64(step))
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-a.quit:
+			return n, errAppQuit
+		}
+	}
 }
 
 // appBreaks are the ways the app can fail to answer, by breakHeader value.
@@ -234,6 +273,18 @@ func (a *app) waitFor(timeout time.Duration, ok func([]Received) bool) bool {
 	return true
 }
 
+// startedCount is how many requests the app has begun to read.
+func (a *app) startedCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.started
+}
+
+// awaitStarted waits until the app has begun to read n requests, or timeout passes.
+func (a *app) awaitStarted(n int, timeout time.Duration) bool {
+	return a.waitFor(timeout, func([]Received) bool { return a.started >= n })
+}
+
 // hasAll reports whether the app has read every send in ids.
 func hasAll(ids map[string]bool) func([]Received) bool {
 	return func(got []Received) bool {
@@ -245,4 +296,21 @@ func hasAll(ids map[string]bool) func([]Received) bool {
 		}
 		return len(seen) == len(ids)
 	}
+}
+
+// smallBufferListener listens on loopback with SO_RCVBUF set before any connection is
+// accepted, so accepted connections inherit it (and advertise a window to match).
+func smallBufferListener(t *testing.T, size int) net.Listener {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, size)
+		})
+		return errors.Join(err, serr)
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("app listener: %v", err)
+	}
+	return ln
 }

@@ -32,17 +32,27 @@
 //
 // # Tiers
 //
-// The PR tier runs with go test ./... in about two minutes: kill -9 of the client
+// The PR tier runs with go test ./... in about four minutes: kill -9 of the client
 // mid-upload, mid-answer and idle (both offline policies); kill -9 of the server under
 // load with requests waiting on the app and bodies it stopped reading, then a restart
 // on the same data (every answered request recorded, nothing left pending, the client
-// back promptly); SIGTERM under load (requests in flight finish) and with 500 idle
+// back promptly), and once with only bodies partly sent in flight (an app that stopped
+// reading, one that trickles, a sender that pauses: new deliveries answered within
+// 30 s of the restart); SIGTERM under load (requests in flight finish) and with 500 idle
 // sessions; queued and live bodies on both sides of 64 KiB and 256 KiB, chunked and
 // not; latency, bandwidth, slicer, limit_data, reset_peer and blackhole toxics; a
 // link saturated by large bodies (the session must survive); a full 16 MiB tmpfs data
 // directory, where the machine allows a mount (else skipped); overload (sheds must be
 // clean refusals); an app that resets, closes, sends garbage or half an answer; a
-// store over the default record cap kept whole under --max-records 0. -short
+// store over the default record cap kept whole under --max-records 0; handshakes
+// dropped halfway while deliveries wait in the queue (drains never outnumber the
+// sessions that came online); and TestFloods, one flood of each hostile kind (stalled
+// bodies, endless request heads, a tunnel client's endless response head, client-opened
+// streams and sessions, new names, 10 MiB posts to an online and an offline tunnel, bad
+// inspector logins) for -flood (3s) each against a fresh server, with normal deliveries
+// to the flooded tunnel and another from a second loopback address: at least 95% of
+// them answered by the app, and the server's RSS (VmRSS, sampled every 100 ms) at most
+// 64 MiB over its baseline after a warm-up, at the peak and a second after. -short
 // skips every test that starts processes. The soak runs only when asked:
 //
 //	go test ./internal/faultsuite -run Soak -soak=10m -soak-rate=100 -timeout 0 -v
@@ -51,7 +61,7 @@
 // -load-rate and -load-for the load of the kill and SIGTERM tests (e.g. 500 and 10s
 // for a kill -9 at the relay's capacity); -sessions the idle sessions of the SIGTERM
 // test (over about 1,000 the race detector's goroutine limit needs a run without
-// -race).
+// -race); -flood the length of each flood of TestFloods (e.g. 30s for a measurement).
 //
 // Timeouts are generous and scaled by HOOKRELAY_TEST_SLOW (a factor, default 1);
 // the tests assert outcomes, never speed.

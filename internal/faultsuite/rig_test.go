@@ -28,6 +28,7 @@ type rig struct {
 	data       string // server's data directory
 	serverArgs []string
 	clientArgs []string
+	direct     bool
 
 	server *proc
 	client *proc
@@ -42,6 +43,11 @@ type rigOpts struct {
 	data       string   // data directory (default: a new temporary one)
 	serverArgs []string // extra relay-server flags
 	clientArgs []string // extra relay-client flags, e.g. --offline queue
+	direct     bool     // the client dials the server itself, not through the chaos link
+	// appReadBuffer, when set, is the receive buffer (SO_RCVBUF) of the app's
+	// connections: a small one makes a slow app push back on the client at once instead
+	// of letting loopback's large buffers absorb megabytes.
+	appReadBuffer int
 }
 
 // newRig starts server, proxy and app (not the client) and tears them down at cleanup.
@@ -49,12 +55,12 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	t.Helper()
 	serverBin, clientBin := binaries(t)
 	r := &rig{t: t, serverBin: serverBin, clientBin: clientBin, name: "faults", data: o.data,
-		serverArgs: o.serverArgs, clientArgs: o.clientArgs}
+		serverArgs: o.serverArgs, clientArgs: o.clientArgs, direct: o.direct}
 	if r.data == "" {
 		r.data = t.TempDir()
 	}
 	r.addr = freeAddr(t)
-	r.app = startApp(t)
+	r.app = startApp(t, o.appReadBuffer)
 	t.Cleanup(r.stopAll) // before the app's cleanup: the client lets go of the app first
 	r.startServer()
 	r.link = newChaosLink(t, r.addr)
@@ -111,7 +117,11 @@ func (r *rig) ready() int {
 func (r *rig) startClient() {
 	r.t.Helper()
 	online := r.watchOnline()
-	args := append([]string{"http", r.app.url, "--server", "http://" + r.link.addr(), "--token", token,
+	server := r.link.addr()
+	if r.direct {
+		server = r.addr
+	}
+	args := append([]string{"http", r.app.url, "--server", "http://" + server, "--token", token,
 		"--name", r.name, "--inspect", "off"}, r.clientArgs...)
 	p, err := spawn("relay-client", r.clientBin, args...)
 	if err != nil {

@@ -31,6 +31,7 @@ type spec struct {
 	respPace time.Duration // the app spreads its answer over this long
 	breaks   string        // how the app fails to answer (appBreaks), "" for not
 	stall    time.Duration // the app stops reading the body this long, midway
+	trickle  int           // the app reads the body at this many bytes a second
 }
 
 // sender posts requests to one tunnel and remembers what it sent and got back.
@@ -114,7 +115,8 @@ func request(ctx context.Context, url string, sp spec, b []byte, id string) *htt
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(SendHeader, id)
 	for name, v := range map[string]int64{answerHeader: int64(sp.answer), delayHeader: sp.delay.Milliseconds(),
-		respSizeHeader: int64(sp.respSize), respPaceHeader: sp.respPace.Milliseconds(), stallHeader: sp.stall.Milliseconds()} {
+		respSizeHeader: int64(sp.respSize), respPaceHeader: sp.respPace.Milliseconds(), stallHeader: sp.stall.Milliseconds(),
+		trickleHeader: int64(sp.trickle)} {
 		if v > 0 {
 			req.Header.Set(name, strconv.FormatInt(v, 10))
 		}

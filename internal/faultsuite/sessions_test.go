@@ -22,8 +22,9 @@ var sessions = flag.Int("sessions", 500, "TestSIGTERMManySessions: idle client s
 // SIGTERM: it exits promptly (ending a session must not spin), in a bound far above
 // what it needs.
 func TestSIGTERMManySessions(t *testing.T) {
-	limit := fmt.Sprint(*sessions + 10) // one token holds every session of the fleet
-	r := newRig(t, rigOpts{serverArgs: []string{"--sessions-per-token", limit, "--names-per-token", limit}})
+	limit := fmt.Sprint(*sessions + 10) // one token, from one address, opens every session of the fleet
+	r := newRig(t, rigOpts{serverArgs: []string{"--sessions-per-token", limit, "--names-per-token", limit,
+		"--session-burst", limit, "--source-session-burst", limit}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n, err := connectFleet(ctx, "http://"+r.addr, r.app.url, *sessions)

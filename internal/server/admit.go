@@ -140,27 +140,29 @@ type limiters struct {
 // limiterSweep is how often full buckets are dropped.
 const limiterSweep = time.Minute
 
-func (ls *limiters) allow(key string, now time.Time, rate float64) (bool, time.Duration) {
+// allow takes a token from key's bucket of burst tokens refilled at rate a second. The
+// rate and burst are the same for every call on one limiters.
+func (ls *limiters) allow(key string, now time.Time, rate, burst float64) (bool, time.Duration) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.buckets == nil {
 		ls.buckets, ls.swept = make(map[string]*limiter), now
 	}
 	if now.Sub(ls.swept) > limiterSweep {
-		ls.sweep(now, rate)
+		ls.sweep(now, rate, burst)
 	}
 	l := ls.buckets[key]
 	if l == nil {
 		l = new(limiter)
 		ls.buckets[key] = l
 	}
-	return l.allow(now, rate, 2*rate)
+	return l.allow(now, rate, burst)
 }
 
 // sweep drops the buckets that have refilled: they would start full anyway.
-func (ls *limiters) sweep(now time.Time, rate float64) {
+func (ls *limiters) sweep(now time.Time, rate, burst float64) {
 	for k, l := range ls.buckets {
-		if l.tokens+now.Sub(l.last).Seconds()*rate >= 2*rate {
+		if l.tokens+now.Sub(l.last).Seconds()*rate >= burst {
 			delete(ls.buckets, k)
 		}
 	}
@@ -170,10 +172,10 @@ func (ls *limiters) sweep(now time.Time, rate float64) {
 // rateLimit applies the per-source and per-tunnel request rates to a public request.
 func (s *Server) rateLimit(r *http.Request, name string) (bool, time.Duration) {
 	now := s.cfg.Now()
-	if ok, wait := s.sourceRates.allow(sourceOf(r), now, s.cfg.SourceRate); !ok {
+	if ok, wait := s.sourceRates.allow(sourceOf(r), now, s.cfg.SourceRate, 2*s.cfg.SourceRate); !ok {
 		return false, wait
 	}
-	return s.tunnelRates.allow(name, now, s.cfg.TunnelRate)
+	return s.tunnelRates.allow(name, now, s.cfg.TunnelRate, 2*s.cfg.TunnelRate)
 }
 
 // sourceOf is the sender's address without the port; an IPv6 address is taken as its

@@ -26,18 +26,18 @@ func TestLimiter(t *testing.T) {
 	var ls limiters
 	now := time.Unix(1000, 0)
 	for i := range 4 {
-		if ok, _ := ls.allow("k", now, 2); !ok {
+		if ok, _ := ls.allow("k", now, 2, 4); !ok {
 			t.Fatalf("request %d of the burst refused", i+1)
 		}
 	}
-	ok, wait := ls.allow("k", now, 2)
+	ok, wait := ls.allow("k", now, 2, 4)
 	if ok || wait != 500*time.Millisecond {
 		t.Fatalf("over the burst: ok %v wait %v, want refused for 500ms", ok, wait)
 	}
-	if ok, _ := ls.allow("k", now.Add(500*time.Millisecond), 2); !ok {
+	if ok, _ := ls.allow("k", now.Add(500*time.Millisecond), 2, 4); !ok {
 		t.Fatal("refused after the refill")
 	}
-	if ok, _ := ls.allow("other", now, 2); !ok {
+	if ok, _ := ls.allow("other", now, 2, 4); !ok {
 		t.Fatal("another key refused")
 	}
 }

@@ -71,6 +71,9 @@ func (s *Server) bulkReplay(ctx context.Context, owner string, ids []string, opt
 	n := min(max(opt.Parallel, 1), api.MaxParallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// window holds the results of the replays in flight, oldest first, one buffered
+	// channel each: replays finish in any order, but are reported in the order of ids,
+	// and a new one starts only when the oldest has been reported.
 	window := make([]chan api.ReplayResult, 0, n)
 	going := true
 	next := func() { // report the oldest replay in flight

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,13 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/muxlog"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -36,6 +39,7 @@ type session struct {
 	ctl      net.Conn // control stream
 	bindings []*binding
 	endOnce  sync.Once
+	overruns atomic.Int64 // streams the client went on sending on after their close (see linger)
 }
 
 // serveConnect authenticates a client, upgrades to a websocket and runs its session until
@@ -49,6 +53,9 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	owner, ok := s.cfg.Tokens.Owner(bearer(r))
 	if !ok {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
+		return
+	}
+	if !s.admitSession(w, r, owner) {
 		return
 	}
 	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
@@ -75,7 +82,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer conn.Close()
-	mux, err := proto.Server(conn, nil) // the handshake has deadlines of its own
+	// The handshake has deadlines of its own; yamux's log lines go to ours at debug level.
+	mux, err := proto.Server(conn, muxlog.Writer(ss.srv.log, "owner", ss.owner, "remote", ss.remote))
 	if err != nil {
 		return err
 	}
@@ -149,7 +157,8 @@ func (ss *session) handshake(ctx context.Context) error {
 		ss.srv.startDrain(b)
 	}
 	for _, t := range welcome.Tunnels {
-		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote)
+		ss.srv.log.Info("tunnel online", "tunnel", t.Name, "owner", ss.owner, "remote", ss.remote,
+			"client_version", cmp.Or(hello.SoftwareVersion, "unknown"))
 	}
 	return nil
 }

@@ -8,13 +8,15 @@ import (
 
 // direct reports whether r can take the direct path: its body was read to be recorded
 // and it needs nothing only the proxy handles (see package wire).
-func direct(r *http.Request, d *delivery) bool { return d.inMemory && wire.Eligible(r) }
+func direct(r *http.Request, d *delivery) bool {
+	return d.body.kind == bodyInMemory && wire.Eligible(r)
+}
 
 // serveDirect writes r, as rewrite would have made it, straight onto a pooled stream of
 // the tunnel and copies the response to w.
 func (b *binding) serveDirect(w http.ResponseWriter, r *http.Request, d *delivery) {
 	var head wire.Head
-	wire.ForwardHead(&head, r, d.target(), d.relay(), d.body)
+	wire.ForwardHead(&head, r, d.target(), d.relay(), d.body.data)
 	sc, resp, err := b.streams.RoundTrip(&head, r, b.tunnel.config().timeout)
 	if err != nil {
 		b.fail(w, d, err)
@@ -33,17 +35,4 @@ func (b *binding) serveDirect(w http.ResponseWriter, r *http.Request, d *deliver
 		return
 	}
 	b.streams.Put(sc)
-}
-
-// target is the request target forwarded: the path and query as the sender wrote them.
-func (d *delivery) target() string {
-	if d.query == "" {
-		return d.path
-	}
-	return d.path + "?" + d.query
-}
-
-// relay is what the relay states about d to the app.
-func (d *delivery) relay() wire.Relay {
-	return wire.Relay{Tunnel: d.tunnel.name, RequestID: d.id, ReplayOf: d.replayOf, Verified: d.verdict, Resigned: d.resigned}
 }

@@ -12,6 +12,131 @@
 // neither. A request over a budget is shed at once (503 overloaded) rather than queued;
 // shed and rate-limited requests are not recorded.
 //
+// A client's connect (serveConnect, control.go) is checked before the websocket
+// upgrade, so a refused one costs a short HTTP answer and no session: protocol version,
+// token, then the session-open rates (sessionrate.go; SessionRate 2/s with a burst of 10
+// per token, then SourceSessionRate 5/s with a burst of 20 per source address, an IPv6
+// /64; 429 rate_limited with Retry-After), then SessionsPerToken open at once (10; 429
+// too_many_sessions). The open cap alone does not bound churn: a client cut off for
+// flooding its session could open the next at once.
+//
+// # Life of a delivery
+//
+// A delivery is one request on its way to a tunnel (type delivery, delivery.go). It has
+// an origin: live traffic from a sender (fromSender), a replay through the API or the
+// inspector (fromReplay), or a request from the offline queue (fromQueue). Its request
+// body is held in one of three ways: read whole before it is forwarded (bodyInMemory),
+// recorded as it streams to the tunnel (bodyStreaming) or not held by the delivery
+// (bodyNone: nothing is recorded, or the record holds it, as on the offline path and
+// for a queued delivery). Its fate says what became of it once forwarded:
+// forwarded, requeued (its tunnel went away mid-way) or saved (its response half is in
+// the store, written in place).
+//
+// Live traffic enters at Handler: a Host of NAME.Domain, or a target under /t/NAME/,
+// reaches serveTunnel (ingress.go), which in order
+//
+//  1. refuses a target that is not a path (400 bad_request);
+//  2. applies the request rates, SourceRate (1,000/s per source address, an IPv6 /64)
+//     and TunnelRate (2,000/s per tunnel), each with a burst of twice the rate: 429
+//     rate_limited with Retry-After, not recorded (admit.go);
+//  3. finds the tunnel, in memory or in the store (a name claimed before a restart); an
+//     unknown name is answered exactly as an offline one, 503 tunnel_offline;
+//  4. drops the X-Hookrelay-* fields the sender set (only the relay speaks for itself),
+//     starts the record's request half (outcome pending) and puts the body deadline on
+//     the sender's connection: BodyTimeout (10 s) for the first bytes, then BodyMinRate
+//     (8 KiB/s) on average, else 408 body_timeout (body.go).
+//
+// deliver then refuses a Content-Length over the tunnel's BodyLimit (32 MiB; 413
+// body_too_large, recorded head only) and caps what is read to it, and takes one of two
+// paths: offline when no client serves the tunnel, else deliverLive.
+//
+// # The live path
+//
+// deliverLive reads a small body first: one of known length up to the prebuffer
+// (DefaultPrebufferCap, 64 KiB, or the RecordCap when the tunnel verifies signatures, so
+// that the bytes verified are the bytes recorded). Only then does the delivery take its
+// tunnel slot (MaxInflight, 256 per tunnel: else 503 tunnel_busy, recorded head only)
+// and its bytes on the in-flight budgets (ServerInflightBytes 64 MiB,
+// TunnelInflightBytes 8 MiB; a body up to 64 KiB counts nothing, a larger one its
+// Content-Length, a chunked one chunkedReserve, 1 MiB: else 503 overloaded, not
+// recorded, except for a replay whose caller gets the record). A record quota used up
+// (TunnelRecordQuota 1 GiB and TokenRecordQuota 4 GiB a UTC day) is 429 quota_exceeded,
+// not recorded. A sender still uploading a small body holds neither slot nor budget; a
+// large body is admitted first, so nothing is buffered for a request that is shed, and
+// holds its slot while it streams, bounded by the body deadline.
+//
+// readRequest decides how the body is held. A body that fits the prebuffer is read
+// whole (bodyInMemory): its signature is verified on its exact bytes (verify.go) and it
+// goes into the record, keeping at most RecordCap (10 MiB) with the full length and
+// SHA-256. A larger body, one of unknown length, or one whose sender waits for 100
+// Continue (the relay must not answer Continue for the app) streams (bodyStreaming):
+// teeBody records each byte once as it goes to the tunnel, and until it is saved the
+// record says "truncated, nothing kept" (unsavedBody), so a crash never leaves a record
+// that replays an empty body.
+//
+// insert writes the request half with Store.Insert, and only then is anything
+// forwarded: a store that refuses it (disk full, read-only) is answered 503
+// store_unavailable and nothing reaches the app. In enforce mode a signature that did
+// not verify is recorded rejected and answered 401 signature_invalid here.
+//
+// forward sends the request one of two ways, and records the response (the first
+// RecordCap bytes, with length and SHA-256) as it passes through captureWriter:
+//
+//   - The direct path (direct.go, package wire) when the body is in memory and the
+//     request needs nothing only net/http handles (no upgrade, Expect or trailers): the
+//     head and body are written straight onto a kept-alive yamux stream (at most
+//     wire.PoolMaxIdle idle per tunnel) and the response head is read back, under the
+//     tunnel's Timeout (30 s) for the app to start answering.
+//   - The ReverseProxy route (forward.go) for everything else: streamed bodies,
+//     websocket upgrades, Expect: 100-continue, trailers. Its http.Transport dials yamux
+//     streams, with the same Timeout as ResponseHeaderTimeout and ResponseHeadLimit (1
+//     MiB) as its cap on the response head (502 bad_response). A streamed body is saved
+//     (SaveRequestBody) in captureWriter's onHeader, before the status goes out, so a
+//     sender that got an answer has its body in the store. A response to a body cut off
+//     by its deadline is not passed on (checkBody, 408 body_timeout).
+//
+// Either route ends in complete (record_complete.go), which also runs when the proxy
+// aborts a response mid-body (it panics with http.ErrAbortHandler; the record is
+// completed first, as error). complete saves a streamed body not saved yet (the
+// exchange failed before any response), fills in the response half and its outcome
+// (outcomeOf maps the relay's code, or the client's X-Hookrelay-Error, to an outcome),
+// and writes it with Store.Complete. A live delivery's sender is answered already, and
+// the write happens in the background (see "Every record ends in an outcome" below).
+//
+// A live delivery whose client goes away mid-way, on a tunnel whose offline policy is
+// queue and with its whole body recorded, is requeued: its record goes back to outcome
+// queued, written in place, its sender gets the answer of a request that arrived
+// offline, and a drain is started in case a newer client is online already.
+//
+// # The offline path, the queue and replays
+//
+// offline (offline.go) reads the whole body (at most BodyLimit) under the server's
+// in-flight budget and records it: up to RecordCap on a queue tunnel, up to
+// RejectRecordCap (64 KiB) on a reject tunnel, which must not be a free place to store
+// data. A reject tunnel, or a queue tunnel given a body over the record cap, records
+// the request as offline and answers 503 tunnel_offline (with the record id only to the
+// tunnel's owner). A queue tunnel inserts it with outcome queued and answers 202 with
+// its id. A signature that does not verify in enforce mode is recorded rejected and
+// answered 401 on either policy.
+//
+// A client that connects starts a drain of each of its tunnels (queue.go): at most one
+// per tunnel, loading maxDrainBatch (1,000) queued records at a time, oldest first.
+// Each goes out as fromQueue on its own record (same id, Attempts counted), through the
+// ReverseProxy route, re-signed first when its signature is timestamped and verified
+// on arrival (queue_resign.go). Its response half is saved in place, and the next
+// record goes only once the store has it: a completion the store refuses is parked, and
+// the drain stops until the store takes it (so nothing is sent twice meanwhile). A
+// client gone again leaves the record queued. A record queued for an earlier owner of
+// a name since released is never sent to the new one: it is expired.
+//
+// Replay (replay.go) rebuilds a recorded request (edited, re-signed on request) and
+// sends it as fromReplay through deliver, like live traffic, with a discarding
+// ResponseWriter: it is linked to the original (ReplayOf), never a duplicate, never
+// held back by a record quota, and its caller gets the finished record, saved in place. A
+// record whose body was truncated replays only with an edited body (409
+// not_replayable), and one whose tunnel name its owner no longer holds is answered 503
+// tunnel_offline (replayTunnel): a replay never reaches another token's app.
+//
 // # Every record ends in an outcome
 //
 // A delivery's request half is in the store before it is forwarded; its outcome (the

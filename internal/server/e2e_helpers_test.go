@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,7 +11,9 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
@@ -100,4 +103,25 @@ func mustDo(tb testing.TB, req *http.Request) *http.Response {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	return resp
+}
+
+// waitOffline waits until the server no longer counts tunnel name online.
+func waitOffline(tb testing.TB, c *api.Client, name string) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ts, err := c.Tunnels(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		online := false
+		for _, tun := range ts {
+			online = online || tun.Name == name && tun.Online
+		}
+		if !online {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("tunnel %s still online", name)
 }

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +183,35 @@ func TestTunnelBusy(t *testing.T) {
 	close(release)
 	<-done
 	<-done
+}
+
+// TestUnknownAnsweredLikeOffline: to the public, a name nobody owns and an offline
+// reject-mode tunnel answer the same status, fields and body (the name aside); only the
+// owner's bearer token gets the record id of its offline delivery.
+func TestUnknownAnsweredLikeOffline(t *testing.T) {
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "parked", Target: relaytest.Target(t, "http://127.0.0.1:1")}).Stop()
+	waitOffline(t, apiClient(t, srv, relaytest.Token), "parked")
+	answer := func(name, token string) (int, http.Header, string) {
+		req := mustRequest(t, "POST", srv.URL+"/t/"+name+"/hook", strings.NewReader(`{"a":1}`))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp := mustDo(t, req)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		resp.Header.Del("Date")
+		return resp.StatusCode, resp.Header, strings.ReplaceAll(string(b), name, "NAME")
+	}
+	s1, h1, b1 := answer("parked", "")
+	s2, h2, b2 := answer("nobody", "")
+	s3, h3, b3 := answer("parked", relaytest.OtherToken)
+	if s1 != http.StatusServiceUnavailable || s1 != s2 || s1 != s3 || b1 != b2 || b1 != b3 ||
+		!reflect.DeepEqual(h1, h2) || !reflect.DeepEqual(h1, h3) {
+		t.Fatalf("offline: %d %v %s\nunknown: %d %v %s\nother token: %d %v %s", s1, h1, b1, s2, h2, b2, s3, h3, b3)
+	}
+	if s, h, b := answer("parked", relaytest.Token); s != http.StatusServiceUnavailable || h.Get(proto.HeaderRequestID) == "" ||
+		!strings.Contains(b, h.Get(proto.HeaderRequestID)) {
+		t.Fatalf("the owner's answer lacks the record id: %d %v %s", s, h, b)
+	}
 }

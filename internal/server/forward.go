@@ -30,11 +30,11 @@ type binding struct {
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
 	b := &binding{tunnel: t, sess: ss}
-	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, func() (net.Conn, error) { return ss.mux.OpenStream() })
+	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, ss.openStream)
 	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
-			return ss.mux.OpenStream()
+			return ss.openStream()
 		},
 		MaxIdleConns:          wire.PoolMaxIdle, // the direct path's limits, for the same reasons
 		MaxIdleConnsPerHost:   wire.PoolMaxIdle,
@@ -111,7 +111,7 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	if cfg := b.tunnel.config(); code == proto.CodeTunnelOffline && d.requeueable(cfg) {
 		// The client left while this request was on its way: a queue tunnel keeps it
 		// for the next client, like any request that arrives offline.
-		d.code, d.requeued = "", true
+		d.code, d.fate = "", requeued
 		writeQueued(w, d, cfg.queueStatus)
 		return
 	}

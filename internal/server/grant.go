@@ -19,13 +19,15 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 		return nil, &proto.Error{Code: proto.CodeTooManyTunnels,
 			Message: fmt.Sprintf("ask for 1 to %d tunnels per connection", proto.MaxTunnelsPerSession)}
 	}
+	// One grant at a time per token: two sessions connecting at once would otherwise
+	// both count the names held before either claims, and pass the cap together.
 	defer s.owners.lockGrants(ss.owner)()
 	held, err := s.namesHeld(ctx, ss.owner)
 	if err != nil {
 		s.log.Error("count tunnel names", "owner", ss.owner, "err", err)
 		return nil, &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel names now; retry"}
 	}
-	w := &proto.Welcome{Server: "relay-server"}
+	w := &proto.Welcome{Server: "relay-server", SoftwareVersion: s.cfg.Version}
 	seen := make(map[string]bool)
 	for _, req := range h.Tunnels {
 		info, perr := s.grantOne(ctx, ss, req, seen, held)
@@ -63,6 +65,7 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	if err != nil {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
 	}
+	// Counted before the claim, which moves the tunnel's last-seen time to now.
 	missed, queued := s.missedSince(ctx, name)
 	t, err := s.claim(ctx, name, ss.owner, req.Offline)
 	if err != nil {

@@ -7,44 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
-
-// delivery is one request on its way to a tunnel, with its record.
-type delivery struct {
-	id, path, query string
-	replayOf        string
-	verdict         string // X-Hookrelay-Verified value, if verified
-	resigned        string // X-Hookrelay-Resigned value: a queued delivery re-signed (see restamp)
-	start           time.Time
-	tunnel          *tunnel
-	rec             *store.Record // nil without a store
-	reqBody         *bodyCapture  // set while a large body streams through
-	timer           *timedBody    // the body deadline, nil without one
-	bodySaved       bool          // reqBody is in the store
-	bytesIn         int64         // request body size, for metrics
-	syncComplete    bool          // save the response half before returning (queued deliveries)
-	fromQueue       bool          // a delivery from the offline queue (see queuedOutcome)
-	saved           bool          // with syncComplete: the response half is in the store
-	requeued        bool          // the tunnel went offline mid-way; queued for the next client
-	body            []byte        // the whole request body, when inMemory
-	inMemory        bool          // the body was read before forwarding
-	code            proto.Code    // the relay's own answer, if it gave one
-	err             error
-}
-
-func (d *delivery) fail(code proto.Code, err error) { d.code, d.err = code, err }
-
-// requeueable reports whether a live delivery that lost its tunnel can go to the
-// offline queue instead: the tunnel queues, and the whole body is in the record.
-func (d *delivery) requeueable(cfg tunnelConfig) bool {
-	return cfg.offline == proto.OfflineQueue && d.rec != nil && d.reqBody == nil &&
-		!d.rec.Body.Truncated && d.replayOf == "" && !d.syncComplete
-}
 
 // servePathTunnel serves /t/NAME/rest as /rest on tunnel NAME; after is what follows
 // "/t/" in the raw request target.
@@ -117,7 +84,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.bodyLimit)
-	d.bytesIn = max(r.ContentLength, 0)
+	d.body.declared = max(r.ContentLength, 0)
 	b := d.tunnel.live.Load()
 	if b == nil {
 		s.offline(w, r, d, cfg)
@@ -181,7 +148,7 @@ func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery
 		}
 		s.refuse(w, d, code)
 	default:
-		if d.replayOf != "" {
+		if d.origin == fromReplay {
 			s.refuse(w, d, code) // the replay's caller gets the record
 			return nil, false
 		}
@@ -190,10 +157,15 @@ func (s *Server) admitOrShed(w http.ResponseWriter, r *http.Request, d *delivery
 	return nil, false
 }
 
-// forward proxies r over binding b and completes its record.
+// forward sends r over binding b, on the direct path when it can take it and through
+// the ReverseProxy otherwise, and completes its record. Every way out of here, an
+// abort included, goes through complete exactly once.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *delivery) {
+	// The response is recorded as it passes through: its first RecordCap bytes, with its
+	// length and SHA-256. A streamed request body is saved just before the status goes
+	// out, so that a sender that got an answer has its body in the store.
 	cw := &captureWriter{ResponseWriter: w, body: newBodyCapture(s.cfg.RecordCap)}
-	if d.reqBody != nil && d.rec != nil {
+	if d.body.kind == bodyStreaming && d.rec != nil {
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }
 	}
 	ctx := context.WithValue(r.Context(), forwardKey{}, d)
@@ -245,18 +217,18 @@ func (s *Server) readRequest(r *http.Request, d *delivery, cfg tunnelConfig) err
 		}
 	}
 	if complete {
-		s.inspect(r, d, cfg, body)
+		s.verifySignature(r, d, cfg, body)
 		if d.rec != nil {
 			d.rec.Body = cappedBody(body, s.cfg.RecordCap)
 		}
-		d.body, d.inMemory = body, true
+		d.body.kind, d.body.data = bodyInMemory, body
 		return nil
 	}
-	s.inspect(r, d, cfg, nil)
-	d.reqBody = newStreamCapture(s.cfg.RecordCap, r.ContentLength)
+	s.verifySignature(r, d, cfg, nil)
+	d.body.kind, d.body.capture = bodyStreaming, newStreamCapture(s.cfg.RecordCap, r.ContentLength)
 	// r.Body yields the prebuffered bytes again before the rest (see prebuffer): the tee
 	// records each byte once, as it goes to the tunnel.
-	r.Body = &teeBody{rc: r.Body, cap: d.reqBody}
+	r.Body = &teeBody{rc: r.Body, cap: d.body.capture}
 	if d.rec != nil {
 		d.rec.Body = unsavedBody(r.ContentLength)
 	}
@@ -291,7 +263,7 @@ func readSmall(r *http.Request, d *delivery) error {
 	if err != nil || !complete {
 		return err
 	}
-	d.body, d.inMemory = body, true
+	d.body.kind, d.body.data = bodyInMemory, body
 	return nil
 }
 

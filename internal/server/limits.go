@@ -21,6 +21,22 @@ import (
 //   - Rates are requests per second with a burst of twice the rate. The defaults (1,000/s
 //     per source, 2,000/s per tunnel) only stop floods: they are above what one relay
 //     carries, so an operator who knows the traffic sets them lower.
+//   - Session opens are rated so that churn is bounded, not only sessions open at once:
+//     a hostile client that opens a session, floods it and is cut off can at once open
+//     the next, and every open costs the server a websocket, a yamux session and what
+//     the client pushes before it is cut off (up to a 256 KiB window on each stream it
+//     opens). Unrated, one token churned about 100 sessions a second and grew server
+//     RSS by 50-81 MiB in 30 s. relay-client opens at most one session a second:
+//     after a session that connected it waits 1-1.5 s (proto.MinBackoff plus jitter),
+//     after a refused or failed connect twice as long as the time before, up to 30 s.
+//     So a token's worst legitimate rate is its SessionsPerToken clients (10) all
+//     reconnecting at once, 10 opens within 1.5 s after a restart, and never more than
+//     1/s each: a burst of 10 lets them all in at once, and 2/s sustained lets each of
+//     10 clients whose sessions keep failing reconnect every 5 s (one refused is answered
+//     429 rate_limited and tries again after its doubled backoff, 2-3 s later). Per
+//     source address (an IPv6 /64), 5/s with a burst of 20 lets 20 clients behind one
+//     NAT, of any tokens, reconnect at once, and bounds one address holding several
+//     tokens to 5 opens a second.
 //   - Record quotas bound what senders can make the server store per day: with the
 //     default 7-day retention a tunnel's records stay under 7 GiB, a token's under 28 GiB.
 //     Over a quota the relay refuses (429) rather than evicting older records: records
@@ -44,6 +60,10 @@ const (
 	DefaultTunnelRecordQuota   = 1 << 30
 	DefaultTokenRecordQuota    = 4 << 30
 	DefaultRejectRecordCap     = 64 << 10
+	DefaultSessionRate         = 2
+	DefaultSessionBurst        = 10
+	DefaultSourceSessionRate   = 5
+	DefaultSourceSessionBurst  = 20
 )
 
 // chunkedReserve is what a body of unknown length (chunked) counts against the in-flight
@@ -92,6 +112,16 @@ type Limits struct {
 	// offline (reject policy) keeps in its record; the length and SHA-256 are kept whole.
 	// Default 64 KiB.
 	RejectRecordCap int64
+	// SessionRate and SessionBurst rate the new sessions one token may open: a token
+	// bucket of SessionBurst refilled at SessionRate a second. SourceSessionRate and
+	// SourceSessionBurst do the same per source address (an IPv6 address counts as its
+	// /64). Both are checked when a client connects, before the websocket upgrade, so a
+	// refused open costs the server no session; over either, 429 rate_limited with
+	// Retry-After. Defaults 2/s burst 10 per token, 5/s burst 20 per source.
+	SessionRate        float64
+	SessionBurst       int
+	SourceSessionRate  float64
+	SourceSessionBurst int
 }
 
 // Check refuses negative limits.
@@ -104,6 +134,8 @@ func (l *Limits) Check() error {
 		"source rate": l.SourceRate, "tunnel rate": l.TunnelRate,
 		"tunnel record quota": float64(l.TunnelRecordQuota), "token record quota": float64(l.TokenRecordQuota),
 		"reject record cap": float64(l.RejectRecordCap),
+		"session rate":      l.SessionRate, "session burst": float64(l.SessionBurst),
+		"source session rate": l.SourceSessionRate, "source session burst": float64(l.SourceSessionBurst),
 	} {
 		if v < 0 {
 			return fmt.Errorf("server config: %s must not be negative", name)
@@ -126,4 +158,8 @@ func (l *Limits) setDefaults() {
 	setDefault(&l.TunnelRecordQuota, DefaultTunnelRecordQuota)
 	setDefault(&l.TokenRecordQuota, DefaultTokenRecordQuota)
 	setDefault(&l.RejectRecordCap, DefaultRejectRecordCap)
+	setDefault(&l.SessionRate, DefaultSessionRate)
+	setDefault(&l.SessionBurst, DefaultSessionBurst)
+	setDefault(&l.SourceSessionRate, DefaultSourceSessionRate)
+	setDefault(&l.SourceSessionBurst, DefaultSourceSessionBurst)
 }

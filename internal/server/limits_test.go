@@ -310,6 +310,8 @@ func TestNegativeLimitsRefused(t *testing.T) {
 		func(l *server.Limits) { l.SourceRate = -1 },
 		func(l *server.Limits) { l.NamesPerToken = -1 },
 		func(l *server.Limits) { l.RejectRecordCap = -1 },
+		func(l *server.Limits) { l.SessionRate = -1 },
+		func(l *server.Limits) { l.SourceSessionBurst = -1 },
 	} {
 		cfg := server.Config{Domain: "localhost", PublicURL: "http://127.0.0.1:1"}
 		mutate(&cfg.Limits)
@@ -373,5 +375,35 @@ func TestNamesPerTokenConcurrent(t *testing.T) {
 	}
 	if len(ts) > 12 {
 		t.Errorf("the token holds %d names, over its cap of 12", len(ts))
+	}
+}
+
+// TestNewRefusesNegativeSettings: a library caller's negative setting is an error from
+// New, never a panic later (a negative in-flight cap would make a negative channel size).
+func TestNewRefusesNegativeSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*server.Config)
+	}{
+		{"timeout", func(c *server.Config) { c.Timeout = -time.Second }},
+		{"body limit", func(c *server.Config) { c.BodyLimit = -5 }},
+		{"record cap", func(c *server.Config) { c.RecordCap = -1 }},
+		{"max in-flight", func(c *server.Config) { c.MaxInflight = -1 }},
+		{"queue ttl", func(c *server.Config) { c.QueueTTL = -time.Hour }},
+		{"purge interval", func(c *server.Config) { c.PurgeEvery = -time.Minute }},
+		{"tunnel in-flight bytes", func(c *server.Config) { c.TunnelInflightBytes = -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := server.Config{Domain: "localhost", PublicURL: "http://localhost"}
+			tc.set(&cfg)
+			srv, err := server.New(cfg)
+			if err == nil {
+				srv.Close()
+				t.Fatalf("New accepted a negative %s", tc.name)
+			}
+			if !strings.Contains(err.Error(), tc.name) {
+				t.Errorf("error %q does not name %q", err, tc.name)
+			}
+		})
 	}
 }

@@ -10,9 +10,11 @@ import (
 )
 
 // offline applies the tunnel's offline policy to a request that arrived while no client
-// was connected. Either way the request, body included, is recorded first.
+// was connected. Either way the request, body included, is recorded first. Unlike the
+// live path there is no tunnel slot to take: the body is read whole, into the record,
+// under the server's in-flight budget only, and nothing is forwarded.
 func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cfg tunnelConfig) {
-	if d.rec == nil {
+	if d.rec == nil { // nothing to keep it in: answered as an unknown name would be
 		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, d.tunnel.name), s.publicID(r, d))
 		return
 	}
@@ -39,17 +41,21 @@ func (s *Server) offline(w http.ResponseWriter, r *http.Request, d *delivery, cf
 	}
 	d.rec.Body = body
 	if !body.Truncated {
-		s.inspect(r, d, cfg, body.Data)
+		s.verifySignature(r, d, cfg, body.Data)
 	}
 	if d.code == proto.CodeSignatureInvalid {
 		s.refuse(w, d, d.code)
 		return
 	}
 	s.quotas.add(d, int64(len(body.Data)), s.cfg.Now())
+	// Only a whole body can be delivered later byte for byte; one over the record cap
+	// is refused even on a queue tunnel, its record keeping what fitted.
 	if cfg.offline != proto.OfflineQueue || body.Truncated {
 		s.refuseOffline(w, r, d)
 		return
 	}
+	// Queued: the record is the queue. The sender hears 202 only once it is durable;
+	// from then on the relay owes the app this delivery (see deliverQueued).
 	d.rec.Outcome = store.OutcomeQueued
 	if err := s.cfg.Store.Insert(context.WithoutCancel(r.Context()), d.rec); err != nil {
 		s.storeFailed(w, err, d.id)

@@ -92,13 +92,13 @@ func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
 		rec.Outcome, rec.ErrorCode = store.OutcomeError, string(proto.CodeBadRequest)
 		return s.saveComplete(rec, b.tunnel)
 	}
-	d := &delivery{id: rec.ID, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec, syncComplete: true, fromQueue: true}
+	d := &delivery{id: rec.ID, origin: fromQueue, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec}
 	d.path, d.query = rec.Path, rec.RawQuery
 	s.restamp(req, d, b.tunnel.config())
 	rec.Attempts++
 	s.forward(newDiscardWriter(), req, b, d)
 	if d.code != proto.CodeTunnelOffline && s.ctx.Err() == nil {
-		return d.saved
+		return d.fate == saved
 	}
 	// The client left, or the server is closing: it stays queued for the next client.
 	rec.Outcome = store.OutcomeQueued

@@ -39,7 +39,7 @@ func (q *quotas) roll(now time.Time) {
 // overQuota says whether d's tunnel or owner has recorded its quota for the day, and
 // how long until the day ends.
 func (s *Server) overQuota(d *delivery) (proto.Code, time.Duration) {
-	if d.rec == nil || d.replayOf != "" {
+	if d.rec == nil || d.origin == fromReplay {
 		return "", 0
 	}
 	q, now := &s.quotas, s.cfg.Now()
@@ -90,15 +90,15 @@ func (s *Server) loadQuotas(ctx context.Context) error {
 // recordedSize is how many body bytes d's record will hold: the body up to the record
 // cap, counted at its declared length when it is still streaming.
 func recordedSize(r *http.Request, d *delivery) int64 {
-	if d.inMemory {
+	if d.body.kind == bodyInMemory {
 		return int64(len(d.rec.Body.Data))
 	}
 	n := r.ContentLength
 	if n < 0 {
 		n = chunkedReserve
 	}
-	if d.reqBody != nil {
-		n = min(n, d.reqBody.cap)
+	if d.body.kind == bodyStreaming {
+		n = min(n, d.body.capture.cap)
 	}
 	return n
 }

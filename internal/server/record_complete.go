@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
@@ -20,11 +21,11 @@ func unsavedBody(n int64) store.Body {
 // saveStreamedBody stores a body recorded as it streamed through, once: before the
 // response goes out, or when the delivery ends without one.
 func (s *Server) saveStreamedBody(d *delivery) {
-	if d.bodySaved {
+	if d.body.saved {
 		return
 	}
-	d.bodySaved = true
-	d.rec.Body = d.reqBody.streamed()
+	d.body.saved = true
+	d.rec.Body = d.body.capture.streamed()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
 		// The record keeps the unsavedBody placeholder. An unavailable store is logged
 		// once per change by its watch, not once per delivery.
@@ -36,38 +37,51 @@ func (s *Server) saveStreamedBody(d *delivery) {
 	}
 }
 
-// complete stores the response half of the record.
+// complete ends a delivery on either route, once the exchange is over (answered,
+// failed or aborted mid-body): it counts the delivery and writes the response half of
+// its record.
 func (s *Server) complete(d *delivery, cw *captureWriter) {
-	in := d.bytesIn
-	if d.reqBody != nil {
-		in = d.reqBody.length()
-	}
-	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), in, cw.body.length())
+	s.cfg.Observer.Delivery(d.tunnel.name, cw.status, string(d.code), s.cfg.Now().Sub(d.start), d.body.length(), cw.body.length())
 	if d.rec == nil {
 		return
 	}
-	rec := d.rec
-	if d.reqBody != nil {
-		s.saveStreamedBody(d)
+	if d.body.kind == bodyStreaming {
+		s.saveStreamedBody(d) // no-op unless the exchange failed before any response
 	}
+	fillResponse(d, cw, s.cfg.Now())
+	s.saveResponse(d)
+}
+
+// fillResponse sets the response half of d's record and its outcome.
+func fillResponse(d *delivery, cw *captureWriter, now time.Time) {
+	rec := d.rec
 	rec.Status = cw.status
 	rec.RespHeaders = headerList(cw.header)
 	rec.RespBody = cw.body.body()
-	rec.Duration = s.cfg.Now().Sub(d.start)
+	rec.Duration = now.Sub(d.start)
 	rec.ErrorCode = string(d.code)
 	if rec.ErrorCode == "" && cw.header != nil {
 		rec.ErrorCode = cw.header.Get(proto.HeaderError) // the client's own answer, e.g. local_unreachable
 	}
 	rec.Outcome = outcomeOf(proto.Code(rec.ErrorCode), d.err, cw.status)
-	if d.fromQueue {
+	if d.origin == fromQueue {
 		rec.Outcome = queuedOutcome(rec.Outcome, cw.status)
 	}
-	if d.requeued {
+	if d.fate == requeued { // back in the queue: nothing of this attempt is kept
 		rec.Status, rec.Outcome, rec.RespHeaders, rec.RespBody = 0, store.OutcomeQueued, nil, store.Body{}
 	}
-	if d.syncComplete || d.requeued || !s.work.add() {
-		d.saved = s.saveComplete(rec, d.tunnel)
-		if d.requeued {
+}
+
+// saveResponse writes the response half: in place when someone waits for it (a replay's
+// caller, the queue's next delivery, a requeued delivery's drain) or the server is
+// closing, else in the background.
+func (s *Server) saveResponse(d *delivery) {
+	back := d.fate == requeued
+	if d.origin.savesInPlace() || back || !s.work.add() {
+		if s.saveComplete(d.rec, d.tunnel) {
+			d.fate = saved
+		}
+		if back {
 			s.kickDrain(d.tunnel) // a newer client may be online already
 		}
 		return
@@ -75,6 +89,8 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 	// The request half is durable already; the response half need not hold up the
 	// next request, and shares a commit with it under load. A save that fails is retried
 	// (see saveComplete); one lost to a crash is settled as interrupted at the next start.
+	// Readers that must see it wait for s.settling (see completions).
+	rec := d.rec
 	s.settling.start()
 	go func() {
 		defer s.work.done()

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -219,4 +222,61 @@ func TestLargeBodyRecorded(t *testing.T) {
 	if string(got.Request.Body) != body || got.Size != int64(len(body)) {
 		t.Fatalf("recorded %d body bytes (size %d), want %d", len(got.Request.Body), got.Size, len(body))
 	}
+}
+
+// TestAppFailuresHaveTheirOwnOutcomes: an app that cannot be connected to is refused; one
+// that answers something that is not HTTP, or resets the connection, is bad_response.
+func TestAppFailuresHaveTheirOwnOutcomes(t *testing.T) {
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead.Close()
+	junk := rawAppAfterHead(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-not-http\r\n\r\n") })
+	reset := rawAppAfterHead(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, nil))
+	for _, tt := range []struct {
+		name, target string
+		code         proto.Code
+		outcome      store.Outcome
+	}{
+		{"nothing listening", "http://" + dead.Addr().String(), proto.CodeLocalUnreachable, store.OutcomeRefused},
+		{"garbage answer", junk, proto.CodeLocalBadResponse, store.OutcomeBadResponse},
+		{"reset", reset, proto.CodeLocalBadResponse, store.OutcomeBadResponse},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			name := strings.ReplaceAll(tt.name, " ", "-")
+			cl := relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: name, Target: relaytest.Target(t, tt.target)})
+			defer cl.Stop()
+			resp := post(t, srv.URL+"/t/"+name+"/x", "{}")
+			if resp.StatusCode != tt.code.Status() || resp.Header.Get(proto.HeaderError) != string(tt.code) {
+				t.Fatalf("status %d code %q, want %d %s", resp.StatusCode, resp.Header.Get(proto.HeaderError), tt.code.Status(), tt.code)
+			}
+			c := apiClient(t, srv, relaytest.Token)
+			r := waitRecord(t, c, lastID(t, c, name), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
+			if r.Outcome != tt.outcome {
+				t.Fatalf("outcome %s, want %s", r.Outcome, tt.outcome)
+			}
+		})
+	}
+}
+
+// rawAppAfterHead reads one request head on each connection, then serves it with serve.
+func rawAppAfterHead(t *testing.T, serve func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = http.ReadRequest(bufio.NewReader(c))
+				serve(c)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }

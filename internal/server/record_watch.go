@@ -27,7 +27,7 @@ const (
 
 // watchedStore is the store as the server uses it: writes report to the watch.
 type watchedStore struct {
-	Store
+	store.Store
 	w *storeWatch
 }
 

@@ -88,13 +88,16 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 		return nil, err
 	}
 	d := s.newDelivery(req, t, req.RequestURI)
-	d.replayOf, d.rec.ReplayOf = orig.ID, orig.ID
-	d.syncComplete = true // the caller gets the finished record
+	d.origin, d.replayOf, d.rec.ReplayOf = fromReplay, orig.ID, orig.ID
 	s.deliver(newDiscardWriter(), req, d)
 	return d.rec, nil
 }
 
-// replayRequest rebuilds the recorded request, with edits applied.
+// replayRequest rebuilds the recorded request, with edits applied, for a replay or a
+// queued delivery. An edited head is held to the rules of one read off the wire
+// (wire.CheckRequest: method, target, Host and field syntax), X-Hookrelay-* fields are
+// dropped as at ingress, and the framing is the body's own: the recorded
+// Content-Length and Transfer-Encoding are dropped and the length set from the bytes.
 func replayRequest(ctx context.Context, rec *store.Record, edit *api.Edit) (*http.Request, error) {
 	method, uri, hs, body := rec.Method, rec.Path, rec.Headers, rec.Body.Data
 	if rec.RawQuery != "" {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -182,5 +183,74 @@ func TestStoreFailureFailsClosedAndRecovers(t *testing.T) {
 	}
 	if len(rec.all()) != 3 {
 		t.Fatalf("app got %d requests; none may be forwarded unrecorded", len(rec.all()))
+	}
+}
+
+// TestReplayEditCannotInject: an edited replay whose header name, value, method or path
+// would break the head (CR, LF, NUL, a non-token name) is refused with 400 bad_request
+// naming the culprit, and nothing reaches the app; the tunnel serves on unharmed.
+func TestReplayEditCannotInject(t *testing.T) {
+	srv, _, rec, _, _ := recordSetup(t, nil, "")
+	post(t, srv.URL+"/t/hook/orig", `{}`)
+	rec.wait(t, 1)
+	c := apiClient(t, srv, relaytest.Token)
+	id := lastID(t, c, "hook")
+	smuggle := "1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x"
+	tests := []struct {
+		name, field string
+		edit        api.Edit
+	}{
+		{"CRLF in value", "X-A", api.Edit{Headers: [][2]string{{"X-A", smuggle}}}},
+		{"LF in value", "X-A", api.Edit{Headers: [][2]string{{"X-A", "a\nX-Smuggled: 1"}}}},
+		{"NUL in value", "X-A", api.Edit{Headers: [][2]string{{"X-A", "a\x00b"}}}},
+		{"CRLF in name", `X-A\r\nX-Smuggled`, api.Edit{Headers: [][2]string{{"X-A\r\nX-Smuggled", "1"}}}},
+		{"space in name", "X A", api.Edit{Headers: [][2]string{{"X A", "1"}}}},
+		{"colon in name", "X-A:", api.Edit{Headers: [][2]string{{"X-A:", "1"}}}},
+		{"CRLF in Host", "Host", api.Edit{Headers: [][2]string{{"host", "x\r\nX-Smuggled: 1"}}}},
+		{"CRLF in method", "method", api.Edit{Method: "POST /x HTTP/1.1\r\n\r\nGET"}},
+		{"space in path", "target", api.Edit{Path: "/a HTTP/1.1\r\nX: y"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Replay(context.Background(), id, &tt.edit)
+			var aerr *api.Error
+			if !errors.As(err, &aerr) || aerr.Code != proto.CodeBadRequest || !strings.Contains(aerr.Message, `header "`+tt.field+`"`) {
+				t.Fatalf("replay: %v, want 400 bad_request naming %q", err, tt.field)
+			}
+		})
+	}
+	post(t, srv.URL+"/t/hook/after", `{}`)
+	rec.wait(t, 1)
+	for _, got := range rec.all() {
+		if got.URI == "/smuggled" || got.Header.Get("X-Smuggled") != "" || got.Header.Get("X-A") != "" {
+			t.Fatalf("the app got an injected request or field: %s %v", got.URI, got.Header)
+		}
+	}
+	if n := len(rec.all()); n != 2 {
+		t.Fatalf("the app got %d requests, want the original and the one after", n)
+	}
+}
+
+// TestReplayEditHeaderCase: header names in an edit count whatever their case: a
+// lowercase host is the one Host of the head, and lowercase relay headers are dropped.
+func TestReplayEditHeaderCase(t *testing.T) {
+	srv, _, _ := setupWith(t, relaytest.WithStore(t, nil))
+	resp := mustDo(t, mustRequest(t, "POST", srv.URL+"/t/myapp/orig", strings.NewReader(`{}`)))
+	decodeSeen(t, resp)
+	c := apiClient(t, srv, relaytest.Token)
+	id := lastID(t, c, "myapp")
+	out, err := c.Replay(context.Background(), id, &api.Edit{Headers: [][2]string{
+		{"host", "edited.example"}, {"x-hookrelay-verified", "stripe; ok"}, {"x-hookrelay-replay-of", "forged"},
+		{"x-forwarded-for", "6.6.6.6"}, {"content-type", "application/json"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s seen
+	if err := json.Unmarshal(out.Response.Body, &s); err != nil || out.Status != http.StatusOK {
+		t.Fatalf("replay answered %d %q: %v", out.Status, out.Response.Body, err)
+	}
+	if s.Host != "edited.example" || s.Header.Get(proto.HeaderVerified) != "" || s.Header.Get(proto.HeaderReplayOf) != id ||
+		s.Header.Get("X-Forwarded-For") == "6.6.6.6" || s.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("edited replay reached the app with Host %q and %v", s.Host, s.Header)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -44,9 +45,11 @@ type Config struct {
 	// Tokens are the client tokens accepted. Required: a server with no token refuses
 	// every client.
 	Tokens *Tokens
-	// Store records deliveries and owns tunnel names. Optional: nil records nothing and
-	// keeps name ownership in memory only (benchmarks of the bare tunnel use this).
-	Store Store
+	// Store records deliveries and owns tunnel names: any backend of the store contract
+	// (*sqlite.DB is one). The server never closes it; its owner does, after Close.
+	// Optional: nil records nothing and keeps name ownership in memory only (benchmarks
+	// of the bare tunnel use this).
+	Store store.Store
 	// Timeout is how long the local app may take to start answering a request before the
 	// sender gets 504 local_timeout. Default DefaultTimeout (30 s).
 	Timeout time.Duration
@@ -76,6 +79,8 @@ type Config struct {
 	PurgeEvery time.Duration
 	// Observer receives measurements for metrics. Optional.
 	Observer Observer
+	// Version is the server binary's version, sent in the Welcome. Optional.
+	Version string
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -92,6 +97,21 @@ type TunnelSettings struct {
 	Offline   string // proto.OfflineReject or proto.OfflineQueue
 }
 
+// checkSigns refuses negative values where zero means "the default" and a negative one
+// has no meaning (Retention and MaxRecords are not among them: negative there means
+// "no limit").
+func (c *Config) checkSigns() error {
+	for name, v := range map[string]int64{
+		"timeout": int64(c.Timeout), "body limit": c.BodyLimit, "record cap": c.RecordCap,
+		"max in-flight": int64(c.MaxInflight), "queue ttl": int64(c.QueueTTL), "purge interval": int64(c.PurgeEvery),
+	} {
+		if v < 0 {
+			return fmt.Errorf("server config: %s must not be negative", name)
+		}
+	}
+	return nil
+}
+
 func (c *Config) setDefaults() error {
 	if c.Domain == "" || c.PublicURL == "" {
 		return errors.New("server config: domain and public url are required")
@@ -100,6 +120,9 @@ func (c *Config) setDefaults() error {
 		c.Tokens = new(Tokens)
 	}
 	if err := c.Limits.Check(); err != nil {
+		return err
+	}
+	if err := c.checkSigns(); err != nil {
 		return err
 	}
 	c.Limits.setDefaults()
@@ -156,8 +179,10 @@ type Server struct {
 	inflight budget       // request body bytes in flight, server-wide
 	// sourceRates and tunnelRates limit public requests by source address and tunnel.
 	sourceRates, tunnelRates limiters
-	quotas                   quotas        // body bytes recorded per tunnel and token
-	owners                   ownerSessions // open sessions per token
+	// sessionRates and sourceSessionRates limit session opens by token and source.
+	sessionRates, sourceSessionRates limiters
+	quotas                           quotas        // body bytes recorded per tunnel and token
+	owners                           ownerSessions // open sessions per token
 }
 
 // New returns a Server for cfg.

@@ -80,7 +80,10 @@ func TestShutdownManySessions(t *testing.T) {
 	}
 	token := func(i int) string { return fmt.Sprintf("shutdown-test-token-%04d-5f0c9a", i) }
 	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, nil), func(c *server.Config) {
-		for i := range n { // a token per session, as a real fleet of clients has
+		// Every session comes from 127.0.0.1, each with a token of its own, as a real
+		// fleet of clients has.
+		c.SourceSessionBurst = n
+		for i := range n {
 			_ = c.Tokens.Add(token(i))
 		}
 	}))

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/api"
+	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -110,4 +112,41 @@ func TestStartOnReadOnlyStoreSettlesLater(t *testing.T) {
 		return err == nil && len(p.Records) == 1
 	})
 	eventually(t, "the store to be seen writing", func() bool { return srv.StoreErr() == nil })
+}
+
+// TestCompletionRetriedUntilStoreWrites makes the store read-only while the app holds a
+// request: its response half cannot be saved, is kept, and lands once the store writes
+// again; meanwhile the server says why it is not ready.
+func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
+	arrived, release := make(chan struct{}), make(chan struct{})
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
+	done := make(chan *http.Response, 1)
+	go func() { done <- post(t, srv.URL+"/t/hook/x", `{}`) }()
+	recv(t, arrived, "the request at the app")
+	if err := db.SetReadOnly(true); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if resp := recv(t, done, "the answer"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	eventually(t, "the server to see the store fail", func() bool { return srv.StoreErr() != nil })
+	time.Sleep(3 * time.Second) // past the retries in place: the completion waits in memory
+	if err := db.SetReadOnly(false); err != nil {
+		t.Fatal(err)
+	}
+	c := apiClient(t, srv, relaytest.Token)
+	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
+	if r.Outcome != store.OutcomeOK || r.Status != http.StatusCreated {
+		t.Fatalf("record: outcome %s status %d", r.Outcome, r.Status)
+	}
+	// The probe or the completion saw the store write again.
+	eventually(t, "the server to see the store write again", func() bool { return srv.StoreErr() == nil })
 }

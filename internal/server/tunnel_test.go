@@ -1,16 +1,19 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
@@ -214,5 +217,99 @@ func TestDoubleSlashPath(t *testing.T) {
 	resp.Body.Close()
 	if want := "//hooks//x%2Fy/../z?a=1 " + strings.TrimPrefix(srv.URL, "http://"); string(b) != want {
 		t.Fatalf("app saw %q, want %q", b, want)
+	}
+}
+
+// TestSenderCannotSpeakForRelay: a sender's own X-Hookrelay-* and X-Forwarded-* never
+// reach the app, on the direct route (small body) and on the proxy route (a body over
+// 64 KiB, chunked, Expect, TE) alike.
+func TestSenderCannotSpeakForRelay(t *testing.T) {
+	srv, _, _ := setup(t)
+	big := strings.Repeat("b", 100<<10)
+	tests := []struct {
+		name  string
+		body  io.Reader
+		setup func(*http.Request)
+	}{
+		{"direct", strings.NewReader(`{"small":1}`), nil},
+		{"body over 64 KiB", strings.NewReader(big), nil},
+		{"chunked", readerOnly{strings.NewReader(big)}, nil},
+		{"expect", strings.NewReader(`{"e":1}`), func(r *http.Request) { r.Header.Set("Expect", "100-continue") }},
+		{"te trailers", strings.NewReader(`{"t":1}`), func(r *http.Request) { r.Header.Set("TE", "trailers") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := mustRequest(t, "POST", srv.URL+"/t/myapp/hook", tt.body)
+			if _, ok := tt.body.(readerOnly); ok {
+				req.ContentLength = -1
+			}
+			req.Header.Set("X-Hookrelay-Verified", "stripe; ok")
+			req.Header.Set("X-Hookrelay-Replay-Of", "01forged")
+			req.Header["x-hookrelay-tunnel"] = []string{"other"}
+			req.Header.Set("X-Hookrelay-Anything", "forged")
+			req.Header.Set("X-Forwarded-For", "6.6.6.6")
+			req.Header.Set("X-Forwarded-Host", "forged.example")
+			req.Header.Set("Forwarded", "for=6.6.6.6")
+			if tt.setup != nil {
+				tt.setup(req)
+			}
+			s := decodeSeen(t, mustDo(t, req))
+			h := s.Header
+			if h.Get(proto.HeaderVerified) != "" || h.Get(proto.HeaderReplayOf) != "" || h.Get("X-Hookrelay-Anything") != "" ||
+				h.Get(proto.HeaderTunnel) != "" || h.Get(proto.HeaderRequestID) == "" {
+				t.Errorf("relay headers at the app: %v", h)
+			}
+			if h.Get("X-Forwarded-For") != "127.0.0.1" || h.Get("X-Forwarded-Host") != s.Host || h.Get("Forwarded") != "" {
+				t.Errorf("forwarding headers at the app: %v", h)
+			}
+		})
+	}
+}
+
+// TestExpectEarlyAnswer: a sender that sends Expect: 100-continue and waits for it gets
+// the app's early final answer (401 before the body) at once, without sending its body
+// and without the relay's 100 Continue. The sender here has no expect timer: it waits
+// for an answer as long as it takes. (A tunnel that verifies signatures reads the body
+// first, and so answers 100 Continue itself: it is not covered here.)
+func TestExpectEarlyAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		mutate func(*testing.T) func(*server.Config)
+		verify []string
+	}{
+		{"small body", 1 << 10, nil, nil},
+		{"large body", 3 << 20, nil, nil},
+		{"recorded small", 1 << 10, func(t *testing.T) func(*server.Config) { return relaytest.WithStore(t, nil) }, nil},
+		{"recorded large", 3 << 20, func(t *testing.T) func(*server.Config) { return relaytest.WithStore(t, nil) }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mutate func(*server.Config)
+			if tc.mutate != nil {
+				mutate = tc.mutate(t)
+			}
+			srv := relaytest.StartServer(t, "", mutate)
+			app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "no", http.StatusUnauthorized) // before reading the body
+			}))
+			relaytest.StartClient(t, srv.URL, relaytest.Token,
+				client.Tunnel{Name: "exp", Target: relaytest.Target(t, app), Verify: tc.verify})
+			c, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /t/exp/hook HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", tc.size)
+			_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer without the body: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d (%s), want the app's 401 before any body", resp.StatusCode, resp.Header.Get("X-Hookrelay-Error"))
+			}
+		})
 	}
 }

@@ -4,31 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
-
-// Store is what the server needs of the delivery store; *sqlite.DB implements it.
-type Store interface {
-	Insert(ctx context.Context, r *store.Record) error
-	Complete(ctx context.Context, r *store.Record) error
-	SaveRequestBody(ctx context.Context, r *store.Record) error
-	Get(ctx context.Context, owner, id string) (*store.Record, error)
-	List(ctx context.Context, f store.Filter) (store.Page, error)
-	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)
-	Queued(ctx context.Context, tunnel string, limit int) ([]store.Record, error)
-	ClaimTunnel(ctx context.Context, t store.Tunnel) error
-	GetTunnel(ctx context.Context, name string) (*store.Tunnel, error)
-	ListTunnels(ctx context.Context, owner string) ([]store.Tunnel, error)
-	TouchTunnel(ctx context.Context, name string, seen time.Time) error
-	ReleaseTunnel(ctx context.Context, name, owner string, seenBefore time.Time) error
-	RecordedSince(ctx context.Context, since time.Time) ([]store.Usage, error)
-	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
-	Interrupt(ctx context.Context, before time.Time) (int, error)
-	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
-}
 
 // claim gives owner the tunnel name, persisting ownership when there is a store. offline
 // is the client's wish ("" keeps the tunnel's current policy).

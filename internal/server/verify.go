@@ -46,10 +46,11 @@ func newVerifier(specs []string, mode string) (*verifier, error) {
 	return &verifier{set: webhook.NewSet(schemes...), mode: mode}, nil
 }
 
-// inspect verifies a delivery on its exact bytes and, when it verified, looks for a
-// duplicate event id. body is nil when it was too large to hold. In enforce mode a
-// failure marks the delivery rejected, recorded but not forwarded.
-func (s *Server) inspect(r *http.Request, d *delivery, cfg tunnelConfig, body []byte) {
+// verifySignature verifies a delivery's webhook signature on its exact bytes and, when
+// it verified, looks for a duplicate event id. body is nil when it was too large to
+// hold. In enforce mode a failure marks the delivery rejected, recorded but not
+// forwarded.
+func (s *Server) verifySignature(r *http.Request, d *delivery, cfg tunnelConfig, body []byte) {
 	if cfg.verify == nil {
 		return
 	}
@@ -81,7 +82,7 @@ func (s *Server) markDuplicate(ctx context.Context, d *delivery, eventID string)
 	}
 	d.rec.EventID = eventID
 	seen, err := s.cfg.Store.SeenEvent(ctx, d.tunnel.name, eventID, 0)
-	if err == nil && seen && d.replayOf == "" {
+	if err == nil && seen && d.origin != fromReplay {
 		d.rec.Duplicate = true
 	}
 }

@@ -50,9 +50,9 @@ func CheckField(name string, values ...string) error {
 	return nil
 }
 
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
+// isToken reports whether s is an RFC 9110 token: a method or a header name.
+func isToken[S ~string | ~[]byte](s S) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -84,7 +84,7 @@ func visible(s string) bool {
 }
 
 // TokenChars marks the ASCII bytes allowed in an RFC 9110 token (a header name or a
-// method); relay-client's codec reads the same table.
+// method); the checks of written heads and the codec read the same table.
 var TokenChars = func() (t [128]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true

@@ -177,8 +177,9 @@ func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration, headL
 	}
 }
 
-// ErrHeadTooLarge is returned when a response head is over the pool's HeadLimit.
-var ErrHeadTooLarge = errors.New("wire: response head too large")
+// ErrHeadTooLarge is returned when a message head is over its limit: the pool's
+// HeadLimit, or the one given to HeadReader.Next.
+var ErrHeadTooLarge = errors.New("wire: message head too large")
 
 // headLimit lets n more bytes be read (n < 0: no limit).
 type headLimit struct {

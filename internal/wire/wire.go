@@ -1,14 +1,3 @@
-// Package wire is relay-server's lean HTTP/1.1 forwarding path: it writes a request head
-// and an in-memory body onto a kept-alive tunnel stream and copies the response back,
-// without httputil.ReverseProxy and http.Transport (whose goroutine handoffs and header
-// copies dominate a small request's cost). Requests it does not cover (upgrades, Expect,
-// trailers, streamed bodies) stay with ReverseProxy.
-//
-// It also holds the rules both server routes and relay-client share, each written once:
-// the forwarding contract (ForwardHead, see forward.go), the hop-by-hop table
-// (HopByHop), the check of a head that did not come from a parser (CheckRequest), the
-// relay's error answer (WriteError, AppendErrorResponse) and the idle-connection holder
-// (Idle). relay-client pipes each stream's bytes to the app itself (see package client).
 package wire
 
 import (
@@ -82,14 +71,14 @@ func (h *Head) Write(bw *bufio.Writer) {
 			continue
 		}
 		for _, v := range vv {
-			field(bw, k, v)
+			writeField(bw, k, v)
 		}
 	}
 	for i := 0; i+1 < len(h.Extra); i += 2 {
-		field(bw, h.Extra[i], h.Extra[i+1])
+		writeField(bw, h.Extra[i], h.Extra[i+1])
 	}
 	for i := 0; i+1 < h.nRelay; i += 2 {
-		field(bw, h.relay[i], h.relay[i+1])
+		writeField(bw, h.relay[i], h.relay[i+1])
 	}
 	if len(h.Body) > 0 || h.HadLength {
 		bw.WriteString("Content-Length: ")
@@ -100,7 +89,7 @@ func (h *Head) Write(bw *bufio.Writer) {
 	bw.Write(h.Body)
 }
 
-func field(bw *bufio.Writer, k, v string) {
+func writeField(bw *bufio.Writer, k, v string) {
 	bw.WriteString(k)
 	bw.WriteString(": ")
 	bw.WriteString(v)

@@ -162,7 +162,7 @@ func TestNilResponder(t *testing.T) {
 // TestResponderString checks that formatting a Responder never prints a secret.
 func TestResponderString(t *testing.T) {
 	r := mustNew(t, signedAll)
-	for _, s := range []string{fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), fmt.Sprintf("%s", r)} {
+	for _, s := range []string{fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), r.String()} {
 		checkNoSecret(t, s)
 		if !strings.Contains(s, "meta:***") {
 			t.Errorf("Responder renders as %q", s)

@@ -12,10 +12,8 @@
 // settings: with synchronous_commit on (PostgreSQL's default) that includes
 // the WAL flush, so a recorded delivery survives a crash of the machine
 // running PostgreSQL, which is stronger than the SQLite backend's default.
-// The cost is a round trip and a flush per commit: about 5 ms per fsync on
-// this development VM's disk, more under load, so that a single sender,
-// waiting for two commits per delivery, records 50-110 deliveries/s
-// (BenchmarkDeliveries, c=1); concurrent senders share commits (below).
+// The cost is a round trip and a flush per commit, paid by each write
+// unless concurrent writes share it (below).
 //
 // # Group commit
 //
@@ -36,20 +34,24 @@
 // Interrupt, Purge) run on the pool directly.
 //
 // Measured with BenchmarkDeliveries on this 2-core VM, PostgreSQL 15 on the
-// same cores, while neighbours' builds kept the load average at 14-20 (rates
-// swing by 2x between runs; CPU per delivery is steadier). A delivery is an
-// Insert with a 1 KiB body then a Complete, from 64 senders:
+// same cores. A delivery is an Insert with a 1 KiB body then a Complete, from
+// 64 senders; the load average was 4.6-7 for the first column and 14-20
+// (neighbours' builds) for the second, so rates swing; CPU per delivery
+// (this process + PostgreSQL's processes, from the quieter run) is steadier:
 //
-//	backend                          deliveries/s   CPU per delivery
-//	sqlite (in process)              4,200-6,500    ~56 us
-//	postgres, durable (fsync on)       790-1,370    ~100 us here + ~200-260 us server
-//	postgres, durable, AsyncCommit     3,650-3,850    ~65 us here + ~120 us server
-//	postgres, fsync off (tests)      1,750-3,800    ~75-95 us here + ~135-160 us server
+//	backend                          deliveries/s        CPU per delivery
+//	                                 quieter   loaded
+//	sqlite (in process)              10,960    4,200-6,500   65 us
+//	postgres, durable (fsync on)      8,530      790-1,370   56 + 116 us
+//	postgres, durable, AsyncCommit    8,030    3,650-3,850   59 + 111 us
+//	postgres, fsync off (tests)       8,060    1,750-3,800   72 + 142 us
 //
-// With durability on, flush latency rather than CPU is the limit: one sender
-// waits for two commits per delivery (9-20 ms), and four writers instead of
-// two raised 64 senders from ~1,000 to ~1,500 deliveries/s in one paired run.
-// Two stays the default until measured on a machine without neighbours.
+// One sender waits for two commits per delivery: 1,155 deliveries/s durable
+// on the quieter machine, down to 50-110/s when the disk's flushes slow to
+// 5-10 ms under load. There flush latency rather than CPU is the limit, and
+// four writers instead of two raised 64 senders from ~1,000 to ~1,500
+// deliveries/s in one paired run; two stays the default until measured on a
+// machine without neighbours.
 //
 // # Layout
 //

@@ -55,7 +55,10 @@ func TestReconnectAfterServerKillMidBody(t *testing.T) {
 // handshake: drains never outnumber the sessions that came online, and every queued
 // delivery reaches the app (the four counts zero, no redelivery).
 func TestDrainOncePerSession(t *testing.T) {
-	r := newRig(t, rigOpts{clientArgs: []string{"--offline", proto.OfflineQueue}})
+	// The test opens its handshakes faster than a client would: lift the session-open
+	// rates, which would answer them 429 before any handshake.
+	r := newRig(t, rigOpts{clientArgs: []string{"--offline", proto.OfflineQueue},
+		serverArgs: []string{"--session-burst", "1000", "--source-session-burst", "1000"}})
 	r.startClient()
 	s := r.sender("drain")
 	offline := r.watchOffline()

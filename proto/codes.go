@@ -38,6 +38,9 @@ const (
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
+	// session ended, or 401 on the API: the token was revoked (relay-server tokens
+	// revoke); a new connect with it gets bad_token
+	CodeTokenRevoked Code = "token_revoked"
 )
 
 var codeStatus = map[Code]int{
@@ -68,6 +71,7 @@ var codeStatus = map[Code]int{
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
+	CodeTokenRevoked:     http.StatusUnauthorized,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

@@ -79,7 +79,7 @@ func dialError(resp *http.Response, err error) error {
 func classifyError(e *proto.Error) error {
 	switch e.Code {
 	case proto.CodeBadToken, proto.CodeVersionMismatch, proto.CodeNameTaken, proto.CodeBadName,
-		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced:
+		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced, proto.CodeTokenRevoked:
 		return fmt.Errorf("%w: %w", ErrPermanent, e)
 	}
 	return fmt.Errorf("server refused: %w", e)

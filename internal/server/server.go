@@ -183,6 +183,7 @@ type Server struct {
 	sessionRates, sourceSessionRates limiters
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
+	holds                            holds         // what each token holds open, ended on revocation
 }
 
 // New returns a Server for cfg.
@@ -203,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux, s.admin = s.routes(), s.adminRoutes()
+	s.startTokenWatch()
 	s.startPurger()
 	return s, nil
 }

@@ -39,6 +39,7 @@ type config struct {
 	Domain    string
 	Data      string
 	Tokens    []tokenEntry
+	Teams     map[string]team // teams: in the file (see team)
 	Dev       bool
 	LogFormat string
 	Tunnels   map[string]server.TunnelSettings // tunnels: in the file (see tunnelOptions)
@@ -128,7 +129,7 @@ func (c *config) finish() error {
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
 	}
-	if err := checkTokens(c.Tokens); err != nil {
+	if err := c.checkTokens(); err != nil {
 		return err
 	}
 	return c.checkStrength()
@@ -193,7 +194,7 @@ func (c *config) checkAdminHost() error {
 	if _, taken := c.Tunnels[label]; taken {
 		return fmt.Errorf("--admin-host %q: %s is configured as a tunnel name", c.AdminHost, label)
 	}
-	for _, r := range reservations(c.Tokens) {
+	for _, r := range c.reservations() {
 		if r.name == label {
 			return fmt.Errorf("--admin-host %q: %s is reserved as a tunnel name", c.AdminHost, label)
 		}

@@ -129,7 +129,7 @@ func (r *relay) start(ctx context.Context) error {
 
 // openStore opens the database and seeds the reserved tunnel names into it.
 func (r *relay) openStore(ctx context.Context) error {
-	res := reservations(r.cfg.Tokens)
+	res := r.cfg.reservations()
 	if r.cfg.NoRecord {
 		if len(res) > 0 {
 			r.log.Warn("--no-record keeps no tunnel ownership: reserved names are not enforced")
@@ -223,7 +223,7 @@ func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL s
 	if db != nil {
 		sc.Store = db
 	}
-	for _, r := range reservations(cfg.Tokens) {
+	for _, r := range cfg.reservations() {
 		sc.Reserved = append(sc.Reserved, r.name)
 	}
 	return sc

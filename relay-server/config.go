@@ -90,6 +90,18 @@ func load(args []string, getenv func(string) string) (*config, error) {
 // resolve fills what flags left unset from the config file, then HOOKRELAY_<FLAG> (the
 // environment wins over the file), and checks the result. Every error is a usage error.
 func (c *config) resolve(getenv func(string) string) error {
+	if err := c.resolveSources(getenv); err != nil {
+		return err
+	}
+	if c.set.Changed("token") {
+		c.Tokens = entriesOf(c.tokenFlags)
+	}
+	return option.Usage(c.finish())
+}
+
+// resolveSources fills what flags left unset from the config file, then the
+// environment, which wins over the file.
+func (c *config) resolveSources(getenv func(string) string) error {
 	if err := c.set.ApplyEnv(getenv, "config"); err != nil { // the file's path first
 		return err
 	}
@@ -98,13 +110,7 @@ func (c *config) resolve(getenv func(string) string) error {
 			return option.Usage(err)
 		}
 	}
-	if err := c.set.ApplyEnv(getenv); err != nil {
-		return err
-	}
-	if c.set.Changed("token") {
-		c.Tokens = entriesOf(c.tokenFlags)
-	}
-	return option.Usage(c.finish())
+	return c.set.ApplyEnv(getenv)
 }
 
 // finish applies --dev defaults and checks the result: each option's own check, then

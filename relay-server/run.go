@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -52,8 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return root.ExecuteContext(ctx)
 }
 
-// rootCommand is relay-server: serving is its own action; healthcheck, version and
-// completion are subcommands.
+// rootCommand is relay-server: serving is its own action; healthcheck, tokens, version
+// and completion are subcommands.
 func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(ready)) *cobra.Command {
 	cfg := new(config)
 	root := &cobra.Command{
@@ -74,7 +73,7 @@ func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(read
 	}
 	cli.CompleteChoices(root, cfg.bind(root.Flags()).Options())
 	root.Flags().SortFlags = false
-	root.AddCommand(healthcheckCommand(getenv))
+	root.AddCommand(healthcheckCommand(getenv), tokensCommand(getenv))
 	cli.Prepare(root)
 	return root
 }
@@ -137,7 +136,7 @@ func (r *relay) openStore(ctx context.Context) error {
 		return nil
 	}
 	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
-	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), opts)
+	db, err := sqlite.Open(ctx, r.cfg.dbPath(), opts)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

@@ -33,7 +33,7 @@ func (s *Server) apiRoutes(m *http.ServeMux) {
 // ends a live feed.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.cfg.Tokens.Lookup(bearer(r))
+		id, ok := s.identify(bearer(r))
 		if !ok {
 			writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 			return

@@ -51,7 +51,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto.CodeVersionMismatch, msg, "")
 		return
 	}
-	ident, ok := s.cfg.Tokens.Lookup(bearer(r))
+	ident, ok := s.identify(bearer(r))
 	if !ok {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 		return

@@ -107,7 +107,7 @@ func (s *Server) inspector() http.Handler {
 // inspectLogin resolves a token typed into the login form to a view of its owner's
 // deliveries. Tokens are compared in constant time by Tokens.Lookup.
 func (s *Server) inspectLogin(token string) (inspect.Source, bool) {
-	id, ok := s.cfg.Tokens.Lookup(token)
+	id, ok := s.identify(token)
 	if !ok {
 		return nil, false
 	}

@@ -184,6 +184,7 @@ type Server struct {
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
 	holds                            holds         // what each token holds open, ended on revocation
+	tokens                           tokenSync     // the store's tokens version loaded
 }
 
 // New returns a Server for cfg.

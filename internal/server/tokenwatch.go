@@ -2,78 +2,89 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 // TokenPoll is how often the server reads the store's tokens version (one row), to pick
 // up tokens added or revoked by relay-server tokens while it runs. The list of tokens
 // is read again only when the version moved. A revoked token's sessions, API requests
-// and inspector sessions end at the next poll: within TokenPoll plus a store read.
+// and inspector sessions end at the next poll: within TokenPoll plus a store read. An
+// unknown token checks the version at once too (lookup), so a token is usable the moment
+// tokens add returns, not a poll later.
 const TokenPoll = time.Second
 
-// loadTokens reads the store's tokens into Config.Tokens, and returns the version read
-// first, so that a change made meanwhile is picked up by the next poll.
-func (s *Server) loadTokens(ctx context.Context) (int64, error) {
-	v, err := s.cfg.Store.TokensVersion(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read tokens version: %w", err)
-	}
-	ts, err := s.cfg.Store.ListTokens(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("list tokens: %w", err)
-	}
-	s.cfg.Tokens.setStored(ts)
-	return v, nil
+// tokenSync is the tokens version Config.Tokens holds, -1 before the first load.
+type tokenSync struct {
+	mu      sync.Mutex
+	v       int64
+	failing bool // the last read failed: logged once per streak
 }
 
 // startTokenWatch loads the store's tokens, then polls for changes every TokenPoll and
 // ends whatever a revoked token still holds. A store that cannot be read leaves the
-// tokens as they were (logged once per failure streak) and is tried again.
+// tokens as they were and is tried again.
 func (s *Server) startTokenWatch() {
 	if s.cfg.Store == nil {
 		return
 	}
-	v, err := s.loadTokens(s.ctx)
-	if err != nil {
-		s.log.Error("load stored tokens; retrying", "err", err)
-		v = -1
-	}
+	s.tokens.v = -1
+	s.syncTokens(s.ctx)
 	s.work.add()
 	go func() {
 		defer s.work.done()
 		t := time.NewTicker(TokenPoll)
 		defer t.Stop()
-		failing := err != nil
 		for {
 			select {
 			case <-t.C:
 			case <-s.ctx.Done():
 				return
 			}
-			v, failing = s.pollTokens(v, failing)
+			s.syncTokens(s.ctx)
 		}
 	}()
 }
 
-// pollTokens reloads the tokens when the store's version differs from v, and returns
-// the version now loaded and whether the store failed.
-func (s *Server) pollTokens(v int64, failing bool) (int64, bool) {
-	now, err := s.cfg.Store.TokensVersion(s.ctx)
-	if err == nil && now != v {
-		now, err = s.loadTokens(s.ctx)
+// syncTokens reloads the store's tokens when their version moved, ends what revoked
+// tokens hold, and reports whether anything changed.
+func (s *Server) syncTokens(ctx context.Context) bool {
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	v, err := s.cfg.Store.TokensVersion(ctx)
+	if err == nil && v == s.tokens.v {
+		s.tokens.failing = false
+		return false
+	}
+	var ts []store.Token
+	if err == nil {
+		ts, err = s.cfg.Store.ListTokens(ctx)
 	}
 	if err != nil {
-		if !failing && s.ctx.Err() == nil {
-			s.log.Error("poll stored tokens", "err", err)
+		if !s.tokens.failing && s.ctx.Err() == nil {
+			s.log.Error("read stored tokens; keeping the ones loaded", "err", err)
 		}
-		return v, true
+		s.tokens.failing = true
+		return false
 	}
-	if now != v {
-		s.holds.sweep(s.cfg.Tokens.Active)
+	s.tokens.v, s.tokens.failing = v, false
+	s.cfg.Tokens.setStored(ts)
+	s.holds.sweep(s.cfg.Tokens.Active)
+	return true
+}
+
+// identify resolves a client token to its identity. An unknown token makes the server
+// check the store's tokens version first (one row, under the lock the poll takes): it
+// may have been added a moment ago. The check runs in the server's context, so that a
+// client that hangs up does not count as a store failure.
+func (s *Server) identify(token string) (Identity, bool) {
+	id, ok := s.cfg.Tokens.Lookup(token)
+	if ok || token == "" || s.cfg.Store == nil || !s.syncTokens(s.ctx) {
+		return id, ok
 	}
-	return now, false
+	return s.cfg.Tokens.Lookup(token)
 }
 
 // holds are what the clients of each token hold open: sessions, API requests, live feeds.

@@ -11,7 +11,7 @@ type Code string
 const (
 	CodeBadToken         Code = "bad_token"         // 401: missing or unknown token
 	CodeBadName          Code = "bad_name"          // 400: tunnel name is not a DNS label or is reserved
-	CodeNameTaken        Code = "name_taken"        // 409: name held by another token
+	CodeNameTaken        Code = "name_taken"        // 409: name held by another token or team
 	CodeVersionMismatch  Code = "version_mismatch"  // 426: client speaks another protocol version
 	CodeBadRequest       Code = "bad_request"       // 400: malformed handshake or API request
 	CodeTunnelNotFound   Code = "tunnel_not_found"  // 404: no such tunnel

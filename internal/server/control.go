@@ -184,7 +184,7 @@ func (ss *session) activate() {
 
 // replace ends a session whose names a newer session of the same owner took over.
 func (ss *session) replace() {
-	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token took over this tunnel"}
+	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token (or of the same team) took over this tunnel"}
 	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
 	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
 	ss.end()

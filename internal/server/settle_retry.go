@@ -51,7 +51,9 @@ func (s *Server) saveComplete(rec *store.Record, t *tunnel) bool {
 }
 
 // completeRetrying runs Complete up to completeTries times while the store is
-// unavailable and the server is open.
+// unavailable. It goes on while the server closes: the close waits for deliveries in
+// flight anyway, at most 0.7 s more here, and a completion given up now would stay
+// pending though the app answered (nothing retries parked ones once the server closes).
 func (s *Server) completeRetrying(rec *store.Record) error {
 	wait := completeBackoff
 	for try := 1; ; try++ {
@@ -59,11 +61,7 @@ func (s *Server) completeRetrying(rec *store.Record) error {
 		if err == nil || !errors.Is(err, store.ErrUnavailable) || try == completeTries {
 			return err
 		}
-		select {
-		case <-time.After(wait):
-		case <-s.ctx.Done():
-			return err
-		}
+		time.Sleep(wait)
 		wait *= 2
 	}
 }
@@ -123,12 +121,13 @@ func (s *Server) recover() {
 		select {
 		case <-t.C:
 		case <-s.ctx.Done():
+			s.flushParked()
 			s.stopRecovery(true)
 			return
 		}
 		s.probe()
 		s.retrySettle()
-		s.retryParked()
+		s.retryParked(s.ctx)
 		if failed, since, err, ok := s.watch.due(); ok {
 			s.log.Warn("store still cannot write", "since", since.UTC().Format(time.RFC3339),
 				"refused_writes", failed, "waiting_completions", s.parkedCount(), "err", err)
@@ -167,9 +166,24 @@ func (s *Server) probe() {
 	_ = s.watch.observe(opProbe, p.Probe(ctx))
 }
 
+// flushParked tries each parked completion a last time as the server closes: a store
+// that has come back since the last tick would otherwise leave them pending until the
+// next start settles them as interrupted, though the app answered.
+func (s *Server) flushParked() {
+	if s.parkedCount() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownFlush)
+	defer cancel()
+	s.retryParked(ctx)
+}
+
+// shutdownFlush bounds flushParked: a store still failing does not hold the close up.
+const shutdownFlush = 5 * time.Second
+
 // retryParked tries each parked completion once, in no order, while the store takes
 // them; a queued delivery whose completion went in lets its queue move on.
-func (s *Server) retryParked() {
+func (s *Server) retryParked(ctx context.Context) {
 	s.parked.mu.Lock()
 	recs := make([]parkedRec, 0, len(s.parked.recs))
 	for _, p := range s.parked.recs {
@@ -183,8 +197,8 @@ func (s *Server) retryParked() {
 		}
 	}()
 	for _, p := range recs {
-		err := s.cfg.Store.Complete(s.ctx, p.rec)
-		if errors.Is(err, store.ErrUnavailable) {
+		err := s.cfg.Store.Complete(ctx, p.rec)
+		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
 			return
 		}
 		s.parked.mu.Lock()

@@ -18,7 +18,8 @@ import (
 const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
 
 var (
-	// ErrNoCacheDir is returned by NewACME when ACMEConfig.CacheDir is empty.
+	// ErrNoCacheDir is returned by NewACME when neither ACMEConfig.Cache nor
+	// ACMEConfig.CacheDir is set.
 	ErrNoCacheDir = errors.New("certs: acme cache dir is required")
 	// ErrNoHostPolicy is returned by NewACME when ACMEConfig.HostPolicy is nil.
 	ErrNoHostPolicy = errors.New("certs: acme host policy is required")
@@ -28,11 +29,30 @@ var (
 // certificate authority's terms of service on the operator's behalf.
 type ACMEConfig struct {
 	// CacheDir holds issued certificates, their keys and the ACME account
-	// key. Required. It is created with mode 0700 (an existing directory is
+	// key. Required unless Cache is set, and then ignored. It is created with mode 0700 (an existing directory is
 	// tightened to 0700) and files are written with mode 0600. Losing it
 	// means re-ordering every certificate, which counts against the CA's
 	// rate limits; sharing it with other users leaks private keys.
 	CacheDir string
+
+	// Cache replaces CacheDir: where certificates, their keys, the ACME
+	// account key and challenge tokens are kept. Optional; nil means
+	// autocert.DirCache(CacheDir), as described above.
+	//
+	// Set it to share one set of certificates between several relay
+	// servers behind one name, e.g. the PostgreSQL cache
+	// (internal/store/postgres, DB.ACMECache): any of them then answers a
+	// challenge for an order placed by another, since autocert keeps
+	// HTTP-01 and TLS-ALPN-01 tokens in the cache. A shared cache must also
+	// stop the servers from ordering one certificate each when a name is
+	// first asked for on several at once: its Get of a missing certificate
+	// must let one caller miss and make the others wait for that caller's
+	// Put. Without that, each server orders, which counts against the CA's
+	// rate limits. Everyone who can read the cache holds the private keys.
+	//
+	// Expiry reads through a Peek(ctx, key) ([]byte, error) method when the
+	// cache has one, so that a lookup never counts as a miss to order.
+	Cache autocert.Cache
 
 	// Email is the contact address registered with the ACME account, used by
 	// the CA for expiry and incident notices. Optional.
@@ -69,7 +89,8 @@ type ACME struct {
 
 var _ Provider = (*ACME)(nil)
 
-// NewACME validates cfg, prepares the cache directory and returns a provider.
+// NewACME validates cfg, prepares the cache directory (unless cfg.Cache is
+// set) and returns a provider.
 // It does not contact the CA; the account is registered on the first order.
 func NewACME(cfg ACMEConfig) (*ACME, error) {
 	client, err := acmeClient(cfg)
@@ -82,7 +103,7 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 	if cfg.RenewBefore < 0 {
 		return nil, fmt.Errorf("new acme provider: negative renew-before %v", cfg.RenewBefore)
 	}
-	cache, err := openCacheDir(cfg.CacheDir)
+	cache, err := cacheOf(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +169,7 @@ func (a *ACME) Expiry(host string) (time.Time, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, key := range []string{host, host + "+rsa"} {
-		data, err := a.cache.Get(ctx, key)
+		data, err := peek(ctx, a.cache, key)
 		if err != nil {
 			continue
 		}
@@ -157,4 +178,26 @@ func (a *ACME) Expiry(host string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// cacheOf is the configured cache, else a directory cache on CacheDir.
+func cacheOf(cfg ACMEConfig) (autocert.Cache, error) {
+	if cfg.Cache != nil {
+		return cfg.Cache, nil
+	}
+	return openCacheDir(cfg.CacheDir)
+}
+
+// peeker is a cache whose Get of a missing certificate has a side effect (an
+// order lock); Peek reads without it.
+type peeker interface {
+	Peek(ctx context.Context, key string) ([]byte, error)
+}
+
+// peek reads key from c without side effects when c can.
+func peek(ctx context.Context, c autocert.Cache, key string) ([]byte, error) {
+	if p, ok := c.(peeker); ok {
+		return p.Peek(ctx, key)
+	}
+	return c.Get(ctx, key)
 }

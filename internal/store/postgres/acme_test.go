@@ -193,3 +193,28 @@ func FuzzCertKey(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkACMECache measures a hit and a Put of a certificate-sized entry.
+func BenchmarkACMECache(b *testing.B) {
+	db := openTest(b, pgtest.Schema(b), Options{})
+	c := db.ACMECache()
+	ctx := context.Background()
+	cert := bytes.Repeat([]byte("c"), 3<<10)
+	if err := c.Put(ctx, "bench.relay.test", cert); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Get(ctx, "bench.relay.test"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("put", func(b *testing.B) {
+		for b.Loop() {
+			if err := c.Put(ctx, "bench.relay.test", cert); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/acme"
@@ -50,8 +51,13 @@ type ACMEConfig struct {
 	// Put. Without that, each server orders, which counts against the CA's
 	// rate limits. Everyone who can read the cache holds the private keys.
 	//
-	// Expiry reads through a Peek(ctx, key) ([]byte, error) method when the
-	// cache has one, so that a lookup never counts as a miss to order.
+	// Two optional methods of the cache are used when present: Expiry reads
+	// through Peek(ctx, key) ([]byte, error), so that a lookup never counts
+	// as a miss to order, and a handshake for a name not yet served first
+	// calls AwaitOrder(ctx, key) error, which must return once key is stored
+	// or the caller is the one to order it. autocert reads the cache while
+	// it holds its state lock, so a cache that waits inside Get without
+	// AwaitOrder stalls every handshake of the server while it waits.
 	Cache autocert.Cache
 
 	// Email is the contact address registered with the ACME account, used by
@@ -85,6 +91,8 @@ type ACMEConfig struct {
 type ACME struct {
 	manager *autocert.Manager
 	cache   autocert.Cache
+	policy  HostPolicy
+	served  sync.Map // names whose certificate the manager has served (see awaitOrder)
 }
 
 var _ Provider = (*ACME)(nil)
@@ -115,7 +123,7 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 		Client:      client,
 		Email:       cfg.Email,
 	}
-	return &ACME{manager: m, cache: cache}, nil
+	return &ACME{manager: m, cache: cache, policy: cfg.HostPolicy}, nil
 }
 
 // acmeClient builds the ACME client for the configured directory and roots.
@@ -146,7 +154,7 @@ func canonicalPolicy(p HostPolicy) autocert.HostPolicy {
 // offers the acme-tls/1 protocol, which TLS-ALPN-01 validation needs; do not
 // remove it.
 func (a *ACME) TLSConfig() *tls.Config {
-	cfg := baseTLSConfig(a.manager.GetCertificate)
+	cfg := baseTLSConfig(a.getCertificate)
 	cfg.NextProtos = append(cfg.NextProtos, acme.ALPNProto)
 	return cfg
 }
@@ -178,26 +186,4 @@ func (a *ACME) Expiry(host string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// cacheOf is the configured cache, else a directory cache on CacheDir.
-func cacheOf(cfg ACMEConfig) (autocert.Cache, error) {
-	if cfg.Cache != nil {
-		return cfg.Cache, nil
-	}
-	return openCacheDir(cfg.CacheDir)
-}
-
-// peeker is a cache whose Get of a missing certificate has a side effect (an
-// order lock); Peek reads without it.
-type peeker interface {
-	Peek(ctx context.Context, key string) ([]byte, error)
-}
-
-// peek reads key from c without side effects when c can.
-func peek(ctx context.Context, c autocert.Cache, key string) ([]byte, error) {
-	if p, ok := c.(peeker); ok {
-		return p.Peek(ctx, key)
-	}
-	return c.Get(ctx, key)
 }

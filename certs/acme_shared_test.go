@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/hookrelay/hookrelay/internal/pebbletest"
@@ -43,7 +44,7 @@ type node struct {
 
 // startNode serves an ACME provider on its own PostgreSQL handle, as a relay
 // server process would.
-func startNode(t *testing.T, ca *pebbletest.CA, dsn, host string, puts *atomic.Int64) node {
+func startNode(t *testing.T, ca *pebbletest.CA, dsn string, puts *atomic.Int64, hosts ...string) node {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 	if err != nil {
@@ -51,10 +52,10 @@ func startNode(t *testing.T, ca *pebbletest.CA, dsn, host string, puts *atomic.I
 	}
 	t.Cleanup(func() { db.Close() })
 	p, err := NewACME(ACMEConfig{
-		Cache:        countingCache{ACMECache: db.ACMECache(), key: host, puts: puts},
+		Cache:        countingCache{ACMECache: db.ACMECache(), key: hosts[0], puts: puts},
 		DirectoryURL: ca.DirectoryURL,
 		ExtraRoots:   ca.APIRootPEM,
-		HostPolicy:   ExactHosts(host),
+		HostPolicy:   ExactHosts(hosts...),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,8 +75,14 @@ func TestACMESharedCache(t *testing.T) {
 	ca := pebbletest.Start(t)
 	dsn := pgtest.Schema(t)
 	var puts atomic.Int64
-	nodes := []node{startNode(t, ca, dsn, host, &puts), startNode(t, ca, dsn, host, &puts)}
+	nodes := []node{startNode(t, ca, dsn, &puts, host), startNode(t, ca, dsn, &puts, host)}
 	ca.Route(nodes[1].tlsAddr, nodes[1].httpAddr)
+	if _, ok := nodes[0].provider.Expiry(host); ok {
+		t.Fatal("Expiry reports a certificate before any order")
+	}
+	if n := countLocks(t, dsn); n != 0 {
+		t.Fatalf("Expiry took %d order locks, want 0", n)
+	}
 
 	leaves := make([]*x509.Certificate, len(nodes))
 	errs := make([]error, len(nodes))
@@ -110,6 +117,72 @@ func TestACMESharedCache(t *testing.T) {
 			t.Errorf("server %d: Expiry = %v, %v; want %v", i, got, ok, leaves[0].NotAfter)
 		}
 	}
+}
+
+// TestACMEWaitStallsNoHandshake: while a server waits for another's order of one
+// name, it still completes handshakes for a name it serves already (autocert would
+// hold them up if the wait ran inside its cache read), and it orders the name itself
+// once the other's lock is gone.
+func TestACMEWaitStallsNoHandshake(t *testing.T) {
+	const waited, served = "waited.relay.test", "served.relay.test"
+	ca := pebbletest.Start(t)
+	dsn := pgtest.Schema(t)
+	var puts atomic.Int64
+	n := startNode(t, ca, dsn, &puts, waited, served)
+	ca.Route(n.tlsAddr, n.httpAddr)
+	if _, err := handshake(n.tlsAddr, served, ca.IssuerRoots); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, dsn, `INSERT INTO acme_locks (key, holder, expires_at) VALUES ($1, 'elsewhere', now() + interval '5 minutes')`, waited)
+	done := make(chan error, 1)
+	go func() {
+		_, err := handshake(n.tlsAddr, waited, ca.IssuerRoots)
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // let it start waiting; the check below holds either way
+	if _, err := handshake(n.tlsAddr, served, ca.IssuerRoots); err != nil {
+		t.Errorf("handshake for a served name while another is awaited: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the awaited name's handshake ended while the lock was held: %v", err)
+	default:
+	}
+	exec(t, dsn, `DELETE FROM acme_locks WHERE key = $1`, waited) // the other server gave up
+	if err := <-done; err != nil {
+		t.Fatalf("handshake for the awaited name after the lock went: %v", err)
+	}
+	if got := ca.Orders(); got != 2 {
+		t.Errorf("orders = %d, want 2 (one per name)", got)
+	}
+}
+
+// exec runs one statement in the schema of dsn.
+func exec(t *testing.T, dsn, sql string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countLocks counts the order locks in the schema of dsn.
+func countLocks(t *testing.T, dsn string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM acme_locks`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestACMECacheDefault: without Cache, CacheDir stays required; with it,

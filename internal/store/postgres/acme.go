@@ -200,3 +200,18 @@ func certKey(key string) bool {
 	host := strings.TrimSuffix(key, "+rsa")
 	return host != "" && !strings.Contains(host, "+") && !strings.HasPrefix(host, "acme_account")
 }
+
+// AwaitOrder returns once key is stored, or once this cache holds its order
+// lock (its Get then misses, so its manager orders): it is Get's wait,
+// without the data, for callers that must not wait inside autocert (see
+// certs.ACME).
+func (c *ACMECache) AwaitOrder(ctx context.Context, key string) error {
+	if !certKey(key) {
+		return nil
+	}
+	_, err := c.Get(ctx, key)
+	if err == autocert.ErrCacheMiss {
+		return nil
+	}
+	return err
+}

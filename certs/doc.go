@@ -30,9 +30,10 @@
 // necessarily order: both handshakes for a new name end within ~2 s, with one
 // order at the CA, one certificate stored and the same certificate served
 // by both; without the lock the same test saw 3 orders and 2 different
-// certificates. A waiting server stalls its new TLS handshakes until the
-// other's order ends (autocert holds its state lock while it reads the
-// cache); see the postgres package for the bounds. Expiry reads the cache
+// certificates. A handshake that waits for another server's order waits
+// before it reaches autocert, which holds its state lock while it reads the
+// cache: a wait there would stall every other handshake of the server
+// (TestACMEWaitStallsNoHandshake; bounds in the postgres package). Expiry reads the cache
 // through the cache's Peek when it has one, so a metrics scrape never takes
 // the order lock.
 //

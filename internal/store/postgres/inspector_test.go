@@ -45,3 +45,18 @@ func TestInspectorSessionsShared(t *testing.T) {
 		t.Errorf("get after the other handle deleted = %v, want ErrNoSession", err)
 	}
 }
+
+// BenchmarkInspectorSessions measures the read every inspector request makes.
+func BenchmarkInspectorSessions(b *testing.B) {
+	s := openTest(b, pgtest.Schema(b), Options{}).InspectorSessions()
+	ctx := context.Background()
+	made, err := s.Create(ctx, "tok_1", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Get(ctx, made.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -119,6 +119,34 @@ func TestACMESharedCache(t *testing.T) {
 	}
 }
 
+// TestACMEChallengesAnsweredElsewhere: the CA's validation reaches a server that did
+// not order, by TLS-ALPN-01 and then by HTTP-01 alone; it answers from the shared
+// cache, where autocert keeps the challenge tokens.
+func TestACMEChallengesAnsweredElsewhere(t *testing.T) {
+	const alpn, http01 = "alpn-elsewhere.relay.test", "http-elsewhere.relay.test"
+	ca := pebbletest.Start(t)
+	dsn := pgtest.Schema(t)
+	var puts atomic.Int64
+	orderer := startNode(t, ca, dsn, &puts, alpn, http01)
+	other := startNode(t, ca, dsn, &puts, alpn, http01)
+	for _, tt := range []struct{ host, tlsAddr, httpAddr string }{
+		{alpn, other.tlsAddr, ""},
+		{http01, "", other.httpAddr},
+	} {
+		ca.Route(tt.tlsAddr, tt.httpAddr)
+		tlsBefore, httpBefore := ca.TLSValidations(), ca.HTTPValidations()
+		if _, err := handshake(orderer.tlsAddr, tt.host, ca.IssuerRoots); err != nil {
+			t.Fatalf("%s: %v", tt.host, err)
+		}
+		if tt.tlsAddr != "" && ca.TLSValidations() == tlsBefore {
+			t.Errorf("%s: no TLS-ALPN-01 validation reached the other server", tt.host)
+		}
+		if tt.httpAddr != "" && ca.HTTPValidations() == httpBefore {
+			t.Errorf("%s: no HTTP-01 validation reached the other server", tt.host)
+		}
+	}
+}
+
 // TestACMEWaitStallsNoHandshake: while a server waits for another's order of one
 // name, it still completes handshakes for a name it serves already (autocert would
 // hold them up if the wait ran inside its cache read), and it orders the name itself

@@ -223,7 +223,7 @@ func (h *Holder) splice(st *yamux.Stream) {
 		abort(client)
 		return
 	}
-	pipe(st, client)
+	pipe(&Stream{Stream: st}, client)
 }
 
 // refuse answers a stream with a SpliceError and closes it. The frame is small and a

@@ -204,9 +204,20 @@ func (p *Peers) Close() error {
 	return nil
 }
 
-// Stream is a splice stream on the dialing side.
+// Stream is a splice stream, on either side.
 type Stream struct {
 	*yamux.Stream
+}
+
+// Read reads from the stream. yamux ends every stream of a lost session with io.EOF,
+// as if the peer had closed it; Read returns ErrLinkLost for those instead, so that a
+// truncated transfer is never taken for a complete one.
+func (s *Stream) Read(p []byte) (int, error) {
+	n, err := s.Stream.Read(p)
+	if err == io.EOF && s.Stream.Session().IsClosed() {
+		err = ErrLinkLost
+	}
+	return n, err
 }
 
 // CloseWrite half-closes the stream: the holder sees EOF and passes it on to the client

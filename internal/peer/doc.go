@@ -52,7 +52,10 @@
 //  6. On A a stream of a lost link reads [ErrLinkLost], never a clean EOF (yamux ends
 //     the streams of a dead session with io.EOF, which would pass a truncated response
 //     for a whole one). A cannot know whether the client saw the request: it never
-//     retries then (design §6.4).
+//     retries then (design §6.4). When instead the client's session dies under a
+//     splice, B closes A's stream at once, but yamux v0.1.2 has no stream reset, so A
+//     reads that as EOF: a truncated response shows only through its HTTP framing
+//     (Content-Length or chunked, io.ErrUnexpectedEOF), as on any proxied TCP hop.
 //
 // # Frames
 //

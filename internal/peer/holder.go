@@ -218,6 +218,9 @@ func (h *Holder) splice(st *yamux.Stream) {
 		refuse(st, code, err.Error())
 		return
 	}
+	if ys, ok := client.(*yamux.Stream); ok {
+		client = &Stream{Stream: ys} // a lost client session is a failure, not an EOF
+	}
 	if err := writeFrame(st, FrameSpliceOK, SpliceOK{}); err != nil {
 		abort(st)
 		abort(client)

@@ -197,10 +197,10 @@ func (p *Peers) Close() error {
 	}
 	p.mu.Unlock()
 	p.cancel()
-	p.calls.Wait()
 	for _, l := range links {
-		l.close()
+		l.close() // ends the splices waiting for an answer on it
 	}
+	p.calls.Wait()
 	return nil
 }
 

@@ -116,6 +116,13 @@ func testSplice(tunnel string) Splice {
 // over real TCP whose far end serves HTTP with handler on every stream the holder opens.
 func clientSession(t testing.TB, handler http.Handler) OpenFunc {
 	t.Helper()
+	open, _ := clientSessionKillable(t, handler)
+	return open
+}
+
+// clientSessionKillable is clientSession with a function that cuts the session's conn.
+func clientSessionKillable(t testing.TB, handler http.Handler) (OpenFunc, func()) {
+	t.Helper()
 	ln := listen(t)
 	srv := &http.Server{Handler: handler}
 	served := make(chan struct{})
@@ -145,7 +152,7 @@ func clientSession(t testing.TB, handler http.Handler) OpenFunc {
 		_ = ln.Close()
 		<-served
 	})
-	return openOn(sess)
+	return openOn(sess), func() { _ = c.Close() }
 }
 
 // openOn opens a stream of sess for every splice.

@@ -31,7 +31,8 @@ const (
 // OpenFunc opens a stream to the client session client holding tunnel at generation
 // gen. It returns an error wrapping ErrNotHere when no such session holds the tunnel
 // here, ErrBusy when the session refuses another stream. The conn should support
-// half-close: a CloseWrite method, or a yamux stream (see the package doc).
+// half-close: a CloseWrite method, or a yamux stream (see the package doc). It should
+// return promptly: a splice waits for it, and Holder.Close waits for the splice.
 type OpenFunc func(tunnel string, gen int64, client string) (net.Conn, error)
 
 // HolderConfig configures a Holder.

@@ -203,3 +203,22 @@ func TestPeersRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestForget: forgetting a node ends its link; a later splice dials afresh.
+func TestForget(t *testing.T) {
+	r := newRig(t, rigOpts{open: rawEnd(t, func(c net.Conn) { _, _ = io.Copy(c, c) })})
+	c := r.splice(t, "shop")
+	echo(t, c, "x")
+	r.peers.Forget(r.b.ID)
+	err := within(t, 15*time.Second, "read on a forgotten link", func() error {
+		_, err := io.ReadAll(c)
+		return err
+	})
+	if !errors.Is(err, ErrLinkLost) {
+		t.Fatalf("read on a forgotten link: %v, want link lost", err)
+	}
+	echo(t, r.splice(t, "shop"), "y")
+	if n := r.dialCount(); n != 2 {
+		t.Fatalf("%d dials, want 2", n)
+	}
+}

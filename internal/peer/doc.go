@@ -87,6 +87,7 @@
 //     256 splices hold at most ~145 MiB, about 16 MiB with small bodies.
 //   - [DefaultHandshakeTimeout] (3 s) for the handshake and for a Splice frame and its
 //     answer; peers share an internal network where a round trip is well under 1 ms.
+//   - [MaxHandshakes] (64) conns in their handshake at once on B; more are closed.
 //   - [DefaultDialTimeout] (1 s) for a TCP dial.
 //   - A dial that fails (unreachable, refused, timed out) makes the peer suspect for
 //     [SuspectFor] (5 s): splices to it fail at once with [ErrSuspect] and the caller

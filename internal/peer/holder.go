@@ -26,6 +26,12 @@ const (
 	// frame on a new stream. Peers are on one internal network: a round trip is well
 	// under a millisecond, so 3 s is generous and still fails a silent peer quickly.
 	DefaultHandshakeTimeout = 3 * time.Second
+	// MaxHandshakes bounds the conns a Holder authenticates at once; more are closed
+	// at once. Nodes dial each other rarely (one link per ordered pair, redialed after a
+	// failure), so 64 serves a cluster of 64 nodes restarting together, and whoever
+	// reaches the port without the secret holds at most 64 conns for a handshake
+	// deadline each.
+	MaxHandshakes = 64
 )
 
 // OpenFunc opens a stream to the client session client holding tunnel at generation
@@ -109,9 +115,19 @@ func (h *Holder) Serve(l net.Listener) error {
 // ServeConn runs the handshake on conn, then serves the peer's splices until the link
 // ends. It owns conn. A second link from the same peer replaces the first.
 func (h *Holder) ServeConn(conn net.Conn) error {
-	if !h.track(func() { h.conns[conn] = struct{}{}; h.wg.Add(1) }) {
+	full := false
+	if !h.track(func() {
+		if full = len(h.conns) >= MaxHandshakes; !full {
+			h.conns[conn] = struct{}{}
+			h.wg.Add(1)
+		}
+	}) {
 		_ = conn.Close()
 		return ErrClosed
+	}
+	if full {
+		_ = conn.Close()
+		return fmt.Errorf("peer: accept link: %w: %d handshakes in progress", ErrBusy, MaxHandshakes)
 	}
 	defer h.wg.Done()
 	peer, err := acceptHandshake(conn, h.cfg.Secret, h.cfg.Node, h.cfg.HandshakeTimeout)

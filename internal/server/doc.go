@@ -107,7 +107,8 @@
 //     streams, with the same Timeout as ResponseHeaderTimeout and ResponseHeadLimit (1
 //     MiB) as its cap on the response head (502 bad_response). A streamed body is saved
 //     (SaveRequestBody) in captureWriter's onHeader, before the status goes out, so a
-//     sender that got an answer has its body in the store. A response to a body cut off
+//     sender that got an answer has its body in the store; if the store refuses it
+//     then (a full disk), the body goes in with the completion, retried until it does. A response to a body cut off
 //     by its deadline is not passed on (checkBody, 408 body_timeout).
 //
 // Either route ends in complete (record_complete.go), which also runs when the proxy

@@ -144,3 +144,40 @@ func TestMACBindsThePair(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxHandshakes: conns beyond MaxHandshakes in their handshake are closed at once.
+func TestMaxHandshakes(t *testing.T) {
+	h, err := NewHolder(HolderConfig{Node: "node-b", Secret: testSecret, HandshakeTimeout: time.Minute,
+		Open: func(string, int64, string) (net.Conn, error) { return nil, ErrNotHere }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, MaxHandshakes)
+	for range MaxHandshakes {
+		_, a := pair(t)
+		go func() { served <- h.ServeConn(a) }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for { // wait until all of them are in their handshake
+		h.mu.Lock()
+		n := len(h.conns)
+		h.mu.Unlock()
+		if n == MaxHandshakes {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes in progress, want %d", n, MaxHandshakes)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, a := pair(t)
+	if err := h.ServeConn(a); !errors.Is(err, ErrBusy) {
+		t.Fatalf("one handshake too many: %v, want busy", err)
+	}
+	_ = h.Close() // ends the silent ones
+	for range MaxHandshakes {
+		if err := <-served; !errors.Is(err, ErrHandshake) {
+			t.Fatalf("silent handshake ended with %v", err)
+		}
+	}
+}

@@ -107,12 +107,18 @@
 // # Cost
 //
 // BenchmarkSpliceLatency, one 1 KiB POST answered with 1 KiB at a time on loopback, a
-// new stream per request, on a shared 2-core machine under a load average of about 18
-// (so absolute numbers are high and noisy): a stream of the client session directly,
-// p50 119–165 µs; through a splice, p50 294–317 µs, so the hop adds about 0.13–0.2 ms
-// p50 there. Of that, 128–130 µs p50 is opening the splice alone (stream, Splice,
-// SpliceOK): one round trip on the link before A writes, the price of never letting a
-// refused delivery reach a client. p99 was 1–5 ms for both, noise. The design's
-// throwaway probe measured +0.01–0.06 ms p50 on a quiet machine; should the hop ever
-// matter, the wait for SpliceOK is the first thing to look at.
+// new stream per request, 3 × 3 000 requests per case, on a shared 2-core machine under
+// a load average of 10 to 18 (absolute numbers are high and noisy):
+//
+//	direct, a stream of the client session          p50  75–94 µs  (119–165 µs at load 18)
+//	splice, through a peer link                      p50 245–251 µs (294–317 µs at load 18)
+//	splice-open-only: stream, Splice, SpliceOK       p50 113–140 µs
+//	p99 of all three                                 0.6–8 ms, noise
+//
+// The hop adds about 0.15–0.17 ms p50 here, most of it opening the splice: one round
+// trip on the link before A writes, the price of never letting a refused delivery reach
+// a client. The design's throwaway probe measured +0.01–0.06 ms p50 on a quiet machine.
+// Should the hop ever matter, A could write the request right behind the Splice frame
+// and read the answer before the response (B forwards nothing before it decides), if
+// A can write the request again after not_here.
 package peer

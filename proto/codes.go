@@ -38,6 +38,12 @@ const (
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
+	// A URL-verification handshake the tunnel answers failed its check (wrong verify
+	// token, Slack signature that does not verify); recorded as rejected.
+	CodeHandshakeRefused Code = "handshake_refused" // 403: a handshake failed its check
+	// The client has no local target for the request's path (per-path targets without a
+	// "/" one); the sender may retry once a target is added.
+	CodeNoLocalTarget Code = "no_local_target" // 502: no local target for the path
 )
 
 var codeStatus = map[Code]int{
@@ -68,6 +74,8 @@ var codeStatus = map[Code]int{
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
+	CodeHandshakeRefused: http.StatusForbidden,
+	CodeNoLocalTarget:    http.StatusBadGateway,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

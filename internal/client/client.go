@@ -28,6 +28,9 @@ type Tunnel struct {
 	// Verify and VerifyMode configure signature verification at the relay.
 	Verify     []string
 	VerifyMode string
+	// Handshake lists the URL-verification handshakes the relay answers for the tunnel
+	// (proto.TunnelRequest.Handshake), client online or not.
+	Handshake []string
 }
 
 // Config configures a Client.

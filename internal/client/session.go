@@ -115,7 +115,7 @@ func (c *Client) hello() *proto.Hello {
 	defer c.mu.Unlock()
 	for i, t := range c.cfg.Tunnels {
 		h.Tunnels = append(h.Tunnels, proto.TunnelRequest{Name: c.names[i], Offline: t.Offline,
-			Verify: t.Verify, VerifyMode: t.VerifyMode})
+			Verify: t.Verify, VerifyMode: t.VerifyMode, Handshake: t.Handshake})
 	}
 	return h
 }

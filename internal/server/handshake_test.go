@@ -236,3 +236,32 @@ func TestHandshakeFromClient(t *testing.T) {
 		t.Fatalf("unknown kind: %v, want bad_request naming it", bad.Err())
 	}
 }
+
+// TestHandshakeSlackTakesVerifySecret: a client's --handshake slack on a tunnel that
+// verifies Slack in enforce mode answers only a url_verification signed with the
+// --verify secret, before the signature check (refused 403 handshake_refused, not 401),
+// and Slack's events still go through verification to the app.
+func TestHandshakeSlackTakesVerifySecret(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
+	be := backend(t)
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "slackbot", Target: relaytest.Target(t, be.URL),
+		Verify: []string{"slack:" + hsSlackSecret}, VerifyMode: server.VerifyEnforce, Handshake: []string{"slack"}})
+	for _, c := range []hsCase{
+		{name: "signed", tunnel: "slackbot", method: "POST", body: hsSlackVerify, header: slackSigned(hsSlackSecret, hsSlackVerify),
+			status: 200, ctype: hsText, answer: hsSlackChallenge, outcome: store.OutcomeHandshake},
+		{name: "unsigned", tunnel: "slackbot", method: "POST", body: hsSlackVerify,
+			status: 403, code: proto.CodeHandshakeRefused, outcome: store.OutcomeRejected},
+		{name: "forged event", tunnel: "slackbot", method: "POST", body: `{"type":"event_callback"}`,
+			header: slackSigned("forged", `{"type":"event_callback"}`),
+			status: 401, code: proto.CodeSignatureInvalid, outcome: store.OutcomeRejected},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t, c.do(t, srv.URL), db) })
+	}
+	event := hsCase{tunnel: "slackbot", method: "POST", body: `{"type":"event_callback"}`,
+		header: slackSigned(hsSlackSecret, `{"type":"event_callback"}`)}
+	resp := event.do(t, srv.URL)
+	if s := decodeSeen(t, resp); resp.StatusCode != 200 || s.Header.Get("X-Hookrelay-Verified") != "slack; ok" {
+		t.Fatalf("signed event: %d, the app saw %v", resp.StatusCode, s.Header)
+	}
+}

@@ -187,6 +187,8 @@ type Server struct {
 	sessionRates, sourceSessionRates limiters
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
+	holds                            holds         // what each token holds open, ended on revocation
+	tokens                           tokenSync     // the store's tokens version loaded
 	// handshakes are the server config's handshake: lists, by tunnel name.
 	handshakes map[string]configHandshake
 }
@@ -214,6 +216,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux, s.admin = s.routes(), s.adminRoutes()
+	s.startTokenWatch()
 	s.startPurger()
 	return s, nil
 }

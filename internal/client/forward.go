@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/hookrelay/hookrelay/internal/route/targets"
-
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )

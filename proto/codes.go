@@ -38,6 +38,10 @@ const (
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
+	// 409: the tunnel has its maximum of clients attached (relay-server
+	// --clients-per-tunnel); a reconnect of an attached client id replaces itself and is
+	// never refused so
+	CodeTooManyClients Code = "too_many_clients"
 )
 
 var codeStatus = map[Code]int{
@@ -68,6 +72,7 @@ var codeStatus = map[Code]int{
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
+	CodeTooManyClients:   http.StatusConflict,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

@@ -13,7 +13,8 @@ type tunnel struct {
 	owner    string
 	inflight chan struct{} // semaphore: one slot per request in flight
 	bytes    budget        // request body bytes in flight
-	live     atomic.Pointer[binding]
+	live     atomic.Pointer[attached] // the clients serving it; nil while offline
+	turn     atomic.Uint32            // balance: whose turn is next
 	// draining is set while a drain of the offline queue runs; drainWanted asks it
 	// (or the next one) to look at the queue again.
 	draining, drainWanted atomic.Bool
@@ -30,6 +31,8 @@ type tunnelConfig struct {
 	queueStatus int
 	// verify checks signatures; nil when the tunnel has no verifier.
 	verify *verifier
+	// share is how several clients share deliveries: proto.ShareMirror or ShareBalance.
+	share string
 }
 
 func (t *tunnel) config() tunnelConfig {

@@ -95,6 +95,10 @@ type TunnelSettings struct {
 	Timeout   time.Duration
 	BodyLimit int64
 	Offline   string // proto.OfflineReject or proto.OfflineQueue
+	// Share is how several clients attached to the tunnel share its deliveries:
+	// proto.ShareMirror (the default) or proto.ShareBalance. A client's --share
+	// overrides it.
+	Share string
 }
 
 // checkSigns refuses negative values where zero means "the default" and a negative one
@@ -124,6 +128,11 @@ func (c *Config) setDefaults() error {
 	}
 	if err := c.checkSigns(); err != nil {
 		return err
+	}
+	for name, ts := range c.Tunnels {
+		if err := parseShare(ts.Share); err != nil {
+			return fmt.Errorf("server config: tunnel %s: %w", name, err)
+		}
 	}
 	c.Limits.setDefaults()
 	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
@@ -183,6 +192,7 @@ type Server struct {
 	sessionRates, sourceSessionRates limiters
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
+	copies                           copyLimits    // mirror copies in flight
 }
 
 // New returns a Server for cfg.
@@ -192,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.copies.init()
 	s.inflight.limit = cfg.ServerInflightBytes
 	s.newStoreWatch()
 	if err := s.settle(ctx); err != nil {

@@ -24,6 +24,11 @@ type httpOptions struct {
 	verifyFile string
 	verifyMode string
 	inspect    inspectOptions
+	clientID   string
+	label      string
+	share      string
+	primary    bool
+	routes     []string
 }
 
 func httpCommand(g *globals) *cobra.Command {
@@ -53,6 +58,7 @@ func httpCommand(g *globals) *cobra.Command {
 		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")
 	cmd.Flags().StringVar(&o.verifyFile, "verify-file", "", "file with one verify spec per line (# comments)")
 	cmd.Flags().StringVar(&o.verifyMode, "verify-mode", "flag", "flag: forward and mark the verdict; enforce: answer 401 to bad signatures")
+	o.bindSharing(cmd.Flags())
 	return cmd
 }
 
@@ -79,13 +85,21 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
-		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions()}
+		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions(),
+		Label: o.label}
+	if err := o.checkSharing(); err != nil {
+		return nil, err
+	}
+	if cfg.ClientID, err = g.clientID(o.clientID); err != nil {
+		return nil, err
+	}
 	for i, a := range args {
 		target, err := parseTarget(a)
 		if err != nil {
 			return nil, err
 		}
-		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode}
+		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode,
+			Share: o.share, Primary: o.primary, Routes: o.routes}
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
 				return nil, option.Usage(err)

@@ -261,7 +261,11 @@ type attemptRecorder interface {
 // addAttempt records a of d, if the store keeps attempts: in place when the caller
 // waits for the record (a replay's, the queue's next delivery), else in the background.
 func (s *Server) addAttempt(d *delivery, a store.Attempt, inPlace bool) {
-	ar, ok := s.cfg.Store.(attemptRecorder)
+	st := s.cfg.Store
+	if ws, ok := st.(watchedStore); ok {
+		st = ws.Store
+	}
+	ar, ok := st.(attemptRecorder)
 	if !ok || d.rec == nil {
 		return
 	}

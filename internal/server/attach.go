@@ -22,13 +22,13 @@ type clientOf struct {
 // or detach stores a new one (tunnel.live), so a delivery reads one consistent set with
 // one atomic load. The single-client case takes solo and nothing else.
 type attached struct {
-	clients []*binding     // attach order
-	routes  []route.Routes // each client's routes, same order
-	solo    *binding       // the only client, when it has no routes: the fast path
-	primary *binding       // the client without routes that answers under mirror
-	share   string         // proto.ShareMirror or ShareBalance
-	routed  bool           // some client has routes
-	unrouted []*binding    // the clients without routes, attach order
+	clients  []*binding     // attach order
+	routes   []route.Routes // each client's routes, same order
+	solo     *binding       // the only client, when it has no routes: the fast path
+	primary  *binding       // the client without routes that answers under mirror
+	share    string         // proto.ShareMirror or ShareBalance
+	routed   bool           // some client has routes
+	unrouted []*binding     // the clients without routes, attach order
 }
 
 func newAttached(clients []*binding, share string) *attached {

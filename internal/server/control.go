@@ -42,7 +42,7 @@ type session struct {
 	clientID, label string
 	ctlMu           sync.Mutex // one frame at a time on ctl after the handshake
 	endOnce         sync.Once
-	overruns atomic.Int64 // streams the client went on sending on after their close (see linger)
+	overruns        atomic.Int64 // streams the client went on sending on after their close (see linger)
 }
 
 // serveConnect authenticates a client, upgrades to a websocket and runs its session until

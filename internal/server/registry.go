@@ -11,8 +11,8 @@ import (
 type tunnel struct {
 	name     string
 	owner    string
-	inflight chan struct{} // semaphore: one slot per request in flight
-	bytes    budget        // request body bytes in flight
+	inflight chan struct{}            // semaphore: one slot per request in flight
+	bytes    budget                   // request body bytes in flight
 	live     atomic.Pointer[attached] // the clients serving it; nil while offline
 	turn     atomic.Uint32            // balance: whose turn is next
 	// draining is set while a drain of the offline queue runs; drainWanted asks it

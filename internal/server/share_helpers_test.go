@@ -221,7 +221,6 @@ func waitAttached(tb testing.TB, c *api.Client, n int) *api.Tunnel {
 	return nil
 }
 
-
 // syncBuffer is a bytes buffer safe for a client's output and a test's reads.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -239,6 +238,5 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
 
 func itoa(n int) string { return strconv.Itoa(n) }

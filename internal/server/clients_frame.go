@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/hookrelay/hookrelay/proto"
@@ -64,12 +65,13 @@ func clientsFrame(name string, a *attached, me *binding) *proto.Clients {
 	return f
 }
 
-// shownRoutes is the routes that fit in proto.MaxRoutesShown bytes, and whether some
-// were left out.
+// shownRoutes is the routes that fit in proto.MaxRoutesShown bytes of JSON, and
+// whether some were left out.
 func shownRoutes(exprs []string) ([]string, bool) {
 	n := 0
 	for i, e := range exprs {
-		if n += len(e); n > proto.MaxRoutesShown {
+		enc, _ := json.Marshal(e)
+		if n += len(enc) + 1; n > proto.MaxRoutesShown {
 			return exprs[:i], true
 		}
 	}

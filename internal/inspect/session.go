@@ -86,7 +86,25 @@ func (h *Handler) session(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return h.sessions.get(c.Value)
+	s := h.sessions.get(c.Value)
+	if rv, ok := s.source().(Revocable); ok && !rv.Valid() {
+		h.sessions.remove(c.Value)
+		return nil
+	}
+	return s
+}
+
+// Revocable is a Source whose login can be withdrawn (the token it logged in with was
+// revoked): the inspector checks Valid on every request and ends a session it fails.
+type Revocable interface {
+	Valid() bool
+}
+
+func (s *session) source() Source {
+	if s == nil {
+		return nil
+	}
+	return s.src
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {

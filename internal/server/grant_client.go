@@ -11,7 +11,8 @@ import (
 // anonymousLabel names a client that sent neither a label nor a client id.
 const anonymousLabel = "client"
 
-// checkClient checks the Hello's client id and label and sets the session's.
+// checkClient checks the Hello's client id and label and sets the session's: the label
+// defaults to the token's label, else the start of the client id.
 func (ss *session) checkClient(h *proto.Hello) *proto.Error {
 	if err := checkClientText("client id", h.ClientID, proto.MaxClientIDLen, true); err != nil {
 		return &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
@@ -20,11 +21,14 @@ func (ss *session) checkClient(h *proto.Hello) *proto.Error {
 		return &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
 	}
 	ss.clientID, ss.label = h.ClientID, h.Label
-	if ss.label == "" {
+	switch {
+	case ss.label != "":
+	case ss.ident.Label != "":
+		ss.label = ss.ident.Label
+	case h.ClientID != "":
+		ss.label = h.ClientID[:min(len(h.ClientID), 8)]
+	default:
 		ss.label = anonymousLabel
-		if h.ClientID != "" {
-			ss.label = h.ClientID[:min(len(h.ClientID), 8)]
-		}
 	}
 	return nil
 }

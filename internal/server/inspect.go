@@ -105,21 +105,27 @@ func (s *Server) inspector() http.Handler {
 }
 
 // inspectLogin resolves a token typed into the login form to a view of its owner's
-// deliveries. Tokens are compared in constant time by Tokens.Owner.
+// deliveries. Tokens are compared in constant time by Tokens.Lookup.
 func (s *Server) inspectLogin(token string) (inspect.Source, bool) {
-	owner, ok := s.cfg.Tokens.Owner(token)
+	id, ok := s.identify(token)
 	if !ok {
 		return nil, false
 	}
-	return ownerView{s: s, owner: owner}, true
+	return ownerView{s: s, owner: id.Owner, tokenID: id.TokenID}, true
 }
 
 // ownerView is the inspector's Source on the server: the core's store and replay, bound
-// to one owner, so that a session never sees another token's tunnels.
+// to one owner (a team's, for a member), so that a session never sees another owner's
+// tunnels, and to the token that logged in, so that it ends when the token is revoked.
 type ownerView struct {
-	s     *Server
-	owner string
+	s       *Server
+	owner   string
+	tokenID string
 }
+
+// Valid reports whether the token that logged in is still accepted: the inspector ends
+// the session of a revoked token (see inspect.Revocable).
+func (v ownerView) Valid() bool { return v.s.cfg.Tokens.Active(v.tokenID) }
 
 func (v ownerView) List(ctx context.Context, f store.Filter) (*api.List, error) {
 	f.Owner, f.AllOwners = v.owner, false
@@ -182,6 +188,13 @@ func (v ownerView) Tunnels(ctx context.Context) ([]api.Tunnel, error) {
 
 // Events follows the owner's finished deliveries until ctx ends or the server closes.
 func (v ownerView) Events(ctx context.Context, tunnel string, fn func(api.Summary)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	release, ok := v.s.hold(v.tokenID, cancel)
+	if !ok {
+		return fmt.Errorf("events: %w", errRevoked)
+	}
+	defer release()
 	ch := v.s.hub.subscribe(v.owner)
 	defer v.s.hub.unsubscribe(ch)
 	for {

@@ -193,6 +193,8 @@ type Server struct {
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
 	copies                           copyLimits    // mirror copies in flight
+	holds                            holds         // what each token holds open, ended on revocation
+	tokens                           tokenSync     // the store's tokens version loaded
 }
 
 // New returns a Server for cfg.
@@ -214,6 +216,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux, s.admin = s.routes(), s.adminRoutes()
+	s.startTokenWatch()
 	s.startPurger()
 	return s, nil
 }

@@ -153,6 +153,3 @@ func parseShare(s string) error {
 	}
 	return fmt.Errorf("share policy %q: want mirror or balance", s)
 }
-
-// clientCount is the number of clients attached (for tests and the API).
-func (t *tunnel) clientCount() int { return len(t.live.Load().all()) }

@@ -381,3 +381,31 @@ func TestShareQueueMirrored(t *testing.T) {
 	as := st.waitAttempts(t, ids[n-1], 2)
 	checkAttempts(t, as, "a:queue:200", "b:mirror:200")
 }
+
+// A streamed body is mirrored once it was read whole within the record cap; one the
+// relay did not keep whole is not, and its copy's attempt says why.
+func TestShareMirrorStreamedBody(t *testing.T) {
+	srv, st := shareServer(t, func(c *server.Config) { c.RecordCap = 128 << 10 })
+	a, b := newApp(t, "a", 0), newApp(t, "b", 0)
+	attach(t, srv, a, nil)
+	attach(t, srv, b, nil).waitClients(t, "a:primary", "b:mirror")
+	for _, c := range []struct {
+		size     int
+		mirrored bool
+	}{{100 << 10, true}, {300 << 10, false}} {
+		status, from, id := send(t, srv, "/big", nil, strings.Repeat("x", c.size))
+		if status != http.StatusOK || from != "a" {
+			t.Fatalf("%d bytes: %d from %q", c.size, status, from)
+		}
+		as := st.waitAttempts(t, id, 2)
+		copyAttempt := attemptN(as, 2)
+		if c.mirrored {
+			b.waitGot(t, id)
+			checkAttempts(t, as, "a:primary:200", "b:mirror:200")
+			continue
+		}
+		if copyAttempt.Label != "b" || copyAttempt.Error != "mirror_body_not_held" || b.got(id) {
+			t.Errorf("%d bytes over the record cap: copy attempt %+v, b got it: %v", c.size, copyAttempt, b.got(id))
+		}
+	}
+}

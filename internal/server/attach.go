@@ -136,15 +136,6 @@ func (t *tunnel) detach(b *binding) (gone, offline bool) {
 	return true, next == nil
 }
 
-// reshare applies a changed share policy to the attached set.
-func (t *tunnel) reshare() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if cur := t.live.Load(); cur != nil && cur.share != t.settings.share {
-		t.live.Store(newAttached(cur.clients, t.settings.share))
-	}
-}
-
 // parseShare checks a share policy: "" keeps the current one.
 func parseShare(s string) error {
 	switch s {

@@ -103,7 +103,7 @@ func roles(a *attached) string {
 
 func TestAttachSet(t *testing.T) {
 	tn := &tunnel{settings: tunnelConfig{share: proto.ShareMirror}}
-	a, b, c, p, b2 := bind("a", false), bind("b", false), bind("c", false, "path=/c/*"), bind("p", true), bind("b", false)
+	a, b, c, p, b2, b3 := bind("a", false), bind("b", false), bind("c", false, "path=/c/*"), bind("p", true), bind("b", false), bind("b", false)
 	var replaced int
 	steps := []struct {
 		op   func()
@@ -117,8 +117,13 @@ func TestAttachSet(t *testing.T) {
 		{func() { tn.detach(a) }, "b:mirror c:routed p:primary"},
 		{func() { tn.detach(p) }, "b:primary c:routed"}, // the longest attached
 		{func() { tn.detach(b) }, "b:primary c:routed"}, // the replaced one is gone already
-		{func() { tn.mu.Lock(); tn.settings.share = proto.ShareBalance; tn.mu.Unlock(); tn.reshare() }, "b:balance c:routed"},
-		{func() { tn.detach(b2) }, "c:routed"}, // only a routed client: no primary
+		{func() {
+			tn.mu.Lock()
+			tn.settings.share = proto.ShareBalance // a client asked --share balance
+			tn.mu.Unlock()
+			mustAttach(t, tn, b3, &replaced)
+		}, "b:balance c:routed"},
+		{func() { tn.detach(b3) }, "c:routed"}, // only a routed client: no primary
 	}
 	for i, st := range steps {
 		st.op()
@@ -126,8 +131,8 @@ func TestAttachSet(t *testing.T) {
 			t.Errorf("step %d: %s, want %s", i, got, st.want)
 		}
 	}
-	if replaced != 1 {
-		t.Errorf("%d replaced, want 1 (b)", replaced)
+	if replaced != 2 {
+		t.Errorf("%d replaced, want 2 (b twice)", replaced)
 	}
 	if a := tn.live.Load(); a.primary != nil || a.solo != nil {
 		t.Errorf("routed client alone: primary %v, solo %v", a.primary, a.solo)

@@ -55,10 +55,12 @@ type sharing struct {
 	// forwarding does to r reaches them); nil when there are no copies to send.
 	copyReq *http.Request
 	copied  atomic.Bool
+	// empty: the request has no body at all (not one of unknown length).
+	empty bool
 }
 
 func newSharing(s *Server, r *http.Request, d *delivery, p plan) *sharing {
-	sh := &sharing{srv: s, d: d, plan: p}
+	sh := &sharing{srv: s, d: d, plan: p, empty: r.ContentLength == 0}
 	if p.mirror && len(p.order) > 1 {
 		sh.copyReq = r.Clone(s.ctx)
 		sh.copyReq.Body, sh.copyReq.Trailer = nil, nil
@@ -116,7 +118,7 @@ func (sh *sharing) heldBody() ([]byte, bool) {
 	if d.origin == fromQueue && d.rec != nil && !d.rec.Body.Truncated {
 		return d.rec.Body.Data, true
 	}
-	return nil, d.body.declared == 0 && d.origin == fromSender
+	return nil, sh.empty
 }
 
 // finish starts the copies if the answer did not (the exchange failed, or the body

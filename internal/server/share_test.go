@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -408,4 +410,37 @@ func TestShareMirrorStreamedBody(t *testing.T) {
 			t.Errorf("%d bytes over the record cap: copy attempt %+v, b got it: %v", c.size, copyAttempt, b.got(id))
 		}
 	}
+}
+
+// A client without a client id (an older one) shares the tunnel as before: it never
+// gets a clients frame, and the next such client replaces it, not the others.
+func TestShareOlderClients(t *testing.T) {
+	srv, _ := shareServer(t, nil)
+	old, err := dialHostile(t, srv.URL, relaytest.Token, "team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.serve(func(st net.Conn) { io.WriteString(st, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold") })
+	m := attach(t, srv, newApp(t, "new", 0), nil)
+	m.waitClients(t, "client:primary", "new:mirror")
+	if status, from, _ := send(t, srv, "/hook", nil, "x"); status != http.StatusOK || from != "old" {
+		t.Errorf("%d from %q, want the older client, attached first", status, from)
+	}
+	// The frame to the new client went out; none went to the older one (it would take
+	// an unknown frame for a broken session).
+	_ = old.ctl.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var b [1]byte
+	var ne net.Error
+	if n, err := old.ctl.Read(b[:]); n != 0 || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("older client's control stream: %d bytes, %v", n, err)
+	}
+	_ = old.ctl.SetReadDeadline(time.Time{})
+	if _, err := dialHostile(t, srv.URL, relaytest.Token, "team"); err != nil {
+		t.Fatal(err)
+	}
+	var pe *proto.Error
+	if err := proto.ReadExpect(old.ctl, proto.FrameNotice, new(proto.Notice)); !errors.As(err, &pe) || pe.Code != proto.CodeReplaced {
+		t.Fatalf("older client: %v, want replaced", err)
+	}
+	m.waitClients(t, "client:primary", "new:mirror") // the newer older client, in its place
 }

@@ -133,8 +133,12 @@ func TestShareBalance(t *testing.T) {
 	_ = ms[1].Stop()
 	wg.Wait()
 	close(errs)
-	for e := range errs {
-		t.Errorf("delivery during the kill: %s", e)
+	// The one delivery the killed client may have been handing to its app at that
+	// moment can fail (its app may have it); every other is answered.
+	if len(errs) > 1 {
+		for e := range errs {
+			t.Errorf("delivery during the kill: %s", e)
+		}
 	}
 	before := apps[1].hits.Load()
 	for range 30 {
@@ -263,12 +267,14 @@ func TestSharePrimaryHandOver(t *testing.T) {
 	m2.waitClients(t, "two:primary", "three:mirror")
 	<-done
 	close(froms)
-	switched := false
+	switched, failed := false, 0
 	for f := range froms {
 		switch {
 		case f == "two":
 			switched = true
 		case f == "one" && !switched:
+		case strings.HasPrefix(f, "status ") && !switched && failed == 0:
+			failed++ // the one delivery in the killed primary's hands at that moment
 		default:
 			t.Errorf("answer %q (after the switch: %v)", f, switched)
 		}

@@ -82,8 +82,8 @@ type Edit struct {
 	Headers [][2]string `json:"headers"`        // null keeps the recorded headers; [] sends none
 	Body    *[]byte     `json:"body,omitempty"`
 	Resign  bool        `json:"resign,omitempty"` // recompute the tunnel's webhook signature
-	// ToClient sends the replay to the attached client of this label (default: the one
-	// that would answer a sender, the primary under mirror).
+	// ToClient sends the replay to the attached client of this label, or else of this
+	// client id (default: the one that would answer a sender, the primary under mirror).
 	ToClient string `json:"to_client,omitempty"`
 }
 

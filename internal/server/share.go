@@ -77,10 +77,17 @@ func (a *attached) plan(view func() *route.Delivery, turn *atomic.Uint32) plan {
 	return plan{order: a.mirrorOrder(), role: proto.RolePrimary, mirror: true}
 }
 
-// labelled is the client labelled label, nil if none is attached.
+// labelled is the first attached client labelled label, else the one of that client
+// id (labels need not be unique: two clients of one token both default to its label);
+// nil if none is attached.
 func (a *attached) labelled(label string) *binding {
 	for _, b := range a.all() {
 		if b.client.label == label {
+			return b
+		}
+	}
+	for _, b := range a.all() {
+		if b.client.id == label {
 			return b
 		}
 	}

@@ -38,6 +38,10 @@ const (
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
+	// 409: the tunnel has its maximum of clients attached (relay-server
+	// --clients-per-tunnel); a reconnect of an attached client id replaces itself and is
+	// never refused so
+	CodeTooManyClients Code = "too_many_clients"
 	// session ended, or 401 on the API: the token was revoked (relay-server tokens
 	// revoke); a new connect with it gets bad_token
 	CodeTokenRevoked Code = "token_revoked"
@@ -77,6 +81,7 @@ var codeStatus = map[Code]int{
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
+	CodeTooManyClients:   http.StatusConflict,
 	CodeTokenRevoked:     http.StatusUnauthorized,
 	CodeHandshakeRefused: http.StatusForbidden,
 	CodeNoLocalTarget:    http.StatusBadGateway,

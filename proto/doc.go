@@ -21,7 +21,13 @@
 //     ([CodeBadName], [CodeNameTaken], ...) and closes the session. The control
 //     stream then stays open; closing it ends the session. The control stream is the
 //     only stream a client opens: the server ends a session whose client opens another.
-//  4. For each inbound request the server opens a stream and writes the request as
+//  4. A client that sent [Hello] ClientID then gets a [Clients] frame ([FrameClients])
+//     for each of its tunnels, and again whenever a client of the tunnel attaches or
+//     leaves or the primary changes: who is attached, in attach order, with label, role
+//     and routes. A tunnel has at most [MaxClientsPerTunnel] clients; labels are at most
+//     [MaxLabelLen] bytes and the routes listed per client at most [MaxRoutesShown]
+//     bytes, so the frame stays under 48 KiB. A client without ClientID never gets it.
+//  5. For each inbound request the server opens a stream and writes the request as
 //     HTTP/1.1 (RFC 9112), with [HeaderTunnel] naming the tunnel it is for. The client
 //     answers on the same stream with an HTTP/1.1 response. Streams are reused for
 //     further requests (keep-alive) exactly as TCP connections would be. A client
@@ -29,7 +35,7 @@
 //     its own (local_unreachable, local_timeout, ...); a reused stream that ends with no
 //     answer therefore carried a request the client never read, and the server may
 //     write it once more on a new stream (the rule is wire.MayResend).
-//  5. Liveness is measured by received bytes, never by waiting for an answer: a side
+//  6. Liveness is measured by received bytes, never by waiting for an answer: a side
 //     that wrote nothing for [KeepAliveInterval] writes a yamux ping reply frame (type 2,
 //     flag ACK, an opaque value), which yamux ignores; a session that received nothing
 //     for [KeepAliveTimeout], or whose write to the connection takes longer than
@@ -42,7 +48,9 @@
 //
 // Control frames are a 1-byte [FrameType], a 4-byte big-endian payload length and a JSON
 // payload of at most [MaxFrameSize] bytes. JSON keeps the handshake readable and easy to
-// extend: unknown fields are ignored, so new optional fields need no version bump.
+// extend: unknown fields are ignored, so new optional fields need no version bump. A
+// new frame type is sent only to peers that announced they know it (FrameClients: a
+// Hello with ClientID).
 //
 // # Versions
 //

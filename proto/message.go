@@ -23,6 +23,11 @@ const (
 	// FrameNotice (server -> client) is an informational message at any time after
 	// Welcome, such as a queued delivery summary; payload [Notice].
 	FrameNotice FrameType = 4
+	// FrameClients (server -> client) lists the clients attached to one tunnel, at once
+	// after Welcome and again on every change (one joins, leaves, or the primary moves);
+	// payload [Clients]. Only a client that sent a ClientID gets it: older clients
+	// would take an unknown frame for a broken session.
+	FrameClients FrameType = 5
 )
 
 func (t FrameType) String() string {
@@ -35,6 +40,8 @@ func (t FrameType) String() string {
 		return "error"
 	case FrameNotice:
 		return "notice"
+	case FrameClients:
+		return "clients"
 	}
 	return fmt.Sprintf("frame(%d)", byte(t))
 }
@@ -62,6 +69,16 @@ type Hello struct {
 	SoftwareVersion string `json:"software_version,omitempty"`
 	// Tunnels lists the tunnels wanted, at least one, at most MaxTunnelsPerSession.
 	Tunnels []TunnelRequest `json:"tunnels"`
+	// ClientID is stable per client instance (relay-client keeps it in the user's config
+	// directory): a session with the ClientID of an older one on the same tunnel replaces
+	// only that one, and one of another ClientID attaches alongside. Empty (older
+	// clients) shares one slot: such sessions replace each other, as before. At most
+	// MaxClientIDLen bytes of printable ASCII.
+	ClientID string `json:"client_id,omitempty"`
+	// Label names the client to the others attached (see [Clients]); empty lets the
+	// server pick (the token's label, else the start of ClientID). At most MaxLabelLen
+	// bytes, no control characters.
+	Label string `json:"label,omitempty"`
 }
 
 // TunnelRequest asks for one tunnel.
@@ -82,6 +99,53 @@ type TunnelRequest struct {
 	// internal/webhook/handshake). An unknown kind is refused with bad_request. They may
 	// carry secrets.
 	Handshake []string `json:"handshake,omitempty"`
+	// Share is how deliveries are shared among the clients attached to the tunnel:
+	// ShareMirror or ShareBalance; empty keeps the server's setting (mirror by default).
+	// The last client to ask sets it for the tunnel.
+	Share string `json:"share,omitempty"`
+	// Primary asks to answer senders (ShareMirror): the first attached client asking is
+	// primary, else the longest attached.
+	Primary bool `json:"primary,omitempty"`
+	// Routes are expressions of package internal/route ("path=/stripe/*",
+	// "header:X-Event=invoice.*", "json:type=charge.*"): deliveries matching any go to
+	// the clients routing them, before the share policy applies to the others.
+	Routes []string `json:"routes,omitempty"`
+}
+
+// Share policies of a tunnel with several clients attached.
+const (
+	// ShareMirror sends each delivery to the primary, whose answer the sender gets, and
+	// a copy to every other client, which never delays or changes that answer.
+	ShareMirror = "mirror"
+	// ShareBalance sends each delivery to one client in turn.
+	ShareBalance = "balance"
+)
+
+// Roles of an attached client, in [ClientInfo].
+const (
+	RolePrimary = "primary" // answers senders (mirror)
+	RoleMirror  = "mirror"  // gets copies (mirror)
+	RoleBalance = "balance" // gets its turn (balance)
+	RoleRouted  = "routed"  // gets what its routes match
+)
+
+// Clients lists the clients attached to a tunnel, in attach order (see FrameClients).
+type Clients struct {
+	Tunnel string `json:"tunnel"`
+	// Share is the policy in force: ShareMirror or ShareBalance.
+	Share   string       `json:"share"`
+	Clients []ClientInfo `json:"clients"`
+}
+
+// ClientInfo is one attached client. The routes listed are cut to MaxRoutesShown bytes
+// in all (RoutesCut then says so), so that a full tunnel's list fits in a frame.
+type ClientInfo struct {
+	Label     string   `json:"label"`
+	Role      string   `json:"role"`
+	Routes    []string `json:"routes,omitempty"`
+	RoutesCut bool     `json:"routes_cut,omitempty"`
+	// You marks the session the frame is sent to.
+	You bool `json:"you,omitempty"`
 }
 
 // Welcome grants the tunnels of a Hello, in the same order.

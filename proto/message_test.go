@@ -78,6 +78,47 @@ var frameCases = []frameCase{
 		value: &proto.Notice{Tunnel: "stripe-dev", Message: "2 queued deliveries sent"},
 		fresh: func() any { return new(proto.Notice) },
 	},
+	{
+		name: "hello-shared",
+		typ:  proto.FrameHello,
+		value: &proto.Hello{Version: proto.Version, Client: "relay-client", ClientID: "3f9a0c1d2e4b5a6978c0d1e2", Label: "alice",
+			Tunnels: []proto.TunnelRequest{{Name: "team", Share: proto.ShareMirror, Primary: true,
+				Routes: []string{"path=/stripe/*", "json:data.object=charge"}}}},
+		fresh: func() any { return new(proto.Hello) },
+	},
+	{
+		name: "clients",
+		typ:  proto.FrameClients,
+		value: &proto.Clients{Tunnel: "team", Share: proto.ShareMirror, Clients: []proto.ClientInfo{
+			{Label: "alice", Role: proto.RolePrimary, You: true},
+			{Label: "bob", Role: proto.RoleMirror},
+			{Label: "ci", Role: proto.RoleRouted, Routes: []string{"path=/ci/*"}, RoutesCut: true},
+		}},
+		fresh: func() any { return new(proto.Clients) },
+	},
+}
+
+// TestClientsFrameFits checks the limits documented for FrameClients: a tunnel with
+// MaxClientsPerTunnel clients, every label and the routes shown at their caps, stays
+// under 48 KiB.
+func TestClientsFrameFits(t *testing.T) {
+	route := "path=/" + strings.Repeat("<", 20) // 6 bytes each in JSON
+	c := proto.Clients{Tunnel: strings.Repeat("n", 63), Share: proto.ShareBalance}
+	for range proto.MaxClientsPerTunnel {
+		ci := proto.ClientInfo{Label: strings.Repeat("<", proto.MaxLabelLen), Role: proto.RoleRouted, RoutesCut: true, You: true}
+		enc, _ := json.Marshal(route)
+		for n := len(enc) + 1; n <= proto.MaxRoutesShown; n += len(enc) + 1 {
+			ci.Routes = append(ci.Routes, route)
+		}
+		c.Clients = append(c.Clients, ci)
+	}
+	var buf bytes.Buffer
+	if err := proto.WriteFrame(&buf, proto.FrameClients, &c); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 48<<10 {
+		t.Errorf("largest clients frame is %d bytes, over 48 KiB", buf.Len())
+	}
 }
 
 func goldenPath(name string) string { return filepath.Join("testdata", name+".golden") }

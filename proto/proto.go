@@ -42,6 +42,18 @@ const (
 	// MaxTunnelsPerSession caps the tunnels one client session may hold.
 	MaxTunnelsPerSession = 32
 
+	// MaxClientsPerTunnel is the most clients a server may let attach to one tunnel (its
+	// own cap is lower, 16 by default). With labels of MaxLabelLen and the routes of
+	// each shown cut to MaxRoutesShown, a Clients frame of that many stays under 48 KiB,
+	// inside MaxFrameSize, however much of them JSON escapes (6 bytes for "<").
+	MaxClientsPerTunnel = 32
+	// MaxClientIDLen and MaxLabelLen bound a Hello's ClientID and Label.
+	MaxClientIDLen = 64
+	MaxLabelLen    = 64
+	// MaxRoutesShown is how many bytes of route text, as encoded in JSON, a Clients
+	// frame lists per client.
+	MaxRoutesShown = 768
+
 	// HandshakeTimeout bounds the websocket upgrade plus the Hello/Welcome exchange.
 	HandshakeTimeout = 10 * time.Second
 

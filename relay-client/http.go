@@ -28,6 +28,11 @@ type httpOptions struct {
 	verifyMode string
 	handshake  []string
 	inspect    inspectOptions
+	clientID   string
+	label      string
+	share      string
+	primary    bool
+	routes     []string
 }
 
 func httpCommand(g *globals) *cobra.Command {
@@ -64,6 +69,7 @@ func httpCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&o.verifyMode, "verify-mode", "flag", "flag: forward and mark the verdict; enforce: answer 401 to bad signatures")
 	cmd.Flags().StringArrayVar(&o.handshake, "handshake", nil, "URL-verification handshakes the relay answers, client online or not: slack, meta:VERIFY_TOKEN,\n"+
 		"zoom:SECRET_TOKEN, twitter:CONSUMER_SECRET, msgraph, dropbox (repeatable; slack checks the signature with a --verify slack: secret)")
+	o.bindSharing(cmd.Flags())
 	return cmd
 }
 
@@ -97,9 +103,17 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		return nil, err
 	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
-		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions()}
+		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions(),
+		Label: o.label}
+	if err := o.checkSharing(); err != nil {
+		return nil, err
+	}
+	if cfg.ClientID, err = g.clientID(o.clientID); err != nil {
+		return nil, err
+	}
 	for i, t := range tunnels {
 		t.Offline, t.Verify, t.VerifyMode, t.Handshake = o.offline, specs, o.verifyMode, o.handshake
+		t.Share, t.Primary, t.Routes = o.share, o.primary, o.routes
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
 				return nil, option.Usage(err)

@@ -19,6 +19,7 @@ type replayOptions struct {
 	ff       filterFlags
 	edit     bool
 	to       string
+	toClient string
 	resign   bool
 	missed   bool
 	parallel int
@@ -38,6 +39,9 @@ func replayCommand(g *globals) *cobra.Command {
 			if len(args) == 1 {
 				return o.one(cmd, g, args[0])
 			}
+			if o.toClient != "" {
+				return usagef("--to-client needs a record ID")
+			}
 			return o.bulk(cmd, g)
 		},
 	}
@@ -46,6 +50,7 @@ func replayCommand(g *globals) *cobra.Command {
 	fl.BoolVar(&o.edit, "edit", false, "edit method, path, headers and body in $EDITOR before sending")
 	fl.StringVar(&o.to, "to", "", "send to this local URL instead of through the tunnel (not recorded)")
 	fl.BoolVar(&o.resign, "resign", false, "recompute the webhook signature with the tunnel's secret")
+	fl.StringVar(&o.toClient, "to-client", "", "with an ID: send to the attached client of this label (default: the primary)")
 	fl.BoolVar(&o.missed, "missed", false, "replay the deliveries the app may not have got (outcome offline, expired, failed or interrupted) and not replayed yet")
 	fl.IntVar(&o.parallel, "parallel", 1, fmt.Sprintf("bulk: replays in flight at once, 1 to %d (above 1 the app may see them out of order)", api.MaxParallel))
 	return cmd
@@ -56,7 +61,7 @@ func (o *replayOptions) one(cmd *cobra.Command, g *globals, id string) error {
 	if err != nil {
 		return err
 	}
-	edit := &api.Edit{Resign: o.resign}
+	edit := &api.Edit{Resign: o.resign, ToClient: o.toClient}
 	var rec *api.Record
 	if o.edit || o.to != "" {
 		if rec, err = c.Get(cmd.Context(), id); err != nil {

@@ -25,7 +25,7 @@ func TestLimitSources(t *testing.T) {
 		TunnelRate: server.DefaultTunnelRate, TokenRecordQuota: server.DefaultTokenRecordQuota,
 		RejectRecordCap: server.DefaultRejectRecordCap, SessionRate: server.DefaultSessionRate,
 		SessionBurst: server.DefaultSessionBurst, SourceSessionRate: server.DefaultSourceSessionRate,
-		SourceSessionBurst: server.DefaultSourceSessionBurst,
+		SourceSessionBurst: server.DefaultSourceSessionBurst, ClientsPerTunnel: server.DefaultClientsPerTunnel,
 	}
 	if c.Server.Limits != want || c.Server.MaxInflight != 9 {
 		t.Errorf("limits %+v max-inflight %d\nwant %+v max-inflight 9", c.Server.Limits, c.Server.MaxInflight, want)

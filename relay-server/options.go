@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/option"
@@ -85,6 +87,8 @@ func (c *config) options() []option.Option {
 			Help: "largest response head from a tunnel client (more: 502 bad_response)"},
 		{Name: "sessions-per-token", Value: option.Int(&l.SessionsPerToken, server.DefaultSessionsPerToken), Check: option.Positive,
 			Help: "sessions one token may have open (more: 429 too_many_sessions)"},
+		{Name: "clients-per-tunnel", Value: option.Int(&l.ClientsPerTunnel, server.DefaultClientsPerTunnel), Check: clientsPerTunnel,
+			Help: "clients attached to one tunnel at once, each with its own client id (more: too_many_clients)"},
 		{Name: "session-rate", Value: option.PerSecond(&l.SessionRate, server.DefaultSessionRate), Check: option.Positive,
 			Help: "new sessions a second one token may open, after --session-burst (more: 429 rate_limited at connect)"},
 		{Name: "session-burst", Value: option.Int(&l.SessionBurst, server.DefaultSessionBurst), Check: option.Positive,
@@ -122,5 +126,18 @@ func tunnelOptions(t *server.TunnelSettings) []option.Option {
 			Help: "offline policy: reject or queue"},
 		{Name: "handshake", Value: option.List(&t.Handshake, ","), Secret: true, // checked by decodeTunnels, whose errors name no secret
 			Help: "URL-verification handshakes answered at the relay, client online or not: slack[:SIGNING_SECRET], meta:VERIFY_TOKEN, zoom:SECRET_TOKEN, twitter:CONSUMER_SECRET, msgraph, dropbox"},
+		{Name: "share", Value: option.String(&t.Share, ""), Check: option.EmptyOr(option.OneOf(proto.ShareMirror, proto.ShareBalance)),
+			Help: "with several clients attached: mirror (the primary answers, the others get copies) or balance (one each in turn); a client's --share overrides it"},
 	}
+}
+
+// clientsPerTunnel holds --clients-per-tunnel to 1 to proto.MaxClientsPerTunnel.
+func clientsPerTunnel(v option.Value) error {
+	if err := option.Positive(v); err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(v.String()); err == nil && n > proto.MaxClientsPerTunnel {
+		return fmt.Errorf("must be at most %d", proto.MaxClientsPerTunnel)
+	}
+	return nil
 }

@@ -48,6 +48,12 @@ func (c *Client) Tunnels(ctx context.Context) ([]Tunnel, error) {
 	return out.Tunnels, c.do(ctx, "GET", "/api/tunnels", nil, nil, &out)
 }
 
+// Tunnel returns one of the token's tunnels with the clients attached to it.
+func (c *Client) Tunnel(ctx context.Context, name string) (*Tunnel, error) {
+	var out Tunnel
+	return &out, c.do(ctx, "GET", "/api/tunnels/"+url.PathEscape(name), nil, nil, &out)
+}
+
 // Release gives up one of the token's tunnel names, so that any token may take it; its
 // records stay the token's.
 func (c *Client) Release(ctx context.Context, name string) error {

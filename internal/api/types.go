@@ -61,6 +61,18 @@ type Tunnel struct {
 	URLs     []string  `json:"urls"`
 	Offline  string    `json:"offline"`
 	LastSeen time.Time `json:"last_seen"`
+	// Share and Clients are given by GET /api/tunnels/NAME only: the share policy in
+	// force and the clients attached now, in attach order.
+	Share   string           `json:"share,omitempty"`
+	Clients []AttachedClient `json:"clients,omitempty"`
+}
+
+// AttachedClient is a client attached to a tunnel.
+type AttachedClient struct {
+	ID     string   `json:"id,omitempty"` // the client id; empty for older clients
+	Label  string   `json:"label"`
+	Role   string   `json:"role"` // primary, mirror, balance or routed
+	Routes []string `json:"routes,omitempty"`
 }
 
 // Edit changes a replay. Nil or empty fields keep the recorded value.
@@ -70,6 +82,9 @@ type Edit struct {
 	Headers [][2]string `json:"headers"`        // null keeps the recorded headers; [] sends none
 	Body    *[]byte     `json:"body,omitempty"`
 	Resign  bool        `json:"resign,omitempty"` // recompute the tunnel's webhook signature
+	// ToClient sends the replay to the attached client of this label, or else of this
+	// client id (default: the one that would answer a sender, the primary under mirror).
+	ToClient string `json:"to_client,omitempty"`
 }
 
 // MaxParallel caps BulkOptions.Parallel.

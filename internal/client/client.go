@@ -36,6 +36,13 @@ type Tunnel struct {
 	// Handshake lists the URL-verification handshakes the relay answers for the tunnel
 	// (proto.TunnelRequest.Handshake), client online or not.
 	Handshake []string
+	// Share asks for a share policy of the tunnel among its clients (proto.ShareMirror
+	// or ShareBalance); empty keeps the server's. Primary asks to answer senders.
+	Share   string
+	Primary bool
+	// Routes are route expressions (package route): only deliveries matching one come
+	// here, ahead of the share policy.
+	Routes []string
 }
 
 // Config configures a Client.
@@ -63,6 +70,16 @@ type Config struct {
 	TLS *tls.Config
 	// OnConnect, if set, is called with the Welcome of each established session.
 	OnConnect func(*proto.Welcome)
+	// ClientID identifies this client instance to the server, the same across
+	// reconnects and restarts: a new session replaces only this client's older one on
+	// a tunnel, and other clients of the same token stay attached alongside. Empty
+	// replaces whichever client of the token has no id (older behaviour).
+	ClientID string
+	// Label names this client to the others attached to its tunnels. Optional.
+	Label string
+	// OnClients, if set, is called with each list of the clients attached to a tunnel
+	// the server sends (once at connect, then on every change).
+	OnClients func(*proto.Clients)
 }
 
 // describe renders where the tunnel's requests go, for the user.

@@ -83,6 +83,31 @@ func deliveries(n int) string {
 	return fmt.Sprintf("%d deliveries", n)
 }
 
+// clients shows who is attached to a tunnel, e.g.
+// "Clients on myapp (mirror): alice (primary, you), bob (mirror), ci (routed: path=/ci/*)".
+func (r *reporter) clients(cl *proto.Clients) {
+	parts := make([]string, len(cl.Clients))
+	for i, ci := range cl.Clients {
+		parts[i] = clientLine(ci)
+	}
+	r.emit(map[string]any{"event": "clients", "tunnel": cl.Tunnel, "share": cl.Share, "clients": cl.Clients},
+		"Clients on %s (%s): %s\n", cl.Tunnel, cl.Share, strings.Join(parts, ", "))
+}
+
+func clientLine(ci proto.ClientInfo) string {
+	role := ci.Role
+	if len(ci.Routes) > 0 {
+		role += ": " + strings.Join(ci.Routes, " ")
+		if ci.RoutesCut {
+			role += " ..."
+		}
+	}
+	if ci.You {
+		role += ", you"
+	}
+	return fmt.Sprintf("%s (%s)", ci.Label, role)
+}
+
 func (r *reporter) reconnecting(wait time.Duration, err error) {
 	r.emit(map[string]any{"event": "reconnecting", "in_ms": wait.Milliseconds(), "error": fmt.Sprint(err)},
 		"Session status: reconnecting in %s (%v)\n", wait.Round(100*time.Millisecond), err)

@@ -143,12 +143,13 @@ func (c *Client) handshake(mux *yamux.Session) (net.Conn, *proto.Welcome, error)
 }
 
 func (c *Client) hello() *proto.Hello {
-	h := &proto.Hello{Version: proto.Version, Client: "relay-client", SoftwareVersion: c.cfg.Version}
+	h := &proto.Hello{Version: proto.Version, Client: "relay-client", SoftwareVersion: c.cfg.Version,
+		ClientID: c.cfg.ClientID, Label: c.cfg.Label}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, t := range c.cfg.Tunnels {
 		h.Tunnels = append(h.Tunnels, proto.TunnelRequest{Name: c.names[i], Offline: t.Offline,
-			Verify: t.Verify, VerifyMode: t.VerifyMode, Handshake: t.Handshake})
+			Verify: t.Verify, VerifyMode: t.VerifyMode, Handshake: t.Handshake, Share: t.Share, Primary: t.Primary, Routes: t.Routes})
 	}
 	return h
 }
@@ -184,7 +185,7 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 	streams := newStreams(c.fwd)
 	go streams.serve(mux)
 	ctlErr := make(chan error, 1)
-	go func() { ctlErr <- readControl(ctl) }()
+	go func() { ctlErr <- c.readControl(ctl) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -204,11 +205,15 @@ func (c *Client) serve(ctx context.Context, mux *yamux.Session, ctl net.Conn) er
 	return err
 }
 
-// readControl reads frames on the control stream until it ends.
-func readControl(ctl net.Conn) error {
+// readControl reads frames on the control stream until it ends: notices, the lists of
+// attached clients, and the server's last word.
+func (c *Client) readControl(ctl net.Conn) error {
 	for {
-		var n proto.Notice
-		if err := proto.ReadExpect(ctl, proto.FrameNotice, &n); err != nil {
+		t, payload, err := proto.ReadFrame(ctl)
+		if err == nil {
+			err = c.control(t, payload)
+		}
+		if err != nil {
 			var pe *proto.Error
 			if errors.As(err, &pe) {
 				return classifyError(pe)
@@ -216,4 +221,29 @@ func readControl(ctl net.Conn) error {
 			return fmt.Errorf("connection lost: %w", err)
 		}
 	}
+}
+
+// control handles one frame of the control stream after the handshake.
+func (c *Client) control(t proto.FrameType, payload []byte) error {
+	switch t {
+	case proto.FrameNotice:
+		return nil
+	case proto.FrameClients:
+		var cl proto.Clients
+		if err := json.Unmarshal(payload, &cl); err != nil {
+			return fmt.Errorf("%w: clients: %v", proto.ErrBadFrame, err)
+		}
+		c.report.clients(&cl)
+		if c.cfg.OnClients != nil {
+			c.cfg.OnClients(&cl)
+		}
+		return nil
+	case proto.FrameError:
+		e := new(proto.Error)
+		if err := json.Unmarshal(payload, e); err != nil {
+			return fmt.Errorf("%w: %v", proto.ErrBadFrame, err)
+		}
+		return e
+	}
+	return fmt.Errorf("%w: unexpected %s frame", proto.ErrBadFrame, t)
 }

@@ -102,10 +102,21 @@ func StartClient(tb testing.TB, serverURL, token string, tunnels ...client.Tunne
 // RunClient starts a client without waiting for it to connect.
 func RunClient(tb testing.TB, serverURL, token string, tunnels ...client.Tunnel) *Client {
 	tb.Helper()
+	return RunClientWith(tb, serverURL, token, nil, tunnels...)
+}
+
+// RunClientWith is RunClient with mutate, if not nil, adjusting the client's config
+// (its client id, label, OnClients...) before it starts.
+func RunClientWith(tb testing.TB, serverURL, token string, mutate func(*client.Config), tunnels ...client.Tunnel) *Client {
+	tb.Helper()
 	u, _ := url.Parse(serverURL)
 	c := &Client{Welcomes: make(chan *proto.Welcome, 16), done: make(chan struct{})}
-	cl, err := client.New(client.Config{Server: u, Token: token, Tunnels: tunnels,
-		Out: tbWriter{tb}, Logger: Logger(tb), OnConnect: func(w *proto.Welcome) { c.Welcomes <- w }})
+	cfg := client.Config{Server: u, Token: token, Tunnels: tunnels,
+		Out: tbWriter{tb}, Logger: Logger(tb), OnConnect: func(w *proto.Welcome) { c.Welcomes <- w }}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	cl, err := client.New(cfg)
 	if err != nil {
 		tb.Fatalf("new client: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 // apiRoutes mounts the JSON API (see package api for the reference).
 func (s *Server) apiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/tunnels", s.authed(s.apiTunnels))
+	m.HandleFunc("GET /api/tunnels/{name}", s.authed(s.apiTunnel))
 	m.HandleFunc("DELETE /api/tunnels/{name}", s.authed(s.apiRelease))
 	m.HandleFunc("GET /api/requests", s.authed(s.apiList))
 	m.HandleFunc("GET /api/requests/{id}", s.authed(s.apiGet))
@@ -69,6 +70,38 @@ func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request, owner string
 			URLs: s.urls(t.Name), Offline: t.Offline, LastSeen: t.LastSeen})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tunnels": out})
+}
+
+// apiTunnel answers one of the token's tunnels with its attached clients; another
+// token's name answers 404 not_found, as an unknown one does.
+func (s *Server) apiTunnel(w http.ResponseWriter, r *http.Request, owner string) {
+	name := r.PathValue("name")
+	st, err := s.cfg.Store.GetTunnel(r.Context(), name)
+	if err == nil && st.Owner != owner {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+			writeError(w, proto.CodeNotFound, "this token has no tunnel "+name, "")
+			return
+		}
+		s.apiError(w, err)
+		return
+	}
+	out := api.Tunnel{Name: name, URLs: s.urls(name), Offline: st.Offline, LastSeen: st.LastSeen}
+	if t := s.reg.get(name); t != nil {
+		out.Online, out.Share, out.Clients = t.live.Load() != nil, t.config().share, attachedClients(t.live.Load())
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// attachedClients lists a's clients for the API.
+func attachedClients(a *attached) []api.AttachedClient {
+	out := make([]api.AttachedClient, 0, len(a.all()))
+	for _, b := range a.all() {
+		out = append(out, api.AttachedClient{ID: b.client.id, Label: b.client.label, Role: a.role(b), Routes: b.client.exprs})
+	}
+	return out
 }
 
 // apiRelease gives up one of the token's tunnel names at once (see release): 204, 409

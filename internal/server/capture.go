@@ -206,3 +206,14 @@ func headerMap(list []store.Header) http.Header {
 	}
 	return h
 }
+
+// whole returns the captured body when it is the whole body: read to its end, and
+// nothing beyond the cap.
+func (c *bodyCapture) whole() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.eof && (c.want < 0 || c.size < c.want) || c.size > int64(len(c.data)) {
+		return nil, false
+	}
+	return c.data[:len(c.data):len(c.data)], true
+}

@@ -39,8 +39,11 @@ type session struct {
 	mux      *yamux.Session
 	ctl      net.Conn // control stream
 	bindings []*binding
-	endOnce  sync.Once
-	overruns atomic.Int64 // streams the client went on sending on after their close (see linger)
+	// clientID and label name the client instance (Hello); see attach.
+	clientID, label string
+	ctlMu           sync.Mutex // one frame at a time on ctl after the handshake
+	endOnce         sync.Once
+	overruns        atomic.Int64 // streams the client went on sending on after their close (see linger)
 }
 
 // serveConnect authenticates a client, upgrades to a websocket and runs its session until
@@ -151,17 +154,16 @@ func (ss *session) handshake(ctx context.Context) error {
 	if err := proto.ReadExpect(ctl, proto.FrameHello, &hello); err != nil {
 		return err
 	}
-	welcome, perr := ss.srv.grant(ctx, ss, &hello)
+	welcome, perr := ss.admit(ctx, &hello)
 	if perr != nil {
 		_ = proto.WriteFrame(ctl, proto.FrameError, perr)
 		return perr
 	}
-	// Live before the client hears so: it may send traffic the moment it reads Welcome.
-	ss.activate()
 	if err := proto.WriteFrame(ctl, proto.FrameWelcome, welcome); err != nil {
 		return err // run's deferred end takes the tunnels offline again
 	}
 	_ = ctl.SetDeadline(time.Time{})
+	ss.announce()
 	for _, b := range ss.bindings { // once per session, and only for one the client has
 		ss.srv.startDrain(b)
 	}
@@ -172,22 +174,53 @@ func (ss *session) handshake(ctx context.Context) error {
 	return nil
 }
 
-// activate makes the session's bindings live, replacing any older session of the same
-// owner serving the same names.
-func (ss *session) activate() {
+// admit grants the Hello and makes the session's bindings live, before the client hears
+// so: it may send traffic the moment it reads Welcome. One admission at a time per
+// owner: two sessions connecting at once would otherwise both count the names held, or
+// the clients attached, before either claims, and pass the cap together.
+func (ss *session) admit(ctx context.Context, h *proto.Hello) (*proto.Welcome, *proto.Error) {
+	defer ss.srv.owners.lockGrants(ss.owner)()
+	welcome, perr := ss.srv.grant(ctx, ss, h)
+	if perr != nil {
+		return nil, perr
+	}
+	return welcome, ss.activate()
+}
+
+// activate attaches the session's bindings to their tunnels, each in the place of an
+// older session of the same client (see tunnel.attach), which it ends. Every tunnel is
+// checked for room first, so that a refused session replaces nobody.
+func (ss *session) activate() *proto.Error {
+	max := ss.srv.cfg.ClientsPerTunnel
 	for _, b := range ss.bindings {
-		if old := b.tunnel.live.Swap(b); old != nil && old.sess != ss {
-			old.sess.replace()
+		if b.tunnel.room(b, max) != nil {
+			return tooManyClients(b.tunnel.name, max)
 		}
 	}
+	for _, b := range ss.bindings {
+		old, err := b.tunnel.attach(b, max)
+		if err != nil {
+			return tooManyClients(b.tunnel.name, max)
+		}
+		for _, o := range old {
+			o.sess.replace()
+		}
+	}
+	return nil
+}
+
+func tooManyClients(name string, max int) *proto.Error {
+	return &proto.Error{Code: proto.CodeTooManyClients,
+		Message: fmt.Sprintf("tunnel %s has %d clients attached already (the limit)", name, max)}
 }
 
 // replace ends a session whose names a newer session of the same owner took over.
 func (ss *session) replace() {
 	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token (or of the same team) took over this tunnel"}
-	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
-	ss.end()
+	if ss.clientID != "" {
+		e.Message = "a newer session of this client (same client id) took over this tunnel"
+	}
+	ss.sayLast(e)
 }
 
 // errRevoked ends the session of a token revoked while it ran.
@@ -196,9 +229,15 @@ var errRevoked = errors.New("token revoked")
 // revoked ends a session whose token was revoked, telling its client why.
 func (ss *session) revoked() {
 	ss.srv.log.Info("token revoked; ending its session", "owner", ss.owner, "token", ss.ident.TokenID, "remote", ss.remote)
-	e := &proto.Error{Code: proto.CodeTokenRevoked, Message: "this token was revoked"}
+	ss.sayLast(&proto.Error{Code: proto.CodeTokenRevoked, Message: "this token was revoked"})
+}
+
+// sayLast writes the session's last frame, e, and ends it.
+func (ss *session) sayLast(e *proto.Error) {
+	ss.ctlMu.Lock()
 	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
 	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
+	ss.ctlMu.Unlock()
 	ss.end()
 }
 
@@ -207,9 +246,13 @@ func (ss *session) revoked() {
 func (ss *session) end() {
 	ss.endOnce.Do(func() {
 		var gone []string
+		var changed []*tunnel
 		for _, b := range ss.bindings {
-			if b.tunnel.live.CompareAndSwap(b, nil) {
+			switch was, offline := b.tunnel.detach(b); {
+			case was && offline:
 				gone = append(gone, b.tunnel.name)
+			case was:
+				changed = append(changed, b.tunnel)
 			}
 		}
 		if ss.ctl != nil {
@@ -223,6 +266,9 @@ func (ss *session) end() {
 		for _, name := range gone {
 			ss.srv.log.Info("tunnel offline", "tunnel", name, "owner", ss.owner)
 			ss.srv.touch(name)
+		}
+		for _, t := range changed {
+			ss.srv.announce(t)
 		}
 	})
 }

@@ -26,6 +26,8 @@ type delivery struct {
 	fate            fate
 	code            proto.Code // the relay's own answer, if it gave one
 	err             error      // why forwarding failed, if it did
+	toClient        string     // with fromReplay: the label of the one client to send to
+	shared          *sharing   // on a tunnel of several clients; nil on the fast path
 }
 
 // origin is where a delivery comes from. It decides who waits for the record, and what
@@ -101,6 +103,10 @@ const (
 	// saved: the response half is in the store, written in place (savesInPlace, or
 	// requeued). A queued delivery lets the next one go only then.
 	saved
+	// passed: on a tunnel of several clients, the client tried was gone before any
+	// byte of the delivery left (its session was closed): nothing is recorded of the
+	// exchange nor answered, and the next client in the plan takes it.
+	passed
 )
 
 func (d *delivery) fail(code proto.Code, err error) { d.code, d.err = code, err }
@@ -136,5 +142,5 @@ func (k bodyKind) String() string {
 }
 
 func (f fate) String() string {
-	return [...]string{forwarded: "forwarded", requeued: "requeued", saved: "saved"}[f]
+	return [...]string{forwarded: "forwarded", requeued: "requeued", saved: "saved", passed: "passed"}[f]
 }

@@ -161,6 +161,65 @@
 // not_replayable), and one whose tunnel name its owner no longer holds is answered 503
 // tunnel_offline (replayTunnel): a replay never reaches another token's app.
 //
+// # Several clients on a tunnel
+//
+// A tunnel's clients are an immutable set (attached, attach.go) that every change
+// replaces whole, so a delivery reads it with one atomic load. A client instance is
+// known by its Hello's ClientID: a session of an id already attached takes the older
+// session's place in the attach order (a reconnecting primary stays primary) and ends
+// it (replaced); another id attaches alongside, up to ClientsPerTunnel (16; 409
+// too_many_clients). Sessions without an id share one slot and replace each other, as
+// when a tunnel had a single client. The cap is checked for every tunnel of a Hello
+// before any is attached, under the owner's grant lock, so a refused session ends
+// nobody. Every change is told to the attached clients that sent an id, in a
+// proto.FrameClients frame (clients_frame.go).
+//
+// The one client without routes is the fast path: deliverLive forwards to it exactly as
+// before (a.solo), with no plan, no copy and no attempt recorded. Otherwise a plan
+// (share.go) is made once the small body is read, so json routes see it: the clients
+// whose routes match (package route, Select; the first attached answers, the others
+// get copies), else the clients without routes under the tunnel's share policy (server
+// config share:, or the last client's --share): mirror sends to the primary (the first
+// attached that asked --primary, else the longest attached) and copies to the others;
+// balance sends to one in turn, passing over those with clientInflight (64) in flight.
+// When every client has routes and none matches, the offline policy applies.
+//
+// A client found gone before any byte of the delivery left (its session closed) passes
+// it on (fate passed) to the next of the plan, when the body is held whole: the next in
+// turn under balance, the longest attached under mirror. Nothing is answered or
+// recorded for the pass but its attempt.
+//
+// Copies never touch the sender's answer: they start in goroutines of their own once
+// the client that answers sends its response head (it has the body then), or when its
+// exchange ends; a streamed body only once it was read whole within RecordCap. Each is
+// written straight onto a stream of its client, as the direct path does, without
+// Expect or trailers, and its answer read and dropped, within twice the tunnel's
+// Timeout. Bounds: the bodies held for copies in flight (mirrorBytes, 32 MiB
+// server-wide, each body once whatever the number of copies), copies in flight
+// (mirrorInflight, 256 server-wide; clientInflight per client). A copy over a bound, of
+// an upgrade, or of a body the relay does not hold whole is not sent: its attempt is
+// recorded with the error mirror_overloaded, mirror_busy, mirror_not_possible or
+// mirror_body_not_held.
+//
+// On a shared tunnel every attempt is recorded with the store's AddAttempt, when it has
+// one: the one that answered (role primary, balance, routed, replay or queue), each
+// pass, each copy (mirror), with the client's label, status, duration and error, in the
+// background for live traffic and in place for replays and queued deliveries. A replay
+// goes to one client: the one Edit.ToClient names by label, else the one that would
+// answer a sender. A queued delivery goes out like a live one: to the one that answers,
+// copies to the others.
+//
+// Cost, c=1, on the shared 2-core build machine (load average near 10, so only
+// medians of interleaved runs mean anything): BenchmarkRelayRequest (one client) keeps
+// its 187 (record=off) and 260 (record=on) allocations a delivery and its time within
+// the noise (medians of 4 interleaved runs: record=on 785 µs before, 694 after;
+// record=off 329 and 379, swinging 200-400 µs run to run). BenchmarkShareMirror, whose
+// three clients and their apps all run in the test process on those 2 cores, so that
+// every copy's whole round trip competes with the sender's: 3 mirrored clients against
+// 1, 9-43% more time a delivery, median about 17%. Of a copy's round trip the relay's
+// part is the smaller one; with mirror clients on teammates' machines the sender's
+// added latency is that part only.
+//
 // # Every record ends in an outcome
 //
 // A delivery's request half is in the store before it is forwarded; its outcome (the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -26,10 +27,12 @@ type binding struct {
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
 	streams   *wire.Pool // streams of the direct path, kept alive between requests
+	client    clientOf
+	busy      atomic.Int32 // deliveries and copies in flight to it, on a shared tunnel
 }
 
-func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig) *binding {
-	b := &binding{tunnel: t, sess: ss}
+func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig, c clientOf) *binding {
+	b := &binding{tunnel: t, sess: ss, client: c}
 	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, ss.openStream)
 	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
@@ -107,6 +110,10 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 	d.fail(code, err)
 	if code == "" {
 		return // the sender went away; nobody to answer
+	}
+	if code == proto.CodeTunnelOffline && d.shared != nil && d.shared.retry {
+		d.fate = passed // this client is gone: the next one takes it
+		return
 	}
 	if cfg := b.tunnel.config(); code == proto.CodeTunnelOffline && d.requeueable(cfg) {
 		// The client left while this request was on its way: a queue tunnel keeps it

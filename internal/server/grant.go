@@ -19,9 +19,9 @@ func (s *Server) grant(ctx context.Context, ss *session, h *proto.Hello) (*proto
 		return nil, &proto.Error{Code: proto.CodeTooManyTunnels,
 			Message: fmt.Sprintf("ask for 1 to %d tunnels per connection", proto.MaxTunnelsPerSession)}
 	}
-	// One grant at a time per token: two sessions connecting at once would otherwise
-	// both count the names held before either claims, and pass the cap together.
-	defer s.owners.lockGrants(ss.owner)()
+	if perr := ss.checkClient(h); perr != nil {
+		return nil, perr
+	}
 	held, err := s.namesHeld(ctx, ss.owner)
 	if err != nil {
 		s.log.Error("count tunnel names", "owner", ss.owner, "err", err)
@@ -69,6 +69,10 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	if err != nil {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()} // never a secret
 	}
+	c, perr := ss.clientFor(req)
+	if perr != nil {
+		return proto.TunnelInfo{}, perr
+	}
 	// Counted before the claim, which moves the tunnel's last-seen time to now.
 	missed, queued := s.missedSince(ctx, name)
 	t, err := s.claim(ctx, name, ss.owner, req.Offline)
@@ -77,9 +81,10 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	}
 	t.mu.Lock()
 	t.settings.verify, t.settings.handshake = v, hs
+	setIf(&t.settings.share, req.Share)
 	t.mu.Unlock()
 	cfg := t.config()
-	b := newBinding(s, ss, t, cfg)
+	b := newBinding(s, ss, t, cfg, c)
 	ss.bindings = append(ss.bindings, b)
 	info := proto.TunnelInfo{Name: name, URLs: s.urls(name), Offline: cfg.offline}
 	if t.owner == ss.owner {

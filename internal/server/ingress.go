@@ -91,12 +91,12 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	if s.answerHandshake(w, r, d, cfg.handshake) {
 		return
 	}
-	b := d.tunnel.live.Load()
-	if b == nil {
+	a := d.tunnel.live.Load()
+	if a == nil {
 		s.offline(w, r, d, cfg)
 		return
 	}
-	s.deliverLive(w, r, b, d, cfg)
+	s.deliverLive(w, r, a, d, cfg)
 }
 
 // deliverLive admits, records and forwards a request to a live tunnel. A body known to
@@ -104,10 +104,20 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 // in-flight budgets, so a sender still uploading holds neither; any other body is
 // admitted first, so nothing is buffered for a request that is shed, and holds its slot
 // while it streams, bounded by the body deadline.
-func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, b *binding, d *delivery, cfg tunnelConfig) {
+//
+// A tunnel with one client and no routes forwards to it (a.solo); any other is planned
+// (planFor) once the small body is read, so that json routes can look into it.
+func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, a *attached, d *delivery, cfg tunnelConfig) {
 	small := r.ContentLength >= 0 && r.ContentLength <= s.prebufferCap(cfg)
 	if small && !s.read(w, r, d, cfg) {
 		return
+	}
+	var p plan
+	if a.solo == nil || d.toClient != "" {
+		if p = s.planFor(a, d, routeView(r, d)); len(p.order) == 0 {
+			s.offline(w, r, d, cfg) // routed away from every client
+			return
+		}
 	}
 	adm, ok := s.admitOrShed(w, r, d)
 	if !ok {
@@ -125,7 +135,11 @@ func (s *Server) deliverLive(w http.ResponseWriter, r *http.Request, b *binding,
 		writeError(w, d.code, "the delivery's signature does not verify: "+d.verdict, d.id)
 		return
 	}
-	s.forward(w, r, b, d)
+	if p.order == nil {
+		s.forward(w, r, a.solo, d)
+		return
+	}
+	s.forwardShared(w, r, d, p)
 }
 
 // read reads what is recorded of the request, or answers why it could not.
@@ -174,6 +188,10 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 	if d.body.kind == bodyStreaming && d.rec != nil {
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }
 	}
+	if d.shared != nil {
+		d.shared.watch(cw)
+		defer d.shared.answered(cw)
+	}
 	ctx := context.WithValue(r.Context(), forwardKey{}, d)
 	defer func() {
 		// ReverseProxy aborts a response it cannot finish copying (sender gone, tunnel
@@ -194,6 +212,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 		b.serveDirect(cw, r, d)
 	} else {
 		b.proxy.ServeHTTP(cw, r.WithContext(ctx))
+	}
+	if d.fate == passed {
+		return // the next client takes it (see forwardShared)
 	}
 	s.complete(d, cw)
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"time"
+
+	"github.com/hookrelay/hookrelay/proto"
 )
 
 // Defaults of the Limits fields left zero. Why these numbers:
@@ -64,6 +66,7 @@ const (
 	DefaultSessionBurst        = 10
 	DefaultSourceSessionRate   = 5
 	DefaultSourceSessionBurst  = 20
+	DefaultClientsPerTunnel    = 16
 )
 
 // chunkedReserve is what a body of unknown length (chunked) counts against the in-flight
@@ -122,6 +125,12 @@ type Limits struct {
 	SessionBurst       int
 	SourceSessionRate  float64
 	SourceSessionBurst int
+	// ClientsPerTunnel caps the clients attached to one tunnel at once (several client
+	// ids of one owner; see "Several clients on a tunnel" in the package doc); one more
+	// is refused with too_many_clients. At most proto.MaxClientsPerTunnel. Default 16:
+	// each client of a mirrored tunnel gets every delivery, so the cap also bounds the
+	// copies one delivery makes.
+	ClientsPerTunnel int
 }
 
 // Check refuses negative limits.
@@ -136,10 +145,14 @@ func (l *Limits) Check() error {
 		"reject record cap": float64(l.RejectRecordCap),
 		"session rate":      l.SessionRate, "session burst": float64(l.SessionBurst),
 		"source session rate": l.SourceSessionRate, "source session burst": float64(l.SourceSessionBurst),
+		"clients per tunnel": float64(l.ClientsPerTunnel),
 	} {
 		if v < 0 {
 			return fmt.Errorf("server config: %s must not be negative", name)
 		}
+	}
+	if l.ClientsPerTunnel > proto.MaxClientsPerTunnel {
+		return fmt.Errorf("server config: clients per tunnel must be at most %d", proto.MaxClientsPerTunnel)
 	}
 	return nil
 }
@@ -162,4 +175,5 @@ func (l *Limits) setDefaults() {
 	setDefault(&l.SessionBurst, DefaultSessionBurst)
 	setDefault(&l.SourceSessionRate, DefaultSourceSessionRate)
 	setDefault(&l.SourceSessionBurst, DefaultSourceSessionBurst)
+	setDefault(&l.ClientsPerTunnel, DefaultClientsPerTunnel)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/route"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -11,7 +12,7 @@ import (
 // maxDrainBatch is how many queued deliveries are loaded at a time when a client reconnects.
 const maxDrainBatch = 1000
 
-// startDrain delivers a tunnel's queued requests over its new binding, in arrival order.
+// startDrain delivers a tunnel's queued requests to its clients, in arrival order.
 func (s *Server) startDrain(b *binding) { s.kickDrain(b.tunnel) }
 
 // kickDrain makes sure a drain of t's queue runs, in a goroutine owned by the server. At
@@ -33,8 +34,8 @@ func (s *Server) kickDrain(t *tunnel) {
 		defer s.work.done()
 		for {
 			for t.drainWanted.Swap(false) {
-				if b := t.live.Load(); b != nil && s.ctx.Err() == nil {
-					s.drain(b)
+				if t.live.Load() != nil && s.ctx.Err() == nil {
+					s.drain(t)
 				}
 			}
 			t.draining.Store(false)
@@ -45,15 +46,19 @@ func (s *Server) kickDrain(t *tunnel) {
 	}()
 }
 
-func (s *Server) drain(b *binding) {
+// drain delivers t's queue while a client serves it. A record no client takes (every
+// client has routes and none matches) stays queued; a batch of nothing but those ends
+// the drain until the next kick.
+func (s *Server) drain(t *tunnel) {
 	for {
-		recs, err := s.cfg.Store.Queued(s.ctx, b.tunnel.name, maxDrainBatch)
+		recs, err := s.cfg.Store.Queued(s.ctx, t.name, maxDrainBatch)
 		if err != nil || len(recs) == 0 {
 			return
 		}
-		s.log.Info("delivering queued requests", "tunnel", b.tunnel.name, "count", len(recs))
+		s.log.Info("delivering queued requests", "tunnel", t.name, "count", len(recs))
+		skipped := 0
 		for i := range recs {
-			if recs[i].Owner != b.tunnel.owner {
+			if recs[i].Owner != t.owner {
 				// Queued for an earlier owner of a released name: never delivered to this one.
 				if !s.expireForeign(&recs[i]) {
 					return
@@ -63,11 +68,33 @@ func (s *Server) drain(b *binding) {
 			if s.isParked(recs[i].ID) {
 				return // delivered; its outcome waits for the store, which drains again after
 			}
-			if b.tunnel.live.Load() != b || s.ctx.Err() != nil || !s.deliverQueued(b, &recs[i]) {
-				return // the client went away again, or the store holds back: what is left stays queued
+			a := t.live.Load()
+			if a == nil || s.ctx.Err() != nil {
+				return // the clients went away again: what is left stays queued
+			}
+			p := s.planQueued(a, t, &recs[i])
+			if len(p.order) == 0 {
+				skipped++
+				continue
+			}
+			if !s.deliverQueued(p, &recs[i]) {
+				return // the client went away, or the store holds back: what is left stays queued
 			}
 		}
+		if skipped == len(recs) {
+			return
+		}
 	}
+}
+
+// planQueued is where a queued record goes: to the one client on the fast path, else
+// as a live delivery would (routes on the record, then the share policy).
+func (s *Server) planQueued(a *attached, t *tunnel, rec *store.Record) plan {
+	if a.solo != nil {
+		return plan{order: []*binding{a.solo}, role: roleQueue}
+	}
+	d := &delivery{origin: fromQueue, tunnel: t}
+	return s.planFor(a, d, func() *route.Delivery { return route.RecordDelivery(rec) })
 }
 
 // expireForeign gives a queued record of another owner the outcome expired.
@@ -85,18 +112,23 @@ func (s *Server) expireForeign(rec *store.Record) bool {
 // reports false if the tunnel went offline, leaving the record queued, or if the store
 // did not take the outcome: the completion waits for the store (see park), which starts
 // the drain again once it has it, so that the same delivery is not sent again meanwhile.
-func (s *Server) deliverQueued(b *binding, rec *store.Record) bool {
+func (s *Server) deliverQueued(p plan, rec *store.Record) bool {
+	t := p.order[0].tunnel
 	req, err := replayRequest(s.ctx, rec, nil)
 	if err != nil { // cannot be sent: take it out of the queue for good
 		s.log.Error("rebuild queued request", "id", rec.ID, "err", err)
 		rec.Outcome, rec.ErrorCode = store.OutcomeError, string(proto.CodeBadRequest)
-		return s.saveComplete(rec, b.tunnel)
+		return s.saveComplete(rec, t)
 	}
-	d := &delivery{id: rec.ID, origin: fromQueue, start: s.cfg.Now(), tunnel: b.tunnel, rec: rec}
+	d := &delivery{id: rec.ID, origin: fromQueue, start: s.cfg.Now(), tunnel: t, rec: rec}
 	d.path, d.query = rec.Path, rec.RawQuery
-	s.restamp(req, d, b.tunnel.config())
+	s.restamp(req, d, t.config())
 	rec.Attempts++
-	s.forward(newDiscardWriter(), req, b, d)
+	if !p.shared {
+		s.forward(newDiscardWriter(), req, p.order[0], d)
+	} else {
+		s.forwardShared(newDiscardWriter(), req, d, p)
+	}
 	if d.code != proto.CodeTunnelOffline && s.ctx.Err() == nil {
 		return d.fate == saved
 	}

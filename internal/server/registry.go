@@ -13,9 +13,10 @@ import (
 type tunnel struct {
 	name     string
 	owner    string
-	inflight chan struct{} // semaphore: one slot per request in flight
-	bytes    budget        // request body bytes in flight
-	live     atomic.Pointer[binding]
+	inflight chan struct{}            // semaphore: one slot per request in flight
+	bytes    budget                   // request body bytes in flight
+	live     atomic.Pointer[attached] // the clients serving it; nil while offline
+	turn     atomic.Uint32            // balance: whose turn is next
 	// draining is set while a drain of the offline queue runs; drainWanted asks it
 	// (or the next one) to look at the queue again.
 	draining, drainWanted atomic.Bool
@@ -34,6 +35,8 @@ type tunnelConfig struct {
 	verify *verifier
 	// handshake answers URL-verification handshakes; nil when the tunnel answers none.
 	handshake *handshake.Responder
+	// share is how several clients share deliveries: proto.ShareMirror or ShareBalance.
+	share string
 }
 
 func (t *tunnel) config() tunnelConfig {

@@ -75,6 +75,10 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	if err != nil {
 		return nil, err
 	}
+	if edit != nil && edit.ToClient != "" && t.live.Load().labelled(edit.ToClient) == nil {
+		return nil, &proto.Error{Code: proto.CodeNotFound,
+			Message: fmt.Sprintf("no client labelled %q is attached to tunnel %s", edit.ToClient, t.name)}
+	}
 	// A context without the API request's server values: a replay's response has no
 	// sender to abort, so the proxy must not panic when copying it fails.
 	rctx, cancel := context.WithCancel(context.Background())
@@ -89,6 +93,9 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	}
 	d := s.newDelivery(req, t, req.RequestURI)
 	d.origin, d.replayOf, d.rec.ReplayOf = fromReplay, orig.ID, orig.ID
+	if edit != nil {
+		d.toClient = edit.ToClient
+	}
 	s.deliver(newDiscardWriter(), req, d)
 	return d.rec, nil
 }

@@ -104,6 +104,10 @@ type TunnelSettings struct {
 	// client online or not (KIND, KIND,KIND or KIND:SECRET; see
 	// internal/webhook/handshake). A client's --handshake adds kinds not listed here.
 	Handshake []string
+	// Share is how several clients attached to the tunnel share its deliveries:
+	// proto.ShareMirror (the default) or proto.ShareBalance. A client's --share
+	// overrides it.
+	Share string
 }
 
 // checkSigns refuses negative values where zero means "the default" and a negative one
@@ -133,6 +137,11 @@ func (c *Config) setDefaults() error {
 	}
 	if err := c.checkSigns(); err != nil {
 		return err
+	}
+	for name, ts := range c.Tunnels {
+		if err := parseShare(ts.Share); err != nil {
+			return fmt.Errorf("server config: tunnel %s: %w", name, err)
+		}
 	}
 	c.Limits.setDefaults()
 	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
@@ -192,6 +201,7 @@ type Server struct {
 	sessionRates, sourceSessionRates limiters
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
+	copies                           copyLimits    // mirror copies in flight
 	holds                            holds         // what each token holds open, ended on revocation
 	tokens                           tokenSync     // the store's tokens version loaded
 	// handshakes are the server config's handshake: lists, by tunnel name.
@@ -205,6 +215,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
+	s.copies.init()
 	s.inflight.limit = cfg.ServerInflightBytes
 	var err error
 	if s.handshakes, err = configHandshakes(cfg.Tunnels); err != nil {

@@ -79,7 +79,7 @@ func (s *Server) lookup(ctx context.Context, name string) (*tunnel, error) {
 // stored policy, if any.
 func (s *Server) settingsFor(name, offline string) tunnelConfig {
 	c := tunnelConfig{offline: proto.OfflineReject, timeout: s.cfg.Timeout, bodyLimit: s.cfg.BodyLimit,
-		handshake: s.handshakes[name].answer}
+		handshake: s.handshakes[name].answer, share: proto.ShareMirror}
 	if offline != "" {
 		c.offline = offline
 	}
@@ -87,6 +87,7 @@ func (s *Server) settingsFor(name, offline string) tunnelConfig {
 		setIf(&c.timeout, ts.Timeout)
 		setIf(&c.bodyLimit, ts.BodyLimit)
 		setIf(&c.offline, ts.Offline)
+		setIf(&c.share, ts.Share)
 	}
 	return c
 }

@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/proto"
+)
+
+// BenchmarkShareMirror is BenchmarkRelayRequest's delivery (recorded, with attempts)
+// on a tunnel mirrored to 1 or 3 clients of one token, each with its own app: what the
+// sender waits for with two mirrors copying every delivery, against one client alone.
+func BenchmarkShareMirror(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run("clients="+strconv.Itoa(n), func(b *testing.B) {
+			srv, _ := shareServer(b, func(c *server.Config) { c.Logger = quiet })
+			for i := range n {
+				benchMember(b, srv, "m"+strconv.Itoa(i), benchBackend(b))
+			}
+			loadBench(b, srv.URL+"/t/bench/hook")
+		})
+	}
+}
+
+// benchMember attaches a quiet client of tunnel "bench" under client id id.
+func benchMember(tb testing.TB, srv *relaytest.Server, id, backend string) {
+	su, _ := url.Parse(srv.URL)
+	online := make(chan struct{}, 1)
+	c, err := client.New(client.Config{Server: su, Token: relaytest.Token, Out: io.Discard, Logger: quiet,
+		ClientID: id, Label: id,
+		Tunnels:   []client.Tunnel{{Name: "bench", Target: relaytest.Target(tb, backend)}},
+		OnConnect: func(*proto.Welcome) { online <- struct{}{} }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-online:
+	case <-time.After(15 * time.Second):
+		tb.Fatal("client did not connect")
+	}
+}

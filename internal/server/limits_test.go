@@ -326,16 +326,26 @@ func TestNegativeLimitsRefused(t *testing.T) {
 func TestNameTTLFreesRoom(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, nil), func(c *server.Config) {
+	clock := func() time.Time { // moves a microsecond a call, so each write of last-seen differs
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Microsecond)
+		return now
+	}
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, &db), func(c *server.Config) {
 		c.NamesPerToken, c.NameTTL, c.Now = 1, time.Hour, clock
 	}))
 	first, err := dialHostile(t, srv.URL, relaytest.Token, "old")
 	if err != nil {
 		t.Fatal(err)
 	}
+	claimed := lastSeen(t, db, "old")
 	_ = first.mux.Close()
 	waitOfflineURL(t, srv.URL+"/t/old/")
+	// The store hears of the session's end just after the tunnel goes offline: wait for
+	// it, or the clock moved below could date that write.
+	eventually(t, "the session's end in the store", func() bool { return lastSeen(t, db, "old").After(claimed) })
 	var perr *proto.Error
 	if _, err := dialHostile(t, srv.URL, relaytest.Token, "new"); !errors.As(err, &perr) || perr.Code != proto.CodeTooManyTunnels {
 		t.Fatalf("a second name within the TTL: %v, want too_many_tunnels", err)
@@ -349,6 +359,16 @@ func TestNameTTLFreesRoom(t *testing.T) {
 	if _, err := dialHostile(t, srv.URL, relaytest.OtherToken, "old"); !errors.As(err, &perr) || perr.Code != proto.CodeNameTaken {
 		t.Fatalf("another token asking for the old name: %v, want name_taken", err)
 	}
+}
+
+// lastSeen is the store's last-seen time of tunnel name.
+func lastSeen(t *testing.T, db *sqlite.DB, name string) time.Time {
+	t.Helper()
+	tun, err := db.GetTunnel(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tun.LastSeen
 }
 
 // Sessions of one token asking for new names at once still stay within the cap.

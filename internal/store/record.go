@@ -150,7 +150,8 @@ type Record struct {
 	Verification *Verification
 	// EventID is the provider's event id, when one was found.
 	EventID string
-	// Duplicate reports that EventID was already seen on this tunnel.
+	// Duplicate reports that EventID was already seen on this tunnel in a record
+	// of the same owner.
 	Duplicate bool
 	// Attempts counts delivery attempts made from the offline queue.
 	Attempts int

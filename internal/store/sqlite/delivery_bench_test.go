@@ -51,7 +51,7 @@ func BenchmarkDeliveryWrites(b *testing.B) {
 
 // secondaryIndexes are the indexes on records besides its primary key and the
 // UNIQUE id.
-var secondaryIndexes = []string{"records_owner_seq", "records_tunnel_seq", "records_tunnel_outcome",
+var secondaryIndexes = []string{"records_owner_seq", "records_tunnel_owner_seq", "records_tunnel_outcome",
 	"records_tunnel_event", "records_received", "records_queued", "records_replay_of"}
 
 // openBenchDB opens a store in a temporary directory, optionally dropping the

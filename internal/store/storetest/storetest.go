@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"Missed", testMissed},
 		{"Interrupt", testInterrupt},
 		{"Purge", testPurge},
+		{"PurgeCapPerOwner", testPurgeCapPerOwner},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentFailures", testConcurrentFailures},
 		{"SeqNeverReused", testSeqNeverReused},

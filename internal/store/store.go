@@ -42,9 +42,14 @@ type Store interface {
 	// a delivery recorded before its body streamed through. ErrNotFound if
 	// there is no such record.
 	SaveRequestBody(ctx context.Context, r *Record) error
-	// Get returns the record with bodies. ErrNotFound if it is absent or
-	// owned by someone other than owner.
+	// Get returns the record with bodies and its Tries. ErrNotFound if it is
+	// absent or owned by someone other than owner.
 	Get(ctx context.Context, owner, id string) (*Record, error)
+	// AddAttempt records a delivery attempt of the record with this ID,
+	// numbered a.N, or the record's next number when a.N is 0. ErrNotFound
+	// if there is no such record, ErrConflict if a.N is taken, ErrInvalid if
+	// a.N < 0. The attempts go with their record when Purge deletes it.
+	AddAttempt(ctx context.Context, recordID string, a Attempt) error
 	// List returns one page of records matching f, without body Data.
 	List(ctx context.Context, f Filter) (Page, error)
 	// SeenEvent reports whether a record of owner on tunnel with this event

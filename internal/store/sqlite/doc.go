@@ -75,7 +75,7 @@
 //
 // The retention cap counts each owner's records of a tunnel apart (a released
 // name's earlier holder keeps its records), so Purge groups by (tunnel, owner)
-// and trims one pair at a time. records_tunnel_owner_seq (migration 8) covers
+// and trims one pair at a time. records_tunnel_owner_seq (migration 9) covers
 // both; it replaced records_tunnel_seq, whose readers all filter by owner too,
 // so recording updates as many indexes as before. On 200,000 records of 50
 // tunnels on a loaded 2-core machine (BenchmarkPurgeCap, 20 runs each): a

@@ -94,6 +94,7 @@ func planQueries(t *testing.T) []namedQuery {
 		{"seen event", qSeenEvent, 4}, {"expire queued", qExpireQueued, 1}, {"purge old", qPurgeOld, 2},
 		{"purge cap", qPurgeCap, 4}, {"crowded tunnels", qCrowdedTunnels, 1},
 		{"list tunnels", qListTunnels, 1}, {"next seq", qNextSeq, 0}, {"raise floor", qRaiseFloor, 0},
+		{"add attempt", qAddAttempt, 9}, {"get attempts", qGetAttempts, 1},
 	}
 	for _, f := range listPlanFilters {
 		q, err := buildList(f.filter)

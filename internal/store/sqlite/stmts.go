@@ -122,7 +122,7 @@ const (
 type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
-	crowdedTunnels, reqParts, recordedSince            *sql.Stmt
+	crowdedTunnels, reqParts, recordedSince, attempts  *sql.Stmt
 	listTokens, tokensVersion                          *sql.Stmt
 }
 
@@ -139,6 +139,7 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.crowdedTunnels: qCrowdedTunnels,
 		&s.reqParts:       qGetReqParts,
 		&s.recordedSince:  qRecordedSince,
+		&s.attempts:       qGetAttempts,
 		&s.listTokens:     qListTokens,
 		&s.tokensVersion:  qTokensVer,
 	}

@@ -49,7 +49,11 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 		s.saveStreamedBody(d) // no-op unless the exchange failed before any response
 	}
 	fillResponse(d, cw, s.cfg.Now())
-	s.saveResponse(d)
+	a, tried := attemptOf(d, s.cfg.Now())
+	if tried {
+		d.rec.Tries = append(d.rec.Tries, a)
+	}
+	s.saveResponse(d, a, tried)
 }
 
 // fillResponse sets the response half of d's record and its outcome.
@@ -75,11 +79,14 @@ func fillResponse(d *delivery, cw *captureWriter, now time.Time) {
 // saveResponse writes the response half: in place when someone waits for it (a replay's
 // caller, the queue's next delivery, a requeued delivery's drain) or the server is
 // closing, else in the background.
-func (s *Server) saveResponse(d *delivery) {
+func (s *Server) saveResponse(d *delivery, a store.Attempt, tried bool) {
 	back := d.fate == requeued
 	if d.origin.savesInPlace() || back || !s.work.add() {
 		if s.saveComplete(d.rec, d.tunnel) {
 			d.fate = saved
+		}
+		if tried {
+			s.saveAttempt(d.rec, a)
 		}
 		if back {
 			s.kickDrain(d.tunnel) // a newer client may be online already
@@ -96,6 +103,9 @@ func (s *Server) saveResponse(d *delivery) {
 		defer s.work.done()
 		defer s.settling.finish()
 		s.saveComplete(rec, d.tunnel)
+		if tried {
+			s.saveAttempt(rec, a)
+		}
 	}()
 }
 

@@ -82,11 +82,8 @@ func fillResponse(d *delivery, cw *captureWriter, now time.Time) {
 func (s *Server) saveResponse(d *delivery, a store.Attempt, tried bool) {
 	back := d.fate == requeued
 	if d.origin.savesInPlace() || back || !s.work.add() {
-		if s.saveComplete(d.rec, d.tunnel) {
+		if s.saveWithAttempt(d.rec, d.tunnel, a, tried) {
 			d.fate = saved
-		}
-		if tried {
-			s.saveAttempt(d.rec, a)
 		}
 		if back {
 			s.kickDrain(d.tunnel) // a newer client may be online already
@@ -102,10 +99,7 @@ func (s *Server) saveResponse(d *delivery, a store.Attempt, tried bool) {
 	go func() {
 		defer s.work.done()
 		defer s.settling.finish()
-		s.saveComplete(rec, d.tunnel)
-		if tried {
-			s.saveAttempt(rec, a)
-		}
+		s.saveWithAttempt(rec, d.tunnel, a, tried)
 	}()
 }
 

@@ -85,4 +85,13 @@
 // trimming one record from each tunnel took 43-79 ms, 4.1 s and 83-134 ms.
 // Missed names records_tunnel_outcome, which the planner would otherwise
 // pass over for the new index.
+//
+// A record's delivery attempts are rows of attempts (migration 8), keyed by
+// (seq, n) and deleted with their record. AddAttempt is one INSERT ... SELECT
+// that finds the record by ID and numbers the attempt. Written alongside the
+// completion it shares its commit: in BenchmarkDeliveryWrites (background
+// completion, 5,000 deliveries, loaded 2-core machine) a delivery took 322 µs
+// with 1 writer and 101-121 µs with 16 without an attempt, 272-318 µs and
+// 115-120 µs with one written alongside, 341-384 µs and 123-165 µs with one
+// written after the completion.
 package sqlite

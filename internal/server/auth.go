@@ -174,14 +174,21 @@ func (t *Tokens) Owner(token string) (owner string, ok bool) {
 // Active reports whether the token with this public id is accepted now: false once it
 // is revoked.
 func (t *Tokens) Active(tokenID string) bool {
+	_, ok := t.ByID(tokenID)
+	return ok
+}
+
+// ByID returns the identity of the token with this public id; ok is false for an
+// unknown or revoked one.
+func (t *Tokens) ByID(tokenID string) (id Identity, ok bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, e := range t.all() {
 		if e.id.TokenID == tokenID {
-			return true
+			return e.id, true
 		}
 	}
-	return false
+	return Identity{}, false
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.

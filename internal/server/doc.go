@@ -62,8 +62,16 @@
 //     (8 KiB/s) on average, else 408 body_timeout (body.go).
 //
 // deliver then refuses a Content-Length over the tunnel's BodyLimit (32 MiB; 413
-// body_too_large, recorded head only) and caps what is read to it, and takes one of two
-// paths: offline when no client serves the tunnel, else deliverLive.
+// body_too_large, recorded head only) and caps what is read to it. A tunnel that
+// answers URL-verification handshakes (handshake.go, package webhook/handshake: the
+// server config's handshake: list for the name, plus the kinds its client's
+// TunnelRequest.Handshake adds) reads a sender's body of known length up to
+// handshake.MaxBody (4 KiB) and answers a handshake itself, recorded with outcome
+// handshake, or refuses one that fails its check (403 handshake_refused, recorded
+// rejected): before the live/offline split, so that it works with no client online, and
+// before any signature check. A name only the server config knows (handshake: under
+// tunnels:, never claimed) gets its handshakes answered unrecorded. Anything else takes
+// one of two paths: offline when no client serves the tunnel, else deliverLive.
 //
 // # The live path
 //
@@ -107,7 +115,8 @@
 //     streams, with the same Timeout as ResponseHeaderTimeout and ResponseHeadLimit (1
 //     MiB) as its cap on the response head (502 bad_response). A streamed body is saved
 //     (SaveRequestBody) in captureWriter's onHeader, before the status goes out, so a
-//     sender that got an answer has its body in the store. A response to a body cut off
+//     sender that got an answer has its body in the store; if the store refuses it
+//     then (a full disk), the body goes in with the completion, retried until it does. A response to a body cut off
 //     by its deadline is not passed on (checkBody, 408 body_timeout).
 //
 // Either route ends in complete (record_complete.go), which also runs when the proxy

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/inspect"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -38,6 +39,10 @@ type Config struct {
 	// "inspect."+Domain; AdminOff serves no team inspector. A first label under Domain
 	// is refused as a tunnel name.
 	AdminHost string
+	// InspectSessions keeps the team inspector's logins. Default: in this process's
+	// memory. Servers behind one load balancer need one shared store (PostgreSQL's
+	// DB.InspectorSessions), or a browser is logged out on every other server.
+	InspectSessions inspect.SessionStore
 	// PublicURL is the scheme, host and port clients and senders use, e.g.
 	// "https://relay.example.com" or "http://127.0.0.1:8080". Used to print tunnel URLs.
 	// Required.
@@ -95,6 +100,10 @@ type TunnelSettings struct {
 	Timeout   time.Duration
 	BodyLimit int64
 	Offline   string // proto.OfflineReject or proto.OfflineQueue
+	// Handshake lists the URL-verification handshakes the relay answers for the tunnel,
+	// client online or not (KIND, KIND,KIND or KIND:SECRET; see
+	// internal/webhook/handshake). A client's --handshake adds kinds not listed here.
+	Handshake []string
 }
 
 // checkSigns refuses negative values where zero means "the default" and a negative one
@@ -185,6 +194,8 @@ type Server struct {
 	owners                           ownerSessions // open sessions per token
 	holds                            holds         // what each token holds open, ended on revocation
 	tokens                           tokenSync     // the store's tokens version loaded
+	// handshakes are the server config's handshake: lists, by tunnel name.
+	handshakes map[string]configHandshake
 }
 
 // New returns a Server for cfg.
@@ -195,6 +206,11 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
 	s.inflight.limit = cfg.ServerInflightBytes
+	var err error
+	if s.handshakes, err = configHandshakes(cfg.Tunnels); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.newStoreWatch()
 	if err := s.settle(ctx); err != nil {
 		cancel()

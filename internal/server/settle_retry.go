@@ -27,6 +27,45 @@ type parked struct {
 	recs      map[string]parkedRec // by record id
 	looping   bool                 // a recovery loop runs
 	unsettled time.Time            // settle could not run at start: records before it wait
+	// bodies are the records whose streamed request body the store refused: it goes in
+	// just before their completion (the record holds it in memory until then).
+	bodies map[string]bool
+}
+
+// bodyLater notes that record id's request body is to be saved with its completion.
+func (p *parked) bodyLater(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bodies == nil {
+		p.bodies = make(map[string]bool)
+	}
+	p.bodies[id] = true
+}
+
+// bodyDue reports whether record id's request body still waits to be saved.
+func (p *parked) bodyDue(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bodies[id]
+}
+
+func (p *parked) bodySaved(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.bodies, id)
+}
+
+// writeCompletion writes rec's response half, and first its request body if the store
+// refused that earlier: a sender answered 2xx has its body in the record once the store
+// writes again.
+func (s *Server) writeCompletion(ctx context.Context, rec *store.Record) error {
+	if s.parked.bodyDue(rec.ID) {
+		if err := s.cfg.Store.SaveRequestBody(ctx, rec); err != nil {
+			return err
+		}
+		s.parked.bodySaved(rec.ID)
+	}
+	return s.cfg.Store.Complete(ctx, rec)
 }
 
 type parkedRec struct {
@@ -45,6 +84,7 @@ func (s *Server) saveComplete(rec *store.Record, t *tunnel) bool {
 	case errors.Is(err, store.ErrUnavailable):
 		s.park(rec, t)
 	default:
+		s.parked.bodySaved(rec.ID) // given up: the record keeps its placeholder
 		s.log.Warn("complete record", "id", rec.ID, "err", err)
 	}
 	return false
@@ -57,7 +97,7 @@ func (s *Server) saveComplete(rec *store.Record, t *tunnel) bool {
 func (s *Server) completeRetrying(rec *store.Record) error {
 	wait := completeBackoff
 	for try := 1; ; try++ {
-		err := s.cfg.Store.Complete(context.Background(), rec)
+		err := s.writeCompletion(context.Background(), rec)
 		if err == nil || !errors.Is(err, store.ErrUnavailable) || try == completeTries {
 			return err
 		}
@@ -197,7 +237,7 @@ func (s *Server) retryParked(ctx context.Context) {
 		}
 	}()
 	for _, p := range recs {
-		err := s.cfg.Store.Complete(ctx, p.rec)
+		err := s.writeCompletion(ctx, p.rec)
 		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
 			return
 		}
@@ -205,6 +245,7 @@ func (s *Server) retryParked(ctx context.Context) {
 		delete(s.parked.recs, p.rec.ID)
 		s.parked.mu.Unlock()
 		if err != nil {
+			s.parked.bodySaved(p.rec.ID)
 			s.log.Warn("complete record", "id", p.rec.ID, "err", err)
 		}
 		if p.tunnel != nil && p.rec.Attempts > 0 {

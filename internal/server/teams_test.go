@@ -107,5 +107,8 @@ func TestTokensIdentity(t *testing.T) {
 		if tt.ok && !tokens.Active(tt.want.TokenID) {
 			t.Errorf("Active(%s) = false for a config token", tt.want.TokenID)
 		}
+		if got, ok := tokens.ByID(tt.want.TokenID); tt.ok && (got != tt.want || !ok) {
+			t.Errorf("ByID(%s) = %+v, %v; want %+v", tt.want.TokenID, got, ok, tt.want)
+		}
 	}
 }

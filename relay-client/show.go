@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -50,11 +52,40 @@ func printRecord(w io.Writer, r *api.Record) {
 	if n := note(r.Summary); n != "" {
 		fmt.Fprintf(w, " (%s)", n)
 	}
-	fmt.Fprintf(w, "\nSignature: %s\n\n", verdict(r.Verification))
+	fmt.Fprintf(w, "\nSignature: %s\n", verdict(r.Verification))
+	printTries(w, r.Tries)
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "> %s %s %s\n> Host: %s\n", r.Method, pathQuery(r.Path, r.Query), r.Proto, r.Host)
 	printMessage(w, "> ", r.Request)
 	fmt.Fprintf(w, "\n< %s\n", status(r.Status))
 	printMessage(w, "< ", r.Response)
+}
+
+// printTries lists the delivery attempts, one a line: number, client, role, status,
+// duration and error. A client chooses its label: control characters in it, or in an
+// error text, are shown as "?" so that they cannot drive the terminal.
+func printTries(w io.Writer, ts []api.Try) {
+	if len(ts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Attempts:")
+	for _, t := range ts {
+		fmt.Fprintf(w, "  #%d %s, %s, status %s, %.1f ms", t.N, printable(t.Who()), printable(t.Role), status(t.Status), t.DurationMS)
+		if t.Error != "" {
+			fmt.Fprintf(w, ", %s", printable(t.Error))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// printable replaces control characters and invalid UTF-8 in s with "?".
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func printMessage(w io.Writer, prefix string, m api.Message) {

@@ -37,6 +37,32 @@ type Record struct {
 	RemoteAddr string  `json:"remote_addr"`
 	Request    Message `json:"request"`
 	Response   Message `json:"response"`
+	// Tries are the delivery attempts, oldest first: which client got the
+	// request, in which role, and how it answered.
+	Tries []Try `json:"tries,omitempty"`
+}
+
+// Try is one delivery attempt of a record to one client.
+type Try struct {
+	N          int       `json:"n"`
+	ClientID   string    `json:"client_id,omitempty"`
+	Label      string    `json:"label,omitempty"`
+	Role       string    `json:"role"`
+	Status     int       `json:"status"`
+	DurationMS float64   `json:"duration_ms"`
+	Error      string    `json:"error,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// Who names the client of the attempt: its label, else its id, else "-".
+func (t Try) Who() string {
+	switch {
+	case t.Label != "":
+		return t.Label
+	case t.ClientID != "":
+		return t.ClientID
+	}
+	return "-"
 }
 
 // Message is one side of a delivery. Body is base64 in JSON (Go's []byte encoding).
@@ -125,7 +151,20 @@ func RecordOf(r *store.Record) *Record {
 		Summary: SummaryOf(r), Host: r.Host, Proto: r.Proto, RemoteAddr: r.RemoteAddr,
 		Request:  messageOf(r.Headers, r.Body),
 		Response: messageOf(r.RespHeaders, r.RespBody),
+		Tries:    triesOf(r.Tries),
 	}
+}
+
+func triesOf(as []store.Attempt) []Try {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]Try, len(as))
+	for i, a := range as {
+		out[i] = Try{N: a.N, ClientID: a.ClientID, Label: a.Label, Role: a.Role, Status: a.Status,
+			DurationMS: float64(a.Duration.Microseconds()) / 1000, Error: a.Error, At: a.At}
+	}
+	return out
 }
 
 func messageOf(hs []store.Header, b store.Body) Message {

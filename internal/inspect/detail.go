@@ -21,6 +21,21 @@ type detailPage struct {
 	Curl      string
 	Edit      editView
 	CanResign bool // the record has a verification verdict
+	Tries     []tryView
+}
+
+// tryView is one delivery attempt, ready to print.
+type tryView struct {
+	api.Try
+	Duration string
+}
+
+func triesOf(ts []api.Try) []tryView {
+	out := make([]tryView, len(ts))
+	for i, t := range ts {
+		out[i] = tryView{Try: t, Duration: formatDuration(t.DurationMS)}
+	}
+	return out
 }
 
 // messageView is one side of a delivery, ready to print.
@@ -53,7 +68,8 @@ func (h *Handler) detailOf(ctx context.Context, s *session, rec *api.Record) det
 	row := h.rowOf(rec.Summary)
 	p := detailPage{page: h.page(rec.Method+" "+rec.Path, s), Row: row, Rec: rec,
 		Request: messageOf("request", rec.Request, row.URL), Response: messageOf("response", rec.Response, row.URL),
-		Curl: curlCommand(rec, tunnelURL(ctx, s.src, rec.Tunnel)), Edit: editOf(rec), CanResign: rec.Verification != nil}
+		Curl: curlCommand(rec, tunnelURL(ctx, s.src, rec.Tunnel)), Edit: editOf(rec), CanResign: rec.Verification != nil,
+		Tries: triesOf(rec.Tries)}
 	if rec.ReplayOf != "" {
 		p.ReplayOf = h.cfg.BasePath + "r/" + url.PathEscape(rec.ReplayOf)
 	}

@@ -154,6 +154,13 @@ func fixture() []*api.Record {
 	}
 	recs[1].Verification = &store.Verification{Provider: "stripe", OK: true}
 	recs[1].EventID = "evt_1"
+	recs[1].Tries = []api.Try{
+		{N: 1, ClientID: "c-9f2", Label: "ana's laptop", Role: "primary", Status: 502, DurationMS: 12.5,
+			Error: "local_unreachable", At: base},
+		{N: 2, ClientID: "c-41a", Role: "mirror", Status: 200, DurationMS: 3.25, At: base.Add(time.Millisecond)},
+	}
+	recs[0].Tries = []api.Try{{N: 1, Label: "<script>alert('label')</script>", Role: "primary",
+		Error: "<img src=x onerror=alert(1)>", At: base}}
 	recs[1].Response = api.Message{Headers: hdrs("Content-Type", "application/json"), Body: []byte(`{"received":true}`), BodySize: 17}
 	recs[2].Request.BodyTruncated, recs[2].Request.BodySize = true, 4096
 	recs[2].ReplayOf, recs[2].Attempts = "01jpa0000000000000000000a1", 2

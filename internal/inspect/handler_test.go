@@ -95,6 +95,28 @@ func TestPagesGolden(t *testing.T) {
 	}
 }
 
+// TestDetailListsTries: the detail page lists each delivery attempt with the client's
+// label (else its id), role, status, duration and error, escaped.
+func TestDetailListsTries(t *testing.T) {
+	h := newLocal(t, newFake(fixture()...))
+	page := call(t, h, "GET", "/r/01jpa0000000000000000000d4", nil).Body.String()
+	for _, want := range []string{
+		`<td>ana&#39;s laptop</td><td>primary</td><td class="num">502</td><td class="num">12.5 ms</td><td class="error">local_unreachable</td>`,
+		`<td>c-41a</td><td>mirror</td><td class="num">200</td><td class="num">3.2 ms</td><td class="error"></td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("detail page lacks %s", want)
+		}
+	}
+	hostile := call(t, h, "GET", "/r/01jpa0000000000000000000e5", nil).Body.String()
+	if strings.Contains(hostile, "<script>alert('label')") || strings.Contains(hostile, "<img src=x") {
+		t.Error("a client label or error text reached the page unescaped")
+	}
+	if none := call(t, h, "GET", "/r/01jpa0000000000000000000b2", nil).Body.String(); strings.Contains(none, "tries-h") {
+		t.Error("a record without attempts shows an attempts section")
+	}
+}
+
 func TestLoginPageGolden(t *testing.T) {
 	h, err := New(Config{Login: func(string) (string, bool) { return "", false },
 		SourceFor: func(string) (Source, bool) { return nil, false }, BasePath: "/inspect/"})

@@ -20,6 +20,7 @@ type delivery struct {
 	resigned        string // X-Hookrelay-Resigned value: a queued delivery re-signed (see restamp)
 	start           time.Time
 	tunnel          *tunnel
+	try             try           // the client it went to, once forwarded
 	rec             *store.Record // nil without a store
 	body            requestBody
 	timer           *timedBody // the body deadline, nil without one

@@ -74,7 +74,7 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 		return proto.TunnelInfo{}, perr
 	}
 	// Counted before the claim, which moves the tunnel's last-seen time to now.
-	missed, queued := s.missedSince(ctx, name)
+	missed, queued := s.missedSince(ctx, name, ss.owner)
 	t, err := s.claim(ctx, name, ss.owner, req.Offline)
 	if err != nil {
 		return proto.TunnelInfo{}, claimError(name, err)

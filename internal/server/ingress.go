@@ -208,6 +208,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 		// whether a body it no longer holds directly (ingress wraps it) was read.
 		w.Header().Set("Connection", "close")
 	}
+	d.try = try{via: b, at: s.cfg.Now()}
 	if direct(r, d) {
 		b.serveDirect(cw, r, d)
 	} else {

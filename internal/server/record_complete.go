@@ -51,7 +51,11 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 		s.saveStreamedBody(d) // no-op unless the exchange failed before any response
 	}
 	fillResponse(d, cw, s.cfg.Now())
-	s.saveResponse(d)
+	a, tried := attemptOf(d, s.cfg.Now())
+	if tried {
+		d.rec.Tries = append(d.rec.Tries, a)
+	}
+	s.saveResponse(d, a, tried)
 }
 
 // fillResponse sets the response half of d's record and its outcome.
@@ -77,10 +81,10 @@ func fillResponse(d *delivery, cw *captureWriter, now time.Time) {
 // saveResponse writes the response half: in place when someone waits for it (a replay's
 // caller, the queue's next delivery, a requeued delivery's drain) or the server is
 // closing, else in the background.
-func (s *Server) saveResponse(d *delivery) {
+func (s *Server) saveResponse(d *delivery, a store.Attempt, tried bool) {
 	back := d.fate == requeued
 	if d.origin.savesInPlace() || back || !s.work.add() {
-		if s.saveComplete(d.rec, d.tunnel) {
+		if s.saveWithAttempt(d.rec, d.tunnel, a, tried) {
 			d.fate = saved
 		}
 		if back {
@@ -97,7 +101,7 @@ func (s *Server) saveResponse(d *delivery) {
 	go func() {
 		defer s.work.done()
 		defer s.settling.finish()
-		s.saveComplete(rec, d.tunnel)
+		s.saveWithAttempt(rec, d.tunnel, a, tried)
 	}()
 }
 

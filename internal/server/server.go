@@ -73,7 +73,7 @@ type Config struct {
 	// Reserved lists the names the server config reserves for a token: they are never
 	// released, neither when idle for NameTTL nor at their owner's request.
 	Reserved []string
-	// Retention is how long records are kept; MaxRecords caps them per tunnel; QueueTTL
+	// Retention is how long records are kept; MaxRecords caps them per tunnel and owner; QueueTTL
 	// is how long a queued delivery waits for its client before it is marked expired.
 	// Defaults (for 0): 7 days, 10,000 and 24 h. Retention < 0 purges nothing by age,
 	// MaxRecords < 0 sets no cap.

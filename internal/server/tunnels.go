@@ -99,19 +99,26 @@ func setIf[T comparable](p *T, v T) {
 	}
 }
 
-// missedSince counts what tunnel name missed since its client was last seen, before a
-// new session claims it.
-func (s *Server) missedSince(ctx context.Context, name string) (missed, queued int) {
+// missedSince counts what owner's tunnel name missed since its client was last seen,
+// before a new session of owner claims it. Only owner's records count: an earlier
+// holder of the name (which released it) keeps its records, and the new holder must
+// learn nothing of them, not even how many there are.
+func (s *Server) missedSince(ctx context.Context, name, owner string) (missed, queued int) {
 	if s.cfg.Store == nil {
 		return 0, 0
 	}
 	st, err := s.cfg.Store.GetTunnel(ctx, name)
-	if err != nil {
+	if err != nil || st.Owner != owner {
 		return 0, 0
 	}
-	missed, _ = s.cfg.Store.Missed(ctx, name, st.LastSeen)
+	missed, _ = s.cfg.Store.Missed(ctx, owner, name, st.LastSeen)
 	q, _ := s.cfg.Store.Queued(ctx, name, maxDrainBatch)
-	return missed, len(q)
+	for _, r := range q {
+		if r.Owner == owner {
+			queued++
+		}
+	}
+	return missed, queued
 }
 
 // touch notes when a tunnel's client was last seen, to count missed deliveries later.

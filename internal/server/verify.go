@@ -76,12 +76,14 @@ func (s *Server) verifySignature(r *http.Request, d *delivery, cfg tunnelConfig,
 // markDuplicate records the event id of a verified delivery, marking it duplicate when
 // a verified delivery already claimed the id. Only verified deliveries record an id, so
 // a forged delivery can never make the genuine one that follows look like a duplicate.
+// Only the record owner's records count: an earlier holder of a released name neither
+// makes the new holder's deliveries duplicates nor reveals which events it received.
 func (s *Server) markDuplicate(ctx context.Context, d *delivery, eventID string) {
 	if eventID == "" {
 		return
 	}
 	d.rec.EventID = eventID
-	seen, err := s.cfg.Store.SeenEvent(ctx, d.tunnel.name, eventID, 0)
+	seen, err := s.cfg.Store.SeenEvent(ctx, d.rec.Owner, d.tunnel.name, eventID, 0)
 	if err == nil && seen && d.origin != fromReplay {
 		d.rec.Duplicate = true
 	}

@@ -154,7 +154,8 @@ type Record struct {
 	Verification *Verification
 	// EventID is the provider's event id, when one was found.
 	EventID string
-	// Duplicate reports that EventID was already seen on this tunnel.
+	// Duplicate reports that EventID was already seen on this tunnel in a record
+	// of the same owner.
 	Duplicate bool
 	// Attempts counts delivery attempts made from the offline queue.
 	Attempts int
@@ -162,4 +163,32 @@ type Record struct {
 	// it delivered the request from the offline queue (the stored request
 	// keeps the original headers).
 	Resigned bool
+	// Tries are the record's delivery attempts, oldest first: filled by
+	// [Store.Get], not by List, and written by [Store.AddAttempt] only
+	// (Insert and Complete ignore them).
+	Tries []Attempt
+}
+
+// Attempt is one try at delivering a record to one client.
+type Attempt struct {
+	// N numbers the record's attempts 1, 2, ... in the order they started;
+	// AddAttempt assigns the next one when it is 0.
+	N int
+	// ClientID is the client instance's stable id, "" when it sent none.
+	ClientID string
+	// Label names the client to teammates.
+	Label string
+	// Role is why this client got the request: "primary", "mirror",
+	// "balance", "routed", "replay" or "queue".
+	Role string
+	// Status is the HTTP status the app answered, 0 if none.
+	Status int
+	// Duration runs from the start of the attempt to the end of its answer.
+	Duration time.Duration
+	// Error is a proto error code or a short text, "" on success. Stored
+	// byte for byte.
+	Error string
+	// At is when the attempt started. AddAttempt stores the current time when
+	// it is zero.
+	At time.Time
 }

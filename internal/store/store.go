@@ -42,24 +42,31 @@ type Store interface {
 	// a delivery recorded before its body streamed through. ErrNotFound if
 	// there is no such record.
 	SaveRequestBody(ctx context.Context, r *Record) error
-	// Get returns the record with bodies. ErrNotFound if it is absent or
-	// owned by someone other than owner.
+	// Get returns the record with bodies and its Tries. ErrNotFound if it is
+	// absent or owned by someone other than owner.
 	Get(ctx context.Context, owner, id string) (*Record, error)
+	// AddAttempt records a delivery attempt of the record with this ID,
+	// numbered a.N, or the record's next number when a.N is 0. ErrNotFound
+	// if there is no such record, ErrConflict if a.N is taken, ErrInvalid if
+	// a.N < 0. The attempts go with their record when Purge deletes it.
+	AddAttempt(ctx context.Context, recordID string, a Attempt) error
 	// List returns one page of records matching f, without body Data.
 	List(ctx context.Context, f Filter) (Page, error)
-	// SeenEvent reports whether a record on tunnel with this event id has a
-	// Seq below before; before <= 0 means any Seq. An empty eventID is never
-	// seen.
-	SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error)
+	// SeenEvent reports whether a record of owner on tunnel with this event
+	// id has a Seq below before; before <= 0 means any Seq. An empty eventID
+	// is never seen. Another owner's records of the same tunnel name (an
+	// earlier holder of a released name) are never seen.
+	SeenEvent(ctx context.Context, owner, tunnel, eventID string, before int64) (bool, error)
 	// Queued returns the tunnel's records with outcome "queued", oldest
 	// first, with bodies, at most limit (DefaultLimit when <= 0, at most
 	// MaxLimit). A backend may return fewer (at least one while any is
 	// queued) to bound the body bytes of one call; callers read until the
 	// queue is empty.
 	Queued(ctx context.Context, tunnel string, limit int) ([]Record, error)
-	// Missed counts the tunnel's records with outcome offline, queued or
-	// expired received at or after since.
-	Missed(ctx context.Context, tunnel string, since time.Time) (int, error)
+	// Missed counts owner's records of the tunnel with outcome offline,
+	// queued or expired received at or after since. Another owner's records
+	// of the same tunnel name are not counted.
+	Missed(ctx context.Context, owner, tunnel string, since time.Time) (int, error)
 	// Interrupt gives every record still pending that was received before
 	// t the outcome interrupted, and returns how many. A relay calls it when
 	// it starts, with its start time: what a previous process left pending
@@ -95,7 +102,9 @@ type Store interface {
 	RecordedSince(ctx context.Context, since time.Time) ([]Usage, error)
 	// Purge marks queued records received before queueExpiredBefore as
 	// expired, then deletes records received before olderThan and, when
-	// maxPerTunnel > 0, all but the newest maxPerTunnel of each tunnel.
+	// maxPerTunnel > 0, all but the newest maxPerTunnel of each tunnel and
+	// owner: the records an earlier holder of a name keeps are capped apart
+	// from the new holder's, so neither's traffic evicts the other's.
 	// Zero times skip that step. It returns how many records were deleted.
 	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
 	// Close releases the store. Calls after Close fail with ErrUnavailable.

@@ -72,7 +72,9 @@
 // server CPU per delivery. The view record_state joins the two halves, and
 // every reader reads it. The offline queue is a table of its own, one row
 // per queued record, so that Queued reads a few rows instead of filtering a
-// tunnel's records on an outcome that lives in two tables.
+// tunnel's records on an outcome that lives in two tables. A record's
+// delivery attempts are rows of attempts (AddAttempt, one insert that finds
+// the record by ID and numbers the attempt), deleted with the record.
 //
 // Fields no query filters on are packed into one bytea per half (halves.go),
 // so that a delivery binds few parameters. Every string a sender controls

@@ -20,11 +20,12 @@ const (
 		ON CONFLICT (seq) DO UPDATE SET outcome = 'expired'`
 	qPurgeOld = `DELETE FROM records WHERE seq IN (
 		SELECT seq FROM records WHERE received_at < $1 ORDER BY received_at LIMIT $2)`
+	// qPurgeCap trims one tunnel and owner to its newest $3 records.
 	qPurgeCap = `DELETE FROM records WHERE seq IN (
-		SELECT seq FROM records WHERE tunnel = $1 AND seq <= (
-			SELECT seq FROM records WHERE tunnel = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)
-		ORDER BY seq LIMIT $3)`
-	qCrowded = `SELECT tunnel FROM records GROUP BY tunnel HAVING count(*) > $1`
+		SELECT seq FROM records WHERE tunnel = $1 AND owner = $2 AND seq <= (
+			SELECT seq FROM records WHERE tunnel = $1 AND owner = $2 ORDER BY seq DESC OFFSET $3 LIMIT 1)
+		ORDER BY seq LIMIT $4)`
+	qCrowded = `SELECT tunnel, owner FROM records GROUP BY tunnel, owner HAVING count(*) > $1`
 )
 
 // Purge expires old queued records and deletes old and excess records (see
@@ -54,10 +55,10 @@ func (db *DB) Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, 
 	return total + n, err
 }
 
-// purgeExcess trims every tunnel holding more than keep records to its
-// newest keep.
+// purgeExcess trims every tunnel and owner holding more than keep records
+// to its newest keep.
 func (db *DB) purgeExcess(ctx context.Context, keep int) (int, error) {
-	var tunnels []string
+	var crowded [][2]string // tunnel, owner
 	err := db.call(ctx, "purge excess records", func(ctx context.Context) error {
 		rows, err := db.pool.Query(ctx, qCrowded, keep)
 		if err != nil {
@@ -65,17 +66,17 @@ func (db *DB) purgeExcess(ctx context.Context, keep int) (int, error) {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
+			var c [2]string
+			if err := rows.Scan(&c[0], &c[1]); err != nil {
 				return err
 			}
-			tunnels = append(tunnels, t)
+			crowded = append(crowded, c)
 		}
 		return rows.Err()
 	})
 	total := 0
-	for _, t := range tunnels {
-		n, err := db.purgeLoop(ctx, "purge excess records of "+t, qPurgeCap, t, keep, purgeChunk)
+	for _, c := range crowded {
+		n, err := db.purgeLoop(ctx, "purge excess records of "+c[0], qPurgeCap, c[0], c[1], keep, purgeChunk)
 		total += n
 		if err != nil {
 			return total, err

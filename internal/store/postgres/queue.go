@@ -40,21 +40,21 @@ func (db *DB) queued(ctx context.Context, tunnel string, limit int, budget int64
 	return recs, err
 }
 
-// Missed counts the tunnel's offline, queued and expired records received
-// at or after since (see store.Store).
-func (db *DB) Missed(ctx context.Context, tunnel string, since time.Time) (int, error) {
+// Missed counts owner's offline, queued and expired records of the tunnel
+// received at or after since (see store.Store).
+func (db *DB) Missed(ctx context.Context, owner, tunnel string, since time.Time) (int, error) {
 	var n int
 	err := db.call(ctx, "count missed", func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, `SELECT count(*) FROM record_state r WHERE r.tunnel = $1
-			AND r.received_at >= $2 AND r.outcome IN ('offline', 'queued', 'expired')`,
-			tunnel, toNanos(since)).Scan(&n)
+			AND r.owner = $3 AND r.received_at >= $2 AND r.outcome IN ('offline', 'queued', 'expired')`,
+			tunnel, toNanos(since), owner).Scan(&n)
 	})
 	return n, err
 }
 
-// SeenEvent reports whether eventID was recorded on tunnel below seq before
-// (any seq when before <= 0); see store.Store.
-func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error) {
+// SeenEvent reports whether eventID was recorded on tunnel for owner below
+// seq before (any seq when before <= 0); see store.Store.
+func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, before int64) (bool, error) {
 	if eventID == "" {
 		return false, nil
 	}
@@ -64,8 +64,8 @@ func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int6
 	var seen bool
 	err := db.call(ctx, "look up event", func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM records
-			WHERE tunnel = $1 AND event_id = $2 AND event_id <> '' AND seq < $3)`,
-			tunnel, bytea(eventID), before).Scan(&seen)
+			WHERE tunnel = $1 AND event_id = $2 AND event_id <> '' AND owner = $4 AND seq < $3)`,
+			tunnel, bytea(eventID), before, owner).Scan(&seen)
 	})
 	return seen, err
 }

@@ -137,6 +137,10 @@ func (db *DB) Get(ctx context.Context, owner, id string) (*store.Record, error) 
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("record %s: %w", id, store.ErrNotFound)
 		}
+		if err != nil {
+			return err
+		}
+		rec.Tries, err = db.readAttempts(ctx, rec.Seq)
 		return err
 	})
 	return rec, err

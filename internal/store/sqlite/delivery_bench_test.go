@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
@@ -35,6 +36,8 @@ func BenchmarkDeliveryWrites(b *testing.B) {
 		{"insert+complete", insertThenComplete, false},
 		{"insert+background-complete", insertBackgroundComplete, false},
 		{"insert-once", insertOnce, false},
+		{"insert+background-complete-then-attempt", insertBackgroundCompleteAttempt(false), false},
+		{"insert+background-complete-and-attempt", insertBackgroundCompleteAttempt(true), false},
 		{"no-secondary-indexes", insertThenComplete, true},
 	}
 	for _, tc := range cases {
@@ -51,7 +54,7 @@ func BenchmarkDeliveryWrites(b *testing.B) {
 
 // secondaryIndexes are the indexes on records besides its primary key and the
 // UNIQUE id.
-var secondaryIndexes = []string{"records_owner_seq", "records_tunnel_seq", "records_tunnel_outcome",
+var secondaryIndexes = []string{"records_owner_seq", "records_tunnel_owner_seq", "records_tunnel_outcome",
 	"records_tunnel_event", "records_received", "records_queued", "records_replay_of"}
 
 // openBenchDB opens a store in a temporary directory, optionally dropping the
@@ -103,6 +106,35 @@ func insertBackgroundComplete(ctx context.Context, db *sqlite.DB, body []byte, p
 		}
 	})
 	return nil
+}
+
+// insertBackgroundCompleteAttempt is insertBackgroundComplete that also records the
+// delivery's attempt at its client: after the completion, or alongside it (both
+// writes in flight at once, so that the writer can commit them together).
+func insertBackgroundCompleteAttempt(alongside bool) deliveryShape {
+	return func(ctx context.Context, db *sqlite.DB, body []byte, pending *sync.WaitGroup, fail func(error)) error {
+		r := benchRecord(body)
+		if err := db.Insert(ctx, r); err != nil {
+			return err
+		}
+		attempt := func() {
+			if err := db.AddAttempt(ctx, r.ID, store.Attempt{Label: "ana", Role: "primary", Status: 200}); err != nil {
+				fail(err)
+			}
+		}
+		pending.Go(func() {
+			if alongside {
+				pending.Go(attempt)
+			}
+			if err := completeBench(ctx, db, r); err != nil {
+				fail(err)
+			}
+			if !alongside {
+				attempt()
+			}
+		})
+		return nil
+	}
 }
 
 func insertOnce(ctx context.Context, db *sqlite.DB, body []byte, _ *sync.WaitGroup, _ func(error)) error {

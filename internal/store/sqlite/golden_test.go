@@ -90,10 +90,11 @@ func planQueries(t *testing.T) []namedQuery {
 	qs := []namedQuery{
 		{"insert record", qInsertRecord, 29}, {"complete by seq", qCompleteBySeq, 15},
 		{"complete by id", qCompleteByID, 14},
-		{"get record", qGetRecord, 2}, {"queued", qQueued, 2}, {"missed", qMissed, 2},
-		{"seen event", qSeenEvent, 3}, {"expire queued", qExpireQueued, 1}, {"purge old", qPurgeOld, 2},
-		{"purge cap", qPurgeCap, 3}, {"crowded tunnels", qCrowdedTunnels, 1},
+		{"get record", qGetRecord, 2}, {"queued", qQueued, 2}, {"missed", qMissed, 3},
+		{"seen event", qSeenEvent, 4}, {"expire queued", qExpireQueued, 1}, {"purge old", qPurgeOld, 2},
+		{"purge cap", qPurgeCap, 4}, {"crowded tunnels", qCrowdedTunnels, 1},
 		{"list tunnels", qListTunnels, 1}, {"next seq", qNextSeq, 0}, {"raise floor", qRaiseFloor, 0},
+		{"add attempt", qAddAttempt, 9}, {"get attempts", qGetAttempts, 1},
 	}
 	for _, f := range listPlanFilters {
 		q, err := buildList(f.filter)

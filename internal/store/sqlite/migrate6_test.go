@@ -66,6 +66,11 @@ func downgradeToV5(t *testing.T, path string) {
 	}
 	defer raw.Close()
 	for _, q := range []string{
+		`DROP INDEX records_tunnel_owner_seq`,
+		`CREATE INDEX records_tunnel_seq ON records (tunnel, seq)`,
+		`DELETE FROM schema_migrations WHERE version = 9`,
+		`DROP TABLE attempts`,
+		`DELETE FROM schema_migrations WHERE version = 8`,
 		`DROP TABLE tokens`,
 		`DROP TABLE tokens_version`,
 		`DELETE FROM schema_migrations WHERE version = 7`,

@@ -44,25 +44,28 @@ func (db *DB) expireQueued(ctx context.Context, before time.Time) error {
 	return wrap("expire queued records", err)
 }
 
-// purgeExcess trims every tunnel holding more than keep records to its
-// newest keep.
+// purgeExcess trims every tunnel and owner holding more than keep records
+// to its newest keep.
 func (db *DB) purgeExcess(ctx context.Context, keep int) (int, error) {
-	tunnels, err := db.crowdedTunnels(ctx, keep)
+	crowded, err := db.crowdedTunnels(ctx, keep)
 	if err != nil {
 		return 0, wrap("purge excess records", err)
 	}
 	total := 0
-	for _, t := range tunnels {
-		n, err := db.purgeLoop(ctx, sPurgeCap, t, keep, purgeChunk)
+	for _, c := range crowded {
+		n, err := db.purgeLoop(ctx, sPurgeCap, c.tunnel, c.owner, keep, purgeChunk)
 		total += n
 		if err != nil {
-			return total, wrap("purge excess records of "+t, err)
+			return total, wrap("purge excess records of "+c.tunnel, err)
 		}
 	}
 	return total, nil
 }
 
-func (db *DB) crowdedTunnels(ctx context.Context, keep int) ([]string, error) {
+// tunnelOwner is one owner's records of one tunnel name.
+type tunnelOwner struct{ tunnel, owner string }
+
+func (db *DB) crowdedTunnels(ctx context.Context, keep int) ([]tunnelOwner, error) {
 	if db.closed.Load() {
 		return nil, errClosed
 	}
@@ -71,15 +74,15 @@ func (db *DB) crowdedTunnels(ctx context.Context, keep int) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var names []string
+	var out []tunnelOwner
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var c tunnelOwner
+		if err := rows.Scan(&c.tunnel, &c.owner); err != nil {
 			return nil, err
 		}
-		names = append(names, name)
+		out = append(out, c)
 	}
-	return names, rows.Err()
+	return out, rows.Err()
 }
 
 // purgeLoop runs a chunked DELETE (whose last argument is the chunk size)

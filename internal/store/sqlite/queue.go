@@ -37,20 +37,20 @@ func (db *DB) queued(ctx context.Context, tunnel string, limit int, budget int64
 	return recs, nil
 }
 
-// Missed counts the tunnel's offline, queued and expired records received
-// at or after since (see store.Store).
-func (db *DB) Missed(ctx context.Context, tunnel string, since time.Time) (int, error) {
+// Missed counts owner's offline, queued and expired records of the tunnel
+// received at or after since (see store.Store).
+func (db *DB) Missed(ctx context.Context, owner, tunnel string, since time.Time) (int, error) {
 	if db.closed.Load() {
 		return 0, errClosed
 	}
 	var n int
-	err := db.rs.missed.QueryRowContext(ctx, tunnel, toNanos(since)).Scan(&n)
+	err := db.rs.missed.QueryRowContext(ctx, tunnel, owner, toNanos(since)).Scan(&n)
 	return n, wrap("count missed", err)
 }
 
-// SeenEvent reports whether eventID was recorded on tunnel below seq before
-// (any seq when before <= 0); see store.Store.
-func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int64) (bool, error) {
+// SeenEvent reports whether eventID was recorded on tunnel for owner below
+// seq before (any seq when before <= 0); see store.Store.
+func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, before int64) (bool, error) {
 	if eventID == "" {
 		return false, nil
 	}
@@ -60,9 +60,9 @@ func (db *DB) SeenEvent(ctx context.Context, tunnel, eventID string, before int6
 	var seen bool
 	var err error
 	if before <= 0 {
-		err = db.rs.seenEventAny.QueryRowContext(ctx, tunnel, eventID).Scan(&seen)
+		err = db.rs.seenEventAny.QueryRowContext(ctx, tunnel, eventID, owner).Scan(&seen)
 	} else {
-		err = db.rs.seenEvent.QueryRowContext(ctx, tunnel, eventID, before).Scan(&seen)
+		err = db.rs.seenEvent.QueryRowContext(ctx, tunnel, eventID, owner, before).Scan(&seen)
 	}
 	return seen, wrap("look up event", err)
 }

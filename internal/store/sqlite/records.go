@@ -176,6 +176,9 @@ func (db *DB) Get(ctx context.Context, owner, id string) (*store.Record, error) 
 	if err := db.readRequestBody(ctx, row); err != nil {
 		return nil, wrap("get record body", err)
 	}
+	if row.Tries, err = db.readAttempts(ctx, row.Seq); err != nil {
+		return nil, wrap("get record attempts", err)
+	}
 	return &row.Record, nil
 }
 

@@ -92,33 +92,37 @@ const (
 	qProbeClear = `DELETE FROM write_probe`
 	qPurgeOld   = `DELETE FROM records WHERE seq IN (
 			SELECT seq FROM records WHERE received_at < ? ORDER BY received_at LIMIT ?)`
+	// qPurgeCap trims one tunnel and owner to its newest ?3 records.
 	qPurgeCap = `DELETE FROM records WHERE seq IN (
-			SELECT seq FROM records WHERE tunnel = ?1 AND seq <= (
-				SELECT seq FROM records WHERE tunnel = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)
-			ORDER BY seq LIMIT ?3)`
+			SELECT seq FROM records WHERE tunnel = ?1 AND owner = ?2 AND seq <= (
+				SELECT seq FROM records WHERE tunnel = ?1 AND owner = ?2 ORDER BY seq DESC LIMIT 1 OFFSET ?3)
+			ORDER BY seq LIMIT ?4)`
 	qGetRecord = withBodies + ` WHERE r.id = ? AND r.owner = ?`
 	qQueued    = withBodies + ` WHERE r.tunnel = ? AND r.outcome = 'queued' AND r.` + uncommonOutcome + `
 			ORDER BY r.seq LIMIT ?`
-	qMissed = `SELECT count(*) FROM records WHERE tunnel = ? AND ` + uncommonOutcome + `
-			AND outcome IN ('offline', 'queued', 'expired') AND received_at >= ?`
+	// qMissed names the outcome index: without table statistics the planner
+	// prefers records_tunnel_owner_seq, which walks all of owner's records
+	// of the tunnel rather than the few with an uncommon outcome.
+	qMissed = `SELECT count(*) FROM records INDEXED BY records_tunnel_outcome WHERE tunnel = ? AND ` + uncommonOutcome + `
+			AND outcome IN ('offline', 'queued', 'expired') AND owner = ? AND received_at >= ?`
 	qSeenEvent = `SELECT EXISTS (SELECT 1 FROM records
-			WHERE tunnel = ? AND event_id = ? AND event_id != '' AND seq < ?)`
+			WHERE tunnel = ? AND event_id = ? AND event_id != '' AND owner = ? AND seq < ?)`
 	qSeenEventAny = `SELECT EXISTS (SELECT 1 FROM records
-			WHERE tunnel = ? AND event_id = ? AND event_id != '')`
+			WHERE tunnel = ? AND event_id = ? AND event_id != '' AND owner = ?)`
 	qGetTunnel = `SELECT name, owner, offline, queue_status, created_at, last_seen
 			FROM tunnels WHERE name = ?`
 	qListTunnels = `SELECT name, owner, offline, queue_status, created_at, last_seen
 			FROM tunnels WHERE owner = ? ORDER BY name`
 	qListAllTunnels = `SELECT name, owner, offline, queue_status, created_at, last_seen
 			FROM tunnels ORDER BY name`
-	qCrowdedTunnels = `SELECT tunnel FROM records GROUP BY tunnel HAVING count(*) > ?`
+	qCrowdedTunnels = `SELECT tunnel, owner FROM records GROUP BY tunnel, owner HAVING count(*) > ?`
 )
 
 // readerStmts are prepared once on the read pool.
 type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
-	crowdedTunnels, reqParts, recordedSince            *sql.Stmt
+	crowdedTunnels, reqParts, recordedSince, attempts  *sql.Stmt
 	listTokens, tokensVersion                          *sql.Stmt
 }
 
@@ -135,6 +139,7 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.crowdedTunnels: qCrowdedTunnels,
 		&s.reqParts:       qGetReqParts,
 		&s.recordedSince:  qRecordedSince,
+		&s.attempts:       qGetAttempts,
 		&s.listTokens:     qListTokens,
 		&s.tokensVersion:  qTokensVer,
 	}

@@ -42,6 +42,7 @@ const (
 	sProbeClear
 	sPurgeOld
 	sPurgeCap
+	sAddAttempt
 	numStmts
 )
 
@@ -73,6 +74,7 @@ var writerSQL = [numStmts]string{
 	sProbeClear:     qProbeClear,
 	sPurgeOld:       qPurgeOld,
 	sPurgeCap:       qPurgeCap,
+	sAddAttempt:     qAddAttempt,
 }
 
 // wconn runs the write connection's prepared statements on the driver

@@ -43,10 +43,10 @@ func testBytesInStrings(t *testing.T, s store.Store) {
 		t.Fatalf("Complete: %v", err)
 	}
 	checkRecord(t, done, *mustGet(t, s, "owner-a", r.ID))
-	if seen, err := s.SeenEvent(ctx, "bs", "ev\xc3(", 0); err != nil || !seen {
+	if seen, err := s.SeenEvent(ctx, "owner-a", "bs", "ev\xc3(", 0); err != nil || !seen {
 		t.Errorf("SeenEvent of an id with invalid UTF-8 = %v, %v; want true", seen, err)
 	}
-	if seen, err := s.SeenEvent(ctx, "bs", "ev\xc3", 0); err != nil || seen {
+	if seen, err := s.SeenEvent(ctx, "owner-a", "bs", "ev\xc3", 0); err != nil || seen {
 		t.Errorf("SeenEvent of a prefix = %v, %v; want false", seen, err)
 	}
 	for _, tt := range []struct {
@@ -119,7 +119,7 @@ func testNanosecondTimes(t *testing.T, s store.Store) {
 			t.Errorf("List(since %v, until %v) = %d records, want %d", tt.f.Since, tt.f.Until, got, tt.want)
 		}
 	}
-	if n, err := s.Missed(ctx, "ns", at.Add(1)); err != nil || n != 0 {
+	if n, err := s.Missed(ctx, "owner-a", "ns", at.Add(1)); err != nil || n != 0 {
 		t.Errorf("Missed one nanosecond after = %d, %v; want 0", n, err)
 	}
 	tn := store.Tunnel{Name: "ns", Owner: "owner-a", CreatedAt: at, LastSeen: at.Add(1)}
@@ -155,7 +155,7 @@ func testRequeueByComplete(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	checkQueue("requeued twice", live.ID, queued.ID)
-	if n, err := s.Missed(ctx, "rq", time.Time{}); err != nil || n != 2 {
+	if n, err := s.Missed(ctx, "owner-a", "rq", time.Time{}); err != nil || n != 2 {
 		t.Errorf("Missed = %d, %v; want 2", n, err)
 	}
 	for _, r := range []*store.Record{queued, live} {

@@ -69,6 +69,38 @@ func testPurge(t *testing.T, s store.Store) {
 	}
 }
 
+// testPurgeCapPerOwner: the cap counts each owner's records of a tunnel
+// name apart, so that the traffic of a name's new holder never evicts what
+// the earlier holder keeps, nor the other way round.
+func testPurgeCapPerOwner(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	kept := map[string][]string{}
+	for m := range 5 {
+		for _, owner := range []string{"owner-old", "owner-new"} {
+			if m == 4 && owner == "owner-old" {
+				continue // the old holder released the name
+			}
+			r := mustInsert(t, s, newRecord("shared", owner, time.Duration(m)*time.Minute))
+			kept[owner] = append(kept[owner], r.ID)
+		}
+	}
+	solo := mustInsert(t, s, newRecord("solo", "owner-old", 0))
+	n, err := s.Purge(ctx, time.Time{}, 2, time.Time{})
+	if err != nil || n != 5 {
+		t.Fatalf("Purge(cap 2) = %d, %v; want 5 deleted (2 of owner-old, 3 of owner-new)", n, err)
+	}
+	want := map[string][]string{
+		"owner-old": {kept["owner-old"][2], kept["owner-old"][3], solo.ID},
+		"owner-new": {kept["owner-new"][3], kept["owner-new"][4]},
+	}
+	for owner, wantIDs := range want {
+		got := listAll(t, s, store.Filter{Owner: owner, Oldest: true})
+		if !slices.Equal(ids(got), wantIDs) {
+			t.Errorf("%s keeps %v, want %v", owner, ids(got), wantIDs)
+		}
+	}
+}
+
 func checkOutcome(t *testing.T, s store.Store, step string, name map[string]string, o store.Outcome, want []string) {
 	t.Helper()
 	recs := listAll(t, s, store.Filter{Owner: "owner-a", Tunnel: "p3", Outcome: o})

@@ -21,29 +21,39 @@ func testSeenEvent(t *testing.T, s store.Store) {
 	first := mustInsert(t, s, newRecord("ev", "owner-a", 0, withEvent("evt_1")))
 	second := mustInsert(t, s, newRecord("ev", "owner-a", time.Second, withEvent("evt_1")))
 	mustInsert(t, s, newRecord("ev2", "owner-a", 0, withEvent("evt_2")))
+	// An earlier holder of the name "ev" saw evt_0; the name changed hands.
+	mustInsert(t, s, newRecord("ev", "owner-old", 0, withEvent("evt_0")))
+	later := mustInsert(t, s, newRecord("ev", "owner-b", time.Minute, withEvent("evt_1")))
 	tests := []struct {
-		name, tunnel, event string
-		before              int64
-		want                bool
+		name, owner, tunnel, event string
+		before                     int64
+		want                       bool
 	}{
-		{"earlier copy", "ev", "evt_1", second.Seq, true},
-		{"first copy has none before it", "ev", "evt_1", first.Seq, false},
-		{"any seq", "ev", "evt_1", 0, true},
-		{"other tunnel's event", "ev", "evt_2", 0, false},
-		{"unknown event", "ev", "evt_9", 0, false},
-		{"empty event id", "ev", "", 0, false},
+		{"earlier copy", "owner-a", "ev", "evt_1", second.Seq, true},
+		{"first copy has none before it", "owner-a", "ev", "evt_1", first.Seq, false},
+		{"any seq", "owner-a", "ev", "evt_1", 0, true},
+		{"other tunnel's event", "owner-a", "ev", "evt_2", 0, false},
+		{"unknown event", "owner-a", "ev", "evt_9", 0, false},
+		{"empty event id", "owner-a", "ev", "", 0, false},
+		{"another owner's record on the name", "owner-a", "ev", "evt_0", 0, false},
+		{"another owner's copies before it", "owner-b", "ev", "evt_1", later.Seq, false},
+		{"another owner's copies, any seq", "owner-b", "ev", "evt_0", 0, false},
+		{"own copy among other owners'", "owner-b", "ev", "evt_1", 0, true},
+		{"earlier holder sees its own", "owner-old", "ev", "evt_0", later.Seq, true},
+		{"earlier holder never sees the new one's", "owner-old", "ev", "evt_1", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.SeenEvent(context.Background(), tt.tunnel, tt.event, tt.before)
+			got, err := s.SeenEvent(context.Background(), tt.owner, tt.tunnel, tt.event, tt.before)
 			if err != nil || got != tt.want {
-				t.Errorf("SeenEvent(%q, %q, %d) = %v, %v; want %v", tt.tunnel, tt.event, tt.before, got, err, tt.want)
+				t.Errorf("SeenEvent(%q, %q, %q, %d) = %v, %v; want %v", tt.owner, tt.tunnel, tt.event, tt.before,
+					got, err, tt.want)
 			}
 		})
 	}
 	// Records without an event id never count as seen.
 	mustInsert(t, s, newRecord("ev3", "owner-a", 0))
-	if got, err := s.SeenEvent(context.Background(), "ev3", "", 0); err != nil || got {
+	if got, err := s.SeenEvent(context.Background(), "owner-a", "ev3", "", 0); err != nil || got {
 		t.Errorf("SeenEvent with empty id = %v, %v", got, err)
 	}
 }
@@ -85,14 +95,23 @@ func testMissed(t *testing.T, s store.Store) {
 		mustInsert(t, s, newRecord("m", "owner-a", time.Duration(i)*time.Minute, withOutcome(o)))
 	}
 	mustInsert(t, s, newRecord("m-other", "owner-a", 0, withOutcome(store.OutcomeOffline)))
+	// Another owner's records of the same name (an earlier or later holder).
+	for i, o := range []store.Outcome{store.OutcomeOffline, store.OutcomeQueued, store.OutcomeExpired} {
+		mustInsert(t, s, newRecord("m", "owner-b", time.Duration(i)*time.Minute, withOutcome(o)))
+	}
 	tests := []struct {
+		owner string
 		since time.Time
 		want  int
-	}{{time.Time{}, 4}, {base, 4}, {base.Add(time.Minute), 3}, {base.Add(5 * time.Minute), 1}, {base.Add(time.Hour), 0}}
+	}{
+		{"owner-a", time.Time{}, 4}, {"owner-a", base, 4}, {"owner-a", base.Add(time.Minute), 3},
+		{"owner-a", base.Add(5 * time.Minute), 1}, {"owner-a", base.Add(time.Hour), 0},
+		{"owner-b", time.Time{}, 3}, {"owner-b", base.Add(time.Minute), 2}, {"owner-c", time.Time{}, 0},
+	}
 	for _, tt := range tests {
-		got, err := s.Missed(context.Background(), "m", tt.since)
+		got, err := s.Missed(context.Background(), tt.owner, "m", tt.since)
 		if err != nil || got != tt.want {
-			t.Errorf("Missed(since %v) = %d, %v; want %d", tt.since, got, err, tt.want)
+			t.Errorf("Missed(%s since %v) = %d, %v; want %d", tt.owner, tt.since, got, err, tt.want)
 		}
 	}
 }

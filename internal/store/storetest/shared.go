@@ -48,7 +48,7 @@ func testSeesOtherWrites(t *testing.T, a, b store.Store) {
 		withOutcome(store.OutcomePending)))
 	want := *r
 	checkRecord(t, want, *mustGet(t, b, "owner-a", r.ID))
-	if seen, err := b.SeenEvent(ctx, "sh", "ev\xff", 0); err != nil || !seen {
+	if seen, err := b.SeenEvent(ctx, "owner-a", "sh", "ev\xff", 0); err != nil || !seen {
 		t.Errorf("SeenEvent on the other handle = %v, %v; want true", seen, err)
 	}
 	if got := ids(mustList(t, b, store.Filter{Owner: "owner-a"}).Records); !slices.Equal(got, []string{r.ID}) {
@@ -114,7 +114,7 @@ func testQueueShared(t *testing.T, a, b store.Store) {
 	if got, err := a.Queued(ctx, "qs", 0); err != nil || !slices.Equal(ids(got), want[2:]) {
 		t.Errorf("Queued after delivery and expiry on the other handle = %v, %v; want %v", ids(got), err, want[2:])
 	}
-	if n, err := a.Missed(ctx, "qs", time.Time{}); err != nil || n != 3 {
+	if n, err := a.Missed(ctx, "owner-a", "qs", time.Time{}); err != nil || n != 3 {
 		t.Errorf("Missed = %d, %v; want 3 (one expired, two queued)", n, err)
 	}
 }

@@ -27,7 +27,7 @@ func TestRequestsShowTries(t *testing.T) {
 		rec = e.lastRecord(t)
 	}
 	out := e.cli(t, "requests", "show", rec.ID)
-	if !strings.Contains(out, "Attempts:\n  #1 -, primary, status 200, ") {
+	if !strings.Contains(out, "Attempts:\n  #1 ") || !strings.Contains(out, ", primary, status 200, ") {
 		t.Errorf("requests show does not list the attempt:\n%s", out)
 	}
 	var js map[string]json.RawMessage

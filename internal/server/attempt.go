@@ -27,12 +27,14 @@ func (o origin) role() string {
 }
 
 // attemptOf is d's attempt at its client, once its record holds the answer; ok is false
-// when d never went to a client.
+// when d never went to a client, or went through sharing, which records each of its
+// clients' attempts itself (see sharing.ended).
 func attemptOf(d *delivery, now time.Time) (a store.Attempt, ok bool) {
-	if d.try.via == nil || d.rec == nil {
+	if d.try.via == nil || d.rec == nil || d.shared != nil {
 		return store.Attempt{}, false
 	}
-	return store.Attempt{Label: d.try.via.sess.ident.Label, Role: d.origin.role(), Status: d.rec.Status,
+	c := d.try.via.client
+	return store.Attempt{ClientID: c.id, Label: c.label, Role: d.origin.role(), Status: d.rec.Status,
 		Duration: now.Sub(d.try.at), Error: d.rec.ErrorCode, At: d.try.at}, true
 }
 

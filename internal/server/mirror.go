@@ -255,24 +255,14 @@ func copyError(err error, b *binding) proto.Code {
 	return "canceled" // the server is closing
 }
 
-// attemptRecorder is a store that keeps forwarding attempts (store.Attempt).
-type attemptRecorder interface {
-	AddAttempt(ctx context.Context, recordID string, a store.Attempt) error
-}
-
-// addAttempt records a of d, if the store keeps attempts: in place when the caller
-// waits for the record (a replay's, the queue's next delivery), else in the background.
+// addAttempt records a of d: in place when the caller waits for the record (a
+// replay's, the queue's next delivery), else in the background.
 func (s *Server) addAttempt(d *delivery, a store.Attempt, inPlace bool) {
-	st := s.cfg.Store
-	if ws, ok := st.(watchedStore); ok {
-		st = ws.Store
-	}
-	ar, ok := st.(attemptRecorder)
-	if !ok || d.rec == nil {
+	if s.cfg.Store == nil || d.rec == nil {
 		return
 	}
 	save := func() {
-		if err := ar.AddAttempt(context.Background(), d.id, a); err != nil {
+		if err := s.cfg.Store.AddAttempt(context.Background(), d.id, a); err != nil {
 			s.log.Debug("record attempt", "id", d.id, "client", a.Label, "err", err) // see storeWatch
 		}
 	}

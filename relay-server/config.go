@@ -45,6 +45,9 @@ type config struct {
 	NoRecord  bool
 	Sync      string // SQLite synchronous mode: syncNormal or syncFull
 
+	DatabaseURL    string // PostgreSQL DSN, a secret: never shown with its password (redactDSN)
+	DatabaseSchema string
+
 	Email         string
 	ACMEDirectory string
 	ACMECAFile    string
@@ -127,6 +130,9 @@ func (c *config) finish() error {
 	}
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
+	}
+	if err := c.checkDatabase(); err != nil {
+		return err
 	}
 	if err := checkTokens(c.Tokens); err != nil {
 		return err

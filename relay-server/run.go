@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -16,7 +15,6 @@ import (
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/server"
-	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
 // ready is what run reports once it listens, for tests and embedding.
@@ -34,7 +32,7 @@ type relay struct {
 	log       *slog.Logger
 	tls       *tlsSetup
 	lns       *listeners
-	db        *sqlite.DB // nil with --no-record
+	db        relayStore // nil with --no-record
 	metrics   *metrics.Metrics
 	srv       *server.Server
 	ready     *readiness
@@ -136,10 +134,9 @@ func (r *relay) openStore(ctx context.Context) error {
 		}
 		return nil
 	}
-	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
-	db, err := sqlite.Open(ctx, filepath.Join(r.cfg.Data, "hookrelay.db"), opts)
+	db, err := openDB(ctx, r.cfg)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	r.db, r.ready.store = db, db
 	return seedReservations(ctx, db, res, r.log)
@@ -180,7 +177,7 @@ func (r *relay) readyInfo() ready {
 
 // newMetrics exports the relay's metrics, including the queue depth when there is a
 // store and the certificate expiry when there is TLS.
-func newMetrics(db *sqlite.DB, ts *tlsSetup) (*metrics.Metrics, error) {
+func newMetrics(db relayStore, ts *tlsSetup) (*metrics.Metrics, error) {
 	var cfg metrics.Config
 	if db != nil {
 		cfg.QueueDepth = queueDepth(db)
@@ -214,7 +211,7 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 	return scheme + "://" + net.JoinHostPort(cfg.Domain, strconv.Itoa(port))
 }
 
-func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
+func serverConfig(cfg *config, tokens *server.Tokens, db relayStore, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
 	sc := cfg.Server // the options, as options.go filled them
 	sc.Domain, sc.AdminHost, sc.PublicURL = cfg.Domain, cmp.Or(cfg.AdminHost, server.AdminOff), publicURL
 	sc.Tokens, sc.Logger, sc.Observer, sc.Version = tokens, log, obs, cli.Version()

@@ -18,14 +18,14 @@ import (
 
 // clusterOf opens n handles on one fresh schema, each a joined node with opts,
 // and claims tunnel t on it.
-func clusterOf(t *testing.T, n int, opts postgres.Options) []*postgres.DB {
+func clusterOf(t testing.TB, n int, opts postgres.Options) []*postgres.DB {
 	t.Helper()
 	dbs, _ := clusterOn(t, pgtest.Schema(t), n, opts)
 	return dbs
 }
 
 // clusterOn is clusterOf on the schema of dsn, which it returns.
-func clusterOn(t *testing.T, dsn string, n int, opts postgres.Options) ([]*postgres.DB, string) {
+func clusterOn(t testing.TB, dsn string, n int, opts postgres.Options) ([]*postgres.DB, string) {
 	t.Helper()
 	dbs := make([]*postgres.DB, n)
 	for i := range dbs {

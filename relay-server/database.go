@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
 
+	"github.com/hookrelay/hookrelay/internal/cluster"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
@@ -35,6 +37,40 @@ func openDB(ctx context.Context, cfg *config) (relayStore, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// membership runs this relay's node in the cluster of relays sharing its PostgreSQL
+// (internal/cluster): heartbeats and the reaping of dead nodes.
+type membership struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startMembership starts the node loop when db is shared (PostgreSQL), else returns nil.
+func startMembership(db relayStore, log *slog.Logger) *membership {
+	m, ok := db.(cluster.Membership)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	mb := &membership{cancel: cancel, done: make(chan struct{})}
+	log.Info("cluster node", "node", m.NodeID())
+	go func() {
+		defer close(mb.done)
+		if err := cluster.Run(ctx, m, cluster.Config{Log: log}); err != nil {
+			log.Warn("leave cluster", "node", m.NodeID(), "err", err)
+		}
+	}()
+	return mb
+}
+
+// stop leaves the cluster and waits until it has; nil does nothing.
+func (mb *membership) stop() {
+	if mb == nil {
+		return
+	}
+	mb.cancel()
+	<-mb.done
 }
 
 // checkDatabase checks the options of the store: --database-schema and --sync

@@ -62,9 +62,13 @@ func TestPostgresDeliveries(t *testing.T) {
 		t.Fatalf("PostgreSQL holds body %x, response %x; want the bytes sent and answered", body, respBody)
 	}
 	checkAPIRecord(t, r.PublicURL, id)
+	waitUntil(t, "the relay's node in the nodes table", func() bool { return countNodes(t, conn) == 1 })
 
 	_ = c.Stop()
 	stop()
+	if n := countNodes(t, conn); n != 0 {
+		t.Errorf("%d nodes after the relay stopped, want 0 (it left)", n)
+	}
 	r2 := startRelay(t, args...)
 	checkAPIRecord(t, r2.PublicURL, id)
 	if strings.Contains(r.out.String()+r2.out.String(), dsn) {
@@ -128,6 +132,15 @@ func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+func countNodes(t *testing.T, conn *pgx.Conn) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM nodes`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // echoApp answers every request with its body reversed.

@@ -35,6 +35,7 @@ type relay struct {
 	db        relayStore // nil with --no-record
 	metrics   *metrics.Metrics
 	srv       *server.Server
+	member    *membership // with --database-url: this node in the nodes table
 	ready     *readiness
 	publicURL string
 }
@@ -89,6 +90,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer, onReady func(read
 		return err
 	}
 	printBanner(stdout, r)
+	r.member = startMembership(r.db, log)
 	r.ready.up.Store(true)
 	if onReady != nil {
 		onReady(r.readyInfo())
@@ -144,6 +146,7 @@ func (r *relay) openStore(ctx context.Context) error {
 
 // close stops the tunnel server, the store and any listener not yet served.
 func (r *relay) close() {
+	r.member.stop()
 	if r.srv != nil {
 		_ = r.srv.Close()
 	}

@@ -95,6 +95,10 @@ func TestPostgresDownAndBack(t *testing.T) {
 		resp, body := post(t, r.PublicURL)
 		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(body, string(proto.CodeStoreUnavailable))
 	})
+	if resp, body := do(t, http.DefaultClient, http.MethodPost, r.PublicURL+"/t/unclaimed/x", "{}"); resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(body, string(proto.CodeStoreUnavailable)) {
+		t.Errorf("a name only the store knows, store down: %s %q; want 503 store_unavailable", resp.Status, body)
+	}
 	waitUntil(t, "/readyz to answer 503 with the store's failure", func() bool {
 		code, body := readyz(t, r.AdminAddr)
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "store")

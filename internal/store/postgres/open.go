@@ -48,7 +48,7 @@ type Options struct {
 	NodeID string
 	// NodeTTL is how long a node counts as alive after its last heartbeat
 	// (default 15 s); ReapAfter how long after that its row and leases are
-	// deleted by Reap (default 30 s). See cluster.go.
+	// deleted by Reap (default 30 s). See nodes.go.
 	NodeTTL, ReapAfter time.Duration
 }
 

@@ -67,3 +67,11 @@ func TestDatabaseOptionRules(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseURLFromEnv(t *testing.T) {
+	env := map[string]string{"HOOKRELAY_DATABASE_URL": "postgres://hr:pw@db/hookrelay", "HOOKRELAY_DATABASE_SCHEMA": "relay"}
+	c, err := load([]string{"--dev"}, func(k string) string { return env[k] })
+	if err != nil || c.DatabaseURL != env["HOOKRELAY_DATABASE_URL"] || c.DatabaseSchema != "relay" {
+		t.Fatalf("from the environment: %+v, %v", c, err)
+	}
+}

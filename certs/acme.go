@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/acme"
@@ -18,7 +19,8 @@ import (
 const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
 
 var (
-	// ErrNoCacheDir is returned by NewACME when ACMEConfig.CacheDir is empty.
+	// ErrNoCacheDir is returned by NewACME when neither ACMEConfig.Cache nor
+	// ACMEConfig.CacheDir is set.
 	ErrNoCacheDir = errors.New("certs: acme cache dir is required")
 	// ErrNoHostPolicy is returned by NewACME when ACMEConfig.HostPolicy is nil.
 	ErrNoHostPolicy = errors.New("certs: acme host policy is required")
@@ -28,11 +30,35 @@ var (
 // certificate authority's terms of service on the operator's behalf.
 type ACMEConfig struct {
 	// CacheDir holds issued certificates, their keys and the ACME account
-	// key. Required. It is created with mode 0700 (an existing directory is
+	// key. Required unless Cache is set, and then ignored. It is created with mode 0700 (an existing directory is
 	// tightened to 0700) and files are written with mode 0600. Losing it
 	// means re-ordering every certificate, which counts against the CA's
 	// rate limits; sharing it with other users leaks private keys.
 	CacheDir string
+
+	// Cache replaces CacheDir: where certificates, their keys, the ACME
+	// account key and challenge tokens are kept. Optional; nil means
+	// autocert.DirCache(CacheDir), as described above.
+	//
+	// Set it to share one set of certificates between several relay
+	// servers behind one name, e.g. the PostgreSQL cache
+	// (internal/store/postgres, DB.ACMECache): any of them then answers a
+	// challenge for an order placed by another, since autocert keeps
+	// HTTP-01 and TLS-ALPN-01 tokens in the cache. A shared cache must also
+	// stop the servers from ordering one certificate each when a name is
+	// first asked for on several at once: its Get of a missing certificate
+	// must let one caller miss and make the others wait for that caller's
+	// Put. Without that, each server orders, which counts against the CA's
+	// rate limits. Everyone who can read the cache holds the private keys.
+	//
+	// Two optional methods of the cache are used when present: Expiry reads
+	// through Peek(ctx, key) ([]byte, error), so that a lookup never counts
+	// as a miss to order, and a handshake for a name not yet served first
+	// calls AwaitOrder(ctx, key) error, which must return once key is stored
+	// or the caller is the one to order it. autocert reads the cache while
+	// it holds its state lock, so a cache that waits inside Get without
+	// AwaitOrder stalls every handshake of the server while it waits.
+	Cache autocert.Cache
 
 	// Email is the contact address registered with the ACME account, used by
 	// the CA for expiry and incident notices. Optional.
@@ -65,11 +91,14 @@ type ACMEConfig struct {
 type ACME struct {
 	manager *autocert.Manager
 	cache   autocert.Cache
+	policy  HostPolicy
+	served  sync.Map // names whose certificate the manager has served (see awaitOrder)
 }
 
 var _ Provider = (*ACME)(nil)
 
-// NewACME validates cfg, prepares the cache directory and returns a provider.
+// NewACME validates cfg, prepares the cache directory (unless cfg.Cache is
+// set) and returns a provider.
 // It does not contact the CA; the account is registered on the first order.
 func NewACME(cfg ACMEConfig) (*ACME, error) {
 	client, err := acmeClient(cfg)
@@ -82,7 +111,7 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 	if cfg.RenewBefore < 0 {
 		return nil, fmt.Errorf("new acme provider: negative renew-before %v", cfg.RenewBefore)
 	}
-	cache, err := openCacheDir(cfg.CacheDir)
+	cache, err := cacheOf(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +123,7 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 		Client:      client,
 		Email:       cfg.Email,
 	}
-	return &ACME{manager: m, cache: cache}, nil
+	return &ACME{manager: m, cache: cache, policy: cfg.HostPolicy}, nil
 }
 
 // acmeClient builds the ACME client for the configured directory and roots.
@@ -125,7 +154,7 @@ func canonicalPolicy(p HostPolicy) autocert.HostPolicy {
 // offers the acme-tls/1 protocol, which TLS-ALPN-01 validation needs; do not
 // remove it.
 func (a *ACME) TLSConfig() *tls.Config {
-	cfg := baseTLSConfig(a.manager.GetCertificate)
+	cfg := baseTLSConfig(a.getCertificate)
 	cfg.NextProtos = append(cfg.NextProtos, acme.ALPNProto)
 	return cfg
 }
@@ -148,7 +177,7 @@ func (a *ACME) Expiry(host string) (time.Time, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, key := range []string{host, host + "+rsa"} {
-		data, err := a.cache.Get(ctx, key)
+		data, err := peek(ctx, a.cache, key)
 		if err != nil {
 			continue
 		}

@@ -16,6 +16,27 @@
 //   - SelfSigned (NewSelfSigned) makes a private CA and a leaf certificate for
 //     trying HTTPS locally; clients trust it through CACertPEM.
 //
+// # Several relay servers, one set of certificates
+//
+// By default the ACME provider keeps its state in ACMEConfig.CacheDir, which
+// is one machine's. Servers behind one name set ACMEConfig.Cache to a cache
+// they share instead, normally PostgreSQL's (internal/store/postgres,
+// DB.ACMECache, one per provider). The cache holds the challenge tokens too,
+// so a CA's validation may reach any server, and its order lock lets only
+// one server order a name the first time it is asked for on several at
+// once: the others wait for the certificate and load it from the cache.
+// TestACMESharedCache runs two providers on one PostgreSQL cache against the
+// in-process Pebble CA, with validation routed to the server that did not
+// necessarily order: both handshakes for a new name end within ~2 s, with one
+// order at the CA, one certificate stored and the same certificate served
+// by both; without the lock the same test saw 3 orders and 2 different
+// certificates. A handshake that waits for another server's order waits
+// before it reaches autocert, which holds its state lock while it reads the
+// cache: a wait there would stall every other handshake of the server
+// (TestACMEWaitStallsNoHandshake; bounds in the postgres package). Expiry reads the cache
+// through the cache's Peek when it has one, so a metrics scrape never takes
+// the order lock.
+//
 // # Choosing host names and the Let's Encrypt rate limit
 //
 // Let's Encrypt issues at most 50 new certificates per registered domain per

@@ -11,7 +11,7 @@ type Code string
 const (
 	CodeBadToken         Code = "bad_token"         // 401: missing or unknown token
 	CodeBadName          Code = "bad_name"          // 400: tunnel name is not a DNS label or is reserved
-	CodeNameTaken        Code = "name_taken"        // 409: name held by another token
+	CodeNameTaken        Code = "name_taken"        // 409: name held by another token or team
 	CodeVersionMismatch  Code = "version_mismatch"  // 426: client speaks another protocol version
 	CodeBadRequest       Code = "bad_request"       // 400: malformed handshake or API request
 	CodeTunnelNotFound   Code = "tunnel_not_found"  // 404: no such tunnel
@@ -38,6 +38,9 @@ const (
 	CodeBadResponse      Code = "bad_response"      // 502: tunnel client's response head over the limit
 	CodeTooManySessions  Code = "too_many_sessions" // 429: the token has its maximum of sessions open
 	CodeTunnelOnline     Code = "tunnel_online"     // 409: a client serves the tunnel, so its name cannot be released
+	// session ended, or 401 on the API: the token was revoked (relay-server tokens
+	// revoke); a new connect with it gets bad_token
+	CodeTokenRevoked Code = "token_revoked"
 )
 
 var codeStatus = map[Code]int{
@@ -68,6 +71,7 @@ var codeStatus = map[Code]int{
 	CodeBadResponse:      http.StatusBadGateway,
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
+	CodeTokenRevoked:     http.StatusUnauthorized,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

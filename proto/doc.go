@@ -24,7 +24,11 @@
 //  4. For each inbound request the server opens a stream and writes the request as
 //     HTTP/1.1 (RFC 9112), with [HeaderTunnel] naming the tunnel it is for. The client
 //     answers on the same stream with an HTTP/1.1 response. Streams are reused for
-//     further requests (keep-alive) exactly as TCP connections would be.
+//     further requests (keep-alive) exactly as TCP connections would be. A client
+//     answers every request whose head it has read, if only with an error response of
+//     its own (local_unreachable, local_timeout, ...); a reused stream that ends with no
+//     answer therefore carried a request the client never read, and the server may
+//     write it once more on a new stream (the rule is wire.MayResend).
 //  5. Liveness is measured by received bytes, never by waiting for an answer: a side
 //     that wrote nothing for [KeepAliveInterval] writes a yamux ping reply frame (type 2,
 //     flag ACK, an opaque value), which yamux ignores; a session that received nothing

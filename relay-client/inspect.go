@@ -112,13 +112,11 @@ func (o *inspectOptions) config(ac *api.Client, c *client.Client) inspect.Config
 	}
 	want := sha256.Sum256([]byte(o.password))
 	cfg.LoginLabel = "Password"
-	cfg.Login = func(secret string) (inspect.Source, bool) {
+	cfg.Login = func(secret string) (string, bool) {
 		got := sha256.Sum256([]byte(secret))
-		if !hmac.Equal(got[:], want[:]) {
-			return nil, false
-		}
-		return ac, true
+		return "local", hmac.Equal(got[:], want[:])
 	}
+	cfg.SourceFor = func(string) (inspect.Source, bool) { return ac, true }
 	return cfg
 }
 

@@ -39,6 +39,7 @@ type config struct {
 	Domain    string
 	Data      string
 	Tokens    []tokenEntry
+	Teams     map[string]team // teams: in the file (see team)
 	Dev       bool
 	LogFormat string
 	Tunnels   map[string]server.TunnelSettings // tunnels: in the file (see tunnelOptions)
@@ -92,6 +93,18 @@ func load(args []string, getenv func(string) string) (*config, error) {
 // resolve fills what flags left unset from the config file, then HOOKRELAY_<FLAG> (the
 // environment wins over the file), and checks the result. Every error is a usage error.
 func (c *config) resolve(getenv func(string) string) error {
+	if err := c.resolveSources(getenv); err != nil {
+		return err
+	}
+	if c.set.Changed("token") {
+		c.Tokens = entriesOf(c.tokenFlags)
+	}
+	return option.Usage(c.finish())
+}
+
+// resolveSources fills what flags left unset from the config file, then the
+// environment, which wins over the file.
+func (c *config) resolveSources(getenv func(string) string) error {
 	if err := c.set.ApplyEnv(getenv, "config"); err != nil { // the file's path first
 		return err
 	}
@@ -100,13 +113,7 @@ func (c *config) resolve(getenv func(string) string) error {
 			return option.Usage(err)
 		}
 	}
-	if err := c.set.ApplyEnv(getenv); err != nil {
-		return err
-	}
-	if c.set.Changed("token") {
-		c.Tokens = entriesOf(c.tokenFlags)
-	}
-	return option.Usage(c.finish())
+	return c.set.ApplyEnv(getenv)
 }
 
 // finish applies --dev defaults and checks the result: each option's own check, then
@@ -134,7 +141,7 @@ func (c *config) finish() error {
 	if err := c.checkDatabase(); err != nil {
 		return err
 	}
-	if err := checkTokens(c.Tokens); err != nil {
+	if err := c.checkTokens(); err != nil {
 		return err
 	}
 	return c.checkStrength()
@@ -199,7 +206,7 @@ func (c *config) checkAdminHost() error {
 	if _, taken := c.Tunnels[label]; taken {
 		return fmt.Errorf("--admin-host %q: %s is configured as a tunnel name", c.AdminHost, label)
 	}
-	for _, r := range reservations(c.Tokens) {
+	for _, r := range c.reservations() {
 		if r.name == label {
 			return fmt.Errorf("--admin-host %q: %s is reserved as a tunnel name", c.AdminHost, label)
 		}

@@ -36,6 +36,7 @@ func with(l loaded, f func(*loaded)) loaded {
 const (
 	digestTest  = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" // "test"
 	digestTest2 = "sha256:60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752" // "test2"
+	digestTest3 = "sha256:fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13" // "test3"
 )
 
 var loadTests = []struct {
@@ -173,7 +174,11 @@ func TestExampleConfig(t *testing.T) {
 		t.Errorf("body limit %d, body min rate %d, retention %v, github %+v: want the sizes the file writes in units",
 			c.Server.BodyLimit, c.Server.Limits.BodyMinRate, c.Server.Retention, c.Tunnels["github"])
 	}
-	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe.relay.example.com"}
+	if !reflect.DeepEqual(c.Teams, map[string]team{"payments": {Tokens: []string{digestTest3}, Names: []string{"stripe-test"}}}) {
+		t.Errorf("teams = %+v", c.Teams)
+	}
+	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe-test.relay.example.com",
+		"stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {
 		t.Errorf("certHosts = %v, want %v", got, wantHosts)
 	}
@@ -251,8 +256,8 @@ func FuzzParseFile(f *testing.F) {
 			return
 		}
 		_ = c.set.Verify()
-		_ = checkTokens(c.Tokens)
-		_ = reservations(c.Tokens)
+		_ = c.checkTokens()
+		_ = c.reservations()
 	})
 }
 

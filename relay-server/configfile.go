@@ -12,8 +12,8 @@ import (
 )
 
 // readFile applies the YAML config file at path. Its keys are the options' keys (the
-// flag names with underscores, see options.go) plus two structured ones: tokens: (see
-// tokenEntry) and tunnels: (name: {timeout, body_limit, offline}). Unknown keys are an
+// flag names with underscores, see options.go) plus three structured ones: tokens: (see
+// tokenEntry), teams: (see team) and tunnels: (name: {timeout, body_limit, offline}). Unknown keys are an
 // error naming the key.
 func (c *config) readFile(path string, getenv func(string) string) error {
 	b, err := os.ReadFile(path)
@@ -31,6 +31,10 @@ func (c *config) applyFile(b []byte, getenv func(string) string) error {
 	return c.set.ReadFile(b, getenv, map[string]option.Structured{
 		"tokens":  func(n *yaml.Node) error { return n.Decode(&c.Tokens) },
 		"tunnels": c.decodeTunnels,
+		"teams": func(n *yaml.Node) (err error) {
+			c.Teams, err = decodeTeams(n)
+			return err
+		},
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/hookrelay/hookrelay/internal/cluster"
@@ -15,12 +14,9 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
-// relayStore is the store the relay runs on: SQLite in the data directory, or
-// PostgreSQL with --database-url.
-type relayStore interface {
-	store.Store
-	Close() error
-}
+// relayStore is the store the relay (and relay-server tokens) runs on: SQLite in the
+// data directory, or PostgreSQL with --database-url.
+type relayStore = store.Store
 
 // openDB opens the store the config selects.
 func openDB(ctx context.Context, cfg *config) (relayStore, error) {
@@ -32,7 +28,7 @@ func openDB(ctx context.Context, cfg *config) (relayStore, error) {
 		return db, nil
 	}
 	opts := sqlite.Options{SyncFull: cfg.Sync == syncFull}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "hookrelay.db"), opts)
+	db, err := sqlite.Open(ctx, cfg.dbPath(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -50,7 +50,7 @@ func TestPostgresDeliveries(t *testing.T) {
 		"--database-url", dsn, "--database-schema", schema}
 	r, stop := startRelayStoppable(t, args...)
 	defer stop()
-	app := echoApp(t)
+	app := reverseApp(t)
 	c := relaytest.StartClient(t, r.PublicURL, pgToken, client.Tunnel{Name: "pg", Target: relaytest.Target(t, app.URL)})
 
 	id := deliverOK(t, r.PublicURL)
@@ -75,6 +75,18 @@ func TestPostgresDeliveries(t *testing.T) {
 	}
 	r2 := startRelay(t, args...)
 	checkAPIRecord(t, r2.PublicURL, id)
+
+	// relay-server tokens finds the same database, and the running relay takes the token.
+	out := new(syncBuffer)
+	if err := run(context.Background(), []string{"tokens", "add", "--label", "pg", "--database-url", dsn,
+		"--database-schema", schema}, noEnv, out, nil); err != nil {
+		t.Fatalf("tokens add: %v\n%s", err, out)
+	}
+	added, _ := addedToken(t, out.String())
+	waitUntil(t, "the added token accepted by the running relay", func() bool {
+		status, _ := apiCall(t, http.MethodGet, r2.PublicURL+"/api/requests", added)
+		return status == http.StatusOK
+	})
 	if out := r.out.String() + r2.out.String(); strings.Contains(out, password) || !strings.Contains(out, "store: PostgreSQL host=") {
 		t.Errorf("the banner and log must name the database without its password:\n%s", out)
 	}
@@ -90,7 +102,7 @@ func TestPostgresDownAndBack(t *testing.T) {
 	pg := pgtest.NewCluster(t, pgtest.Config{Durable: true})
 	r := startRelay(t, "--dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--token", pgToken,
 		"--database-url", pgtest.SchemaOn(t, pg.DSN()))
-	app := echoApp(t)
+	app := reverseApp(t)
 	relaytest.StartClient(t, r.PublicURL, pgToken, client.Tunnel{Name: "pg", Target: relaytest.Target(t, app.URL)})
 	deliverOK(t, r.PublicURL)
 
@@ -151,8 +163,8 @@ func countNodes(t *testing.T, conn *pgx.Conn) int {
 	return n
 }
 
-// echoApp answers every request with its body reversed.
-func echoApp(t *testing.T) *httptest.Server {
+// reverseApp answers every request with its body reversed.
+func reverseApp(t *testing.T) *httptest.Server {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		_, _ = w.Write(reversed(b))

@@ -11,7 +11,8 @@
 // see internal/option).
 //
 // Subcommands: "relay-server healthcheck" probes a running server's admin listener, for
-// container health checks; "version" and "completion" do what they say. Exit codes are
+// container health checks; "relay-server tokens add|list|revoke" manages client tokens in
+// the server's database while it runs; "version" and "completion" do what they say. Exit codes are
 // internal/cli's: 0 ok, 1 error, 2 usage.
 package main
 

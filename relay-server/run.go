@@ -51,8 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return root.ExecuteContext(ctx)
 }
 
-// rootCommand is relay-server: serving is its own action; healthcheck, version and
-// completion are subcommands.
+// rootCommand is relay-server: serving is its own action; healthcheck, tokens, version
+// and completion are subcommands.
 func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(ready)) *cobra.Command {
 	cfg := new(config)
 	root := &cobra.Command{
@@ -73,7 +73,7 @@ func rootCommand(getenv func(string) string, stdout io.Writer, onReady func(read
 	}
 	cli.CompleteChoices(root, cfg.bind(root.Flags()).Options())
 	root.Flags().SortFlags = false
-	root.AddCommand(healthcheckCommand(getenv))
+	root.AddCommand(healthcheckCommand(getenv), tokensCommand(getenv))
 	cli.Prepare(root)
 	return root
 }
@@ -129,7 +129,7 @@ func (r *relay) start(ctx context.Context) error {
 
 // openStore opens the database and seeds the reserved tunnel names into it.
 func (r *relay) openStore(ctx context.Context) error {
-	res := reservations(r.cfg.Tokens)
+	res := r.cfg.reservations()
 	if r.cfg.NoRecord {
 		if len(res) > 0 {
 			r.log.Warn("--no-record keeps no tunnel ownership: reserved names are not enforced")
@@ -223,7 +223,7 @@ func serverConfig(cfg *config, tokens *server.Tokens, db relayStore, publicURL s
 	if db != nil {
 		sc.Store = db
 	}
-	for _, r := range reservations(cfg.Tokens) {
+	for _, r := range cfg.reservations() {
 		sc.Reserved = append(sc.Reserved, r.name)
 	}
 	return sc

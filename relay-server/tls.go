@@ -56,7 +56,7 @@ func newTLS(cfg *config, log *slog.Logger) (*tlsSetup, error) {
 // order.
 func certHosts(cfg *config) []string {
 	names := make(map[string]bool)
-	for _, r := range reservations(cfg.Tokens) {
+	for _, r := range cfg.reservations() {
 		names[r.name] = true
 	}
 	for name := range cfg.Tunnels {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -73,56 +72,57 @@ func entriesOf(specs []string) []tokenEntry {
 	return out
 }
 
-// checkTokens checks every spec and reserved name, and that no name is reserved twice.
-func checkTokens(entries []tokenEntry) error {
-	owners := make(map[string]int)
-	for i, e := range entries {
-		if _, err := ownerOf(e.Spec); err != nil {
-			return fmt.Errorf("token %d: %w", i+1, err)
+// checkTokens checks every token spec (see checkMembers) and reserved name, and that no
+// name is reserved twice, by two tokens, two teams or a token and a team.
+func (c *config) checkTokens() error {
+	if err := c.checkMembers(); err != nil {
+		return err
+	}
+	holders := make(map[string]string)
+	for _, r := range c.reservations() {
+		if err := proto.ValidName(r.name); err != nil {
+			return fmt.Errorf("%s: reserved name: %w", r.holder, err)
 		}
-		for _, name := range e.Names {
-			if err := proto.ValidName(name); err != nil {
-				return fmt.Errorf("token %d: reserved name: %w", i+1, err)
-			}
-			if j, dup := owners[name]; dup {
-				return fmt.Errorf("token %d: name %q is already reserved by token %d", i+1, name, j+1)
-			}
-			owners[name] = i
+		if first, dup := holders[r.name]; dup {
+			return fmt.Errorf("%s: name %q is already reserved by %s", r.holder, r.name, first)
 		}
+		holders[r.name] = r.holder
 	}
 	return nil
 }
 
-// ownerOf returns the public owner id the server gives a token spec's holder.
+// ownerOf returns the public owner id the server gives a token spec's holder when the
+// token is not in a team.
 func ownerOf(spec string) (string, error) {
-	if hexDigest, ok := strings.CutPrefix(spec, "sha256:"); ok {
-		b, err := hex.DecodeString(hexDigest)
-		if err != nil || len(b) != sha256.Size {
-			return "", fmt.Errorf("%w: want sha256:<64 hex digits>", server.ErrBadTokenSpec)
-		}
-		return server.OwnerID([sha256.Size]byte(b)), nil
+	d, err := server.ParseTokenSpec(spec)
+	if err != nil {
+		return "", err
 	}
-	if spec == "" {
-		return "", fmt.Errorf("%w: empty token", server.ErrBadTokenSpec)
-	}
-	return server.OwnerID(sha256.Sum256([]byte(spec))), nil
+	return server.OwnerID(d), nil
 }
 
-// reservation is a tunnel name reserved for the token with this owner id.
+// reservation is a tunnel name reserved for the token or team with this owner id.
 type reservation struct {
 	name, owner string
+	holder      string // "token 2", "team payments": for errors and logs
 }
 
-// reservations lists the reserved names of entries, which checkTokens has accepted.
-func reservations(entries []tokenEntry) []reservation {
+// reservations lists the reserved names of tokens: and teams:, in config order (teams
+// by name); tokens whose spec is malformed are left out (checkTokens reports them).
+func (c *config) reservations() []reservation {
 	var out []reservation
-	for _, e := range entries {
+	for i, e := range c.Tokens {
 		owner, err := ownerOf(e.Spec)
 		if err != nil {
 			continue
 		}
 		for _, name := range e.Names {
-			out = append(out, reservation{name: name, owner: owner})
+			out = append(out, reservation{name: name, owner: owner, holder: fmt.Sprintf("token %d", i+1)})
+		}
+	}
+	for _, t := range teamNames(c.Teams) {
+		for _, name := range c.Teams[t].Names {
+			out = append(out, reservation{name: name, owner: server.TeamOwner(t), holder: "team " + t})
 		}
 	}
 	return out
@@ -132,9 +132,9 @@ func reservations(entries []tokenEntry) []reservation {
 // generated token.
 func tokensFor(cfg *config) (*server.Tokens, error) {
 	t := new(server.Tokens)
-	for _, e := range cfg.Tokens {
-		if err := t.Add(e.Spec); err != nil {
-			return nil, err
+	for _, m := range cfg.members() {
+		if err := t.AddMember(m.spec, m.team, ""); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.where, err)
 		}
 	}
 	if t.Len() > 0 || !cfg.Dev {
@@ -188,12 +188,12 @@ func weakToken(spec string) bool {
 
 // checkStrength refuses weak tokens; with --dev it only warns, loudly, at startup.
 func (c *config) checkStrength() error {
-	for i, e := range c.Tokens {
-		if !weakToken(e.Spec) {
+	for _, m := range c.members() {
+		if !weakToken(m.spec) {
 			continue
 		}
-		msg := fmt.Sprintf("token %d is weak: use at least %d characters with at least %d different ones (e.g. openssl rand -hex 24)",
-			i+1, minTokenLen, minTokenChars)
+		msg := fmt.Sprintf("%s is weak: use at least %d characters with at least %d different ones (e.g. openssl rand -hex 24)",
+			m.where, minTokenLen, minTokenChars)
 		if !c.Dev {
 			return errors.New(msg)
 		}

@@ -121,7 +121,8 @@ func (c *Client) setState(s State) {
 }
 
 // Run connects and serves until ctx is done or a permanent error occurs. It reconnects
-// after any other failure, waiting between proto.MinBackoff and proto.MaxBackoff.
+// after any other failure, waiting between proto.MinBackoff and proto.MaxBackoff, or
+// as long as a refusal's Retry-After asks (at most proto.MaxBackoff).
 func (c *Client) Run(ctx context.Context) error {
 	defer c.setState(StateStopped)
 	defer c.fwd.close()
@@ -139,7 +140,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if connected {
 			backoff = proto.MinBackoff
 		}
-		wait := jitter(backoff)
+		wait := nextWait(backoff, err)
 		c.setState(StateReconnecting)
 		c.report.reconnecting(wait, err)
 		select {

@@ -31,8 +31,8 @@
 //     attaches it (attachApp) so that abort can close it from any goroutine.
 //  5. Answer. The responder writes a buffered request, then reads response heads
 //     (wire.Response, at most wire.MaxResponseHead), passing up to 16 1xx answers on.
-//     An attempt that fails is made again on a new connection only when mayResend says
-//     so: that rule is why a webhook is never delivered twice by the client. The final
+//     An attempt that fails is made again on a new connection only when wire.MayResend
+//     says so (the rule both hops share): it is why a webhook is never delivered twice. The final
 //     head goes to the relay with hop-by-hop fields left out, then the body as framed.
 //     With no answer, the relay gets the client's own error (answerError):
 //     local_unreachable, local_timeout or local_bad_response.

@@ -231,7 +231,7 @@ func (p *pipe) forwardStreamed(j *job, fr wire.Framing) bool {
 		return p.awaitAnswer(j, false, false)
 	}
 	err := p.sendStreamed(j, fr)
-	if err != nil && !wire.IsReadError(err) && isTimeout(err) {
+	if err != nil && !wire.IsReadError(err) && wire.IsTimeout(err) {
 		p.abort() // the app stopped reading: give the exchange up
 	}
 	close(j.body.end)

@@ -4,10 +4,8 @@ package client
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -102,41 +100,5 @@ func TestPipeExtraBytesNotPooled(t *testing.T) {
 	other.send(t, "POST /x HTTP/1.1\r\nHost: h\r\nX-Hookrelay-Tunnel: app\r\nContent-Length: 1\r\n\r\na")
 	if got := other.rawAnswer(t, "POST"); !strings.HasPrefix(got, "HTTP/1.1 201") {
 		t.Fatalf("POST got another answer's bytes: %q", got)
-	}
-}
-
-// TestMayResend has one case per condition of the resend rule: each one alone forbids
-// writing a request again.
-func TestMayResend(t *testing.T) {
-	stale := errors.New("read response: connection reset by peer")
-	tests := []struct {
-		name    string
-		mode    bodyMode
-		reused  bool
-		sent    bool
-		method  string
-		try     try
-		aborted bool
-		want    bool
-	}{
-		{"GET on a stale kept-alive connection", bodyBuffered, true, true, "GET", try{err: stale}, false, true},
-		{"POST whose write failed", bodyBuffered, true, false, "POST", try{err: stale}, false, true},
-		{"POST the app may have read", bodyBuffered, true, true, "POST", try{err: stale}, false, false},
-		{"it worked", bodyBuffered, true, true, "GET", try{}, false, false},
-		{"something came back", bodyBuffered, true, true, "GET", try{err: stale, got: true}, false, false},
-		{"streamed body", bodyStreamed, true, false, "GET", try{err: stale}, false, false},
-		{"fresh connection", bodyBuffered, false, false, "GET", try{err: stale}, false, false},
-		{"second attempt", bodyBuffered, true, false, "GET", try{n: 1, err: stale}, false, false},
-		{"timeout", bodyBuffered, true, false, "GET", try{err: os.ErrDeadlineExceeded}, false, false},
-		{"relay gave up", bodyBuffered, true, false, "GET", try{err: stale}, true, false},
-	}
-	for _, tt := range tests {
-		p := &pipe{aborted: tt.aborted}
-		j := &job{app: &appConn{reused: tt.reused}, req: requestFacts{method: tt.method}}
-		j.body.mode = tt.mode
-		j.body.sent.Store(tt.sent)
-		if got := p.mayResend(j, tt.try); got != tt.want {
-			t.Errorf("%s: mayResend = %v, want %v", tt.name, got, tt.want)
-		}
 	}
 }

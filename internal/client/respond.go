@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/wire"
@@ -111,36 +110,13 @@ func (p *pipe) bodySent(j *job, c *appConn) bool {
 	return true
 }
 
-// try is what one attempt at a buffered request came to.
-type try struct {
-	n   int   // 0 for the first attempt
-	got bool  // something of a response came back
-	err error // nil: the response head was read
-}
-
-// mayResend reports whether a request whose attempt failed may be written again, once, on
-// a new connection to the app. This is the one place that decides it. It may when the
-// failure looks like a kept-alive connection the app closed while it was idle (a race no
-// check before reuse can close), and writing again cannot deliver the request twice:
-//
-//   - the attempt failed and nothing of a response came back: an app that answered, even
-//     in part, has seen the request;
-//   - the whole request is in memory (bodyBuffered): a streamed body is gone;
-//   - the connection had served before: a fresh one failing says the app is down, not
-//     that an idle connection went stale;
-//   - it was the first attempt, the relay still wants the answer (not aborted), and the
-//     failure is not a timeout (a slow app has the request);
-//   - the request did not reach the app (its write failed), or its method is idempotent
-//     (RFC 9110 section 9.2.2): a webhook POST the app may have processed is never
-//     delivered twice.
-func (p *pipe) mayResend(j *job, t try) bool {
-	switch {
-	case t.err == nil || t.got || j.body.mode != bodyBuffered || !j.app.reused:
-		return false
-	case t.n > 0 || isTimeout(t.err) || p.isAborted():
-		return false
-	}
-	return !j.body.sent.Load() || idempotent(j.req.method)
+// mayResend reports whether a request whose attempt n failed may be written again on a
+// new connection to the app: wire.MayResend decides, for both hops.
+func (p *pipe) mayResend(j *job, n int, got bool, err error) bool {
+	return wire.MayResend(wire.Attempt{
+		N: n, Err: err, Got: got, Buffered: j.body.mode == bodyBuffered, Reused: j.app.reused,
+		Aborted: p.isAborted(), Reached: j.body.sent.Load(), Method: j.req.method,
+	})
 }
 
 // sendAndReadHead sends a buffered request, or waits on a streamed one, and reads the
@@ -149,7 +125,7 @@ func (p *pipe) mayResend(j *job, t try) bool {
 func (p *pipe) sendAndReadHead(j *job, bw *bufio.Writer) (*wire.Response, error) {
 	for n := 0; ; n++ {
 		resp, got, err := p.tryOnce(j, bw)
-		if !p.mayResend(j, try{n: n, got: got, err: err}) {
+		if !p.mayResend(j, n, got, err) {
 			return resp, err
 		}
 		p.closeApp(j.app)
@@ -160,16 +136,6 @@ func (p *pipe) sendAndReadHead(j *job, bw *bufio.Writer) (*wire.Response, error)
 			return nil, errAborted
 		}
 	}
-}
-
-// idempotent reports whether a request with this method may be sent again (RFC 9110
-// section 9.2.2; the ones http.Transport retries).
-func idempotent(method string) bool {
-	switch method {
-	case "GET", "HEAD", "OPTIONS", "TRACE":
-		return true
-	}
-	return false
 }
 
 // tryOnce writes a buffered request and reads the response; got reports that something
@@ -246,7 +212,7 @@ func (p *pipe) answerError(j *job, bw *bufio.Writer, err error) (int, outcome) {
 	code, msg := proto.CodeLocalUnreachable, "the local app is not reachable"
 	var bad badAnswer
 	switch {
-	case isTimeout(err):
+	case wire.IsTimeout(err):
 		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time"
 	case errors.As(err, &bad):
 		code, msg = proto.CodeLocalBadResponse, "the local app gave no HTTP answer"
@@ -278,9 +244,4 @@ func (p *pipe) closeApp(c *appConn) {
 		p.detachApp(c)
 		c.Close()
 	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

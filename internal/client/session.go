@@ -70,16 +70,50 @@ func dialError(resp *http.Response, err error) error {
 	var body struct{ Error proto.Error }
 	_ = json.NewDecoder(io.LimitReader(resp.Body, proto.MaxFrameSize)).Decode(&body)
 	if body.Error.Code == "" {
-		return fmt.Errorf("connect: server answered %s", resp.Status)
+		err = fmt.Errorf("connect: server answered %s", resp.Status)
+	} else {
+		err = classifyError(&body.Error)
 	}
-	return classifyError(&body.Error)
+	if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok && !errors.Is(err, ErrPermanent) {
+		return &waitError{err: err, wait: d}
+	}
+	return err
+}
+
+// waitError is a refusal that said how long to wait before the next try.
+type waitError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *waitError) Error() string { return e.err.Error() }
+func (e *waitError) Unwrap() error { return e.err }
+
+// retryAfter reads a Retry-After of delay-seconds (the relay's form; an HTTP date is
+// ignored), capped at proto.MaxBackoff: the server asks for a pause, not for silence.
+func retryAfter(v string) (time.Duration, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(time.Duration(n)*time.Second, proto.MaxBackoff), true
+}
+
+// nextWait is how long Run waits before the next try: the backoff with jitter, or
+// longer when the server's refusal asked for it.
+func nextWait(backoff time.Duration, err error) time.Duration {
+	wait := jitter(backoff)
+	if we, ok := errors.AsType[*waitError](err); ok {
+		wait = max(wait, we.wait)
+	}
+	return wait
 }
 
 // classifyError wraps a server-sent error, as permanent when retrying cannot help.
 func classifyError(e *proto.Error) error {
 	switch e.Code {
 	case proto.CodeBadToken, proto.CodeVersionMismatch, proto.CodeNameTaken, proto.CodeBadName,
-		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced:
+		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced, proto.CodeTokenRevoked:
 		return fmt.Errorf("%w: %w", ErrPermanent, e)
 	}
 	return fmt.Errorf("server refused: %w", e)

@@ -23,4 +23,14 @@
 // token. Without a login (Config.Login nil) the handler answers only requests whose Host is
 // a loopback name or address, so a DNS-rebinding page cannot reach it through the
 // browser. Session cookies are HttpOnly, SameSite=Strict and Secure over TLS.
+//
+// # Sessions
+//
+// A login (Config.Login) names a subject, an opaque string such as a token's public id,
+// and Config.SourceFor turns it back into a Source on every request; a subject it no
+// longer accepts ends the session. Sessions live in a [SessionStore]: by default this
+// handler's memory ([MemorySessions], at most [MaxMemorySessions]); relay servers behind
+// one load balancer share one (PostgreSQL's keeps only a hash of each cookie), so a
+// browser stays logged in whichever server it reaches. Both pass the conformance suite
+// in sessiontest. The failed-login throttle stays per handler.
 package inspect

@@ -145,13 +145,23 @@ func TestRebindingRefused(t *testing.T) {
 func loginServer(t *testing.T, tlsOn bool) (*httptest.Server, map[string]*fakeSource) {
 	t.Helper()
 	srcs := map[string]*fakeSource{"token-a": newFake(fixture()[1]), "token-b": newFake(fixture()[3])}
-	h, err := New(Config{BasePath: "/inspect/", LoginLabel: "Token", Login: func(secret string) (Source, bool) {
-		for tok, src := range srcs {
+	return loginServerOn(t, tlsOn, srcs, nil), srcs
+}
+
+// loginServerOn is loginServer with the given sources and session store (nil: the
+// default).
+func loginServerOn(t *testing.T, tlsOn bool, srcs map[string]*fakeSource, sessions SessionStore) *httptest.Server {
+	t.Helper()
+	h, err := New(Config{BasePath: "/inspect/", LoginLabel: "Token", Sessions: sessions, Login: func(secret string) (string, bool) {
+		for tok := range srcs {
 			if tokenEqual(secret, tok) {
-				return src, true
+				return tok, true
 			}
 		}
-		return nil, false
+		return "", false
+	}, SourceFor: func(subject string) (Source, bool) {
+		src, ok := srcs[subject]
+		return src, ok
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +173,7 @@ func loginServer(t *testing.T, tlsOn bool) (*httptest.Server, map[string]*fakeSo
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return srv, srcs
+	return srv
 }
 
 func browser(t *testing.T, srv *httptest.Server) *http.Client {
@@ -238,6 +248,41 @@ func TestLogoutEndsSession(t *testing.T) {
 	}
 	if resp := get(t, c, srv.URL+"/inspect/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after logout: status %d, want the login redirect", resp.StatusCode)
+	}
+}
+
+// TestSharedSessions: two inspectors on one SessionStore (two relay servers behind
+// one load balancer) share logins: a login on one works on the other, a logout on the
+// other ends it on both, and a subject SourceFor no longer knows (a revoked token) ends
+// its session on every inspector.
+func TestSharedSessions(t *testing.T) {
+	sessions := NewMemorySessions(nil)
+	srcs := map[string]*fakeSource{"token-a": newFake(fixture()[1]), "token-b": newFake(fixture()[3])}
+	a, b := loginServerOn(t, false, srcs, sessions), loginServerOn(t, false, srcs, sessions)
+	c := browser(t, a) // one cookie jar: both servers are 127.0.0.1, as behind one name
+	login(t, c, a, "token-a")
+	page := readAll(t, get(t, c, b.URL+"/inspect/"))
+	if !strings.Contains(page, "/hooks/stripe") {
+		t.Fatalf("the other inspector does not know the login:\n%s", page)
+	}
+	_, rest, _ := strings.Cut(page, `name="csrf" value="`)
+	csrf, _, _ := strings.Cut(rest, `"`)
+	req, _ := http.NewRequest("POST", b.URL+"/inspect/logout", strings.NewReader("csrf="+csrf))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout on the other inspector: %v %v", resp, err)
+	}
+	if resp := get(t, c, a.URL+"/inspect/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after logout elsewhere: status %d, want the login redirect", resp.StatusCode)
+	}
+
+	login(t, c, a, "token-b")
+	delete(srcs, "token-b") // revoked
+	if resp := get(t, c, b.URL+"/inspect/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoked subject: status %d, want the login redirect", resp.StatusCode)
+	}
+	if sessions.Len() != 0 {
+		t.Errorf("%d sessions kept after the revoked one ended, want 0", sessions.Len())
 	}
 }
 

@@ -96,7 +96,8 @@ func TestPagesGolden(t *testing.T) {
 }
 
 func TestLoginPageGolden(t *testing.T) {
-	h, err := New(Config{Login: func(string) (Source, bool) { return nil, false }, BasePath: "/inspect/"})
+	h, err := New(Config{Login: func(string) (string, bool) { return "", false },
+		SourceFor: func(string) (Source, bool) { return nil, false }, BasePath: "/inspect/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +230,16 @@ func TestReplayMissed(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	login := func(string) (Source, bool) { return nil, false }
+	login := func(string) (string, bool) { return "", false }
+	sourceFor := func(string) (Source, bool) { return nil, false }
 	tests := []struct {
 		name string
 		cfg  Config
 	}{
 		{"neither", Config{}},
-		{"both", Config{Source: newFake(), Login: login}},
+		{"both", Config{Source: newFake(), Login: login, SourceFor: sourceFor}},
+		{"login without SourceFor", Config{Login: login}},
+		{"SourceFor without login", Config{Source: newFake(), SourceFor: sourceFor}},
 		{"base without slash", Config{Source: newFake(), BasePath: "/inspect"}},
 		{"relative base", Config{Source: newFake(), BasePath: "inspect/"}},
 	}

@@ -36,9 +36,16 @@ type Source interface {
 var _ Source = (*api.Client)(nil)
 
 // LoginFunc checks a secret typed into the login form (a client token, or the local
-// inspector's password) and returns the Source the new session sees. It must compare
-// secrets in constant time and never log them.
-type LoginFunc func(secret string) (Source, bool)
+// inspector's password) and returns the subject of the new session: an opaque string,
+// stored with the session (never the secret itself), that SourceFunc turns into the
+// Source the session sees. It must compare secrets in constant time and never log them.
+type LoginFunc func(secret string) (subject string, ok bool)
+
+// SourceFunc returns the Source a session's subject sees, on every request of the
+// session. False ends the session: that is how a login is withdrawn, e.g. when the
+// token it was made with is revoked. With a shared SessionStore it runs on whichever
+// server the browser reaches, so it must depend on the subject alone.
+type SourceFunc func(subject string) (Source, bool)
 
 // Rendering caps for recorded bodies.
 const (
@@ -52,7 +59,8 @@ const (
 // ErrConfig is returned by New for an unusable Config.
 var ErrConfig = errors.New("inspect: bad config")
 
-// Config configures an inspector. Exactly one of Source and Login must be set.
+// Config configures an inspector. Exactly one of Source and Login must be set, and
+// SourceFor with Login.
 type Config struct {
 	// Source serves every visitor without a login. Only for a loopback listener: the
 	// handler then refuses requests whose Host is not a loopback name or address.
@@ -60,6 +68,15 @@ type Config struct {
 	// Login turns on the login form; each session sees the Source it returns. Use it on
 	// any listener other people can reach.
 	Login LoginFunc
+	// SourceFor turns a session's subject into its Source. Required with Login.
+	SourceFor SourceFunc
+	// Sessions keeps the logins. Default: a NewMemorySessions of this handler alone,
+	// holding at most MaxMemorySessions; logins then end when the process does and
+	// work on this handler only. Give handlers behind one load balancer one shared
+	// store (e.g. PostgreSQL's, internal/store/postgres DB.InspectorSessions), or a
+	// browser is logged out whenever it reaches another server. A shared store
+	// keeps its sessions' subjects: whoever can write it can log in as anyone.
+	Sessions SessionStore
 	// LoginLabel names the secret on the login form. Default "Token".
 	LoginLabel string
 	// BasePath is where the handler is mounted, with a trailing slash, e.g. "/inspect/".
@@ -90,7 +107,6 @@ type Handler struct {
 	log      *slog.Logger
 	tmpl     *template.Template
 	mux      *http.ServeMux
-	sessions *sessions
 	failures *failures // failed logins per client address
 	local    *session  // the single implicit session when there is no login
 }
@@ -104,8 +120,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect templates: %w", err)
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, tmpl: tmpl, sessions: newSessions(cfg.SessionTTL, cfg.Now),
-		failures: newFailures(cfg.Now)}
+	h := &Handler{cfg: cfg, log: cfg.Logger, tmpl: tmpl, failures: newFailures(cfg.Now)}
 	if cfg.Source != nil {
 		h.local = &session{src: cfg.Source, csrf: randomToken()}
 	}
@@ -116,6 +131,9 @@ func New(cfg Config) (*Handler, error) {
 func (c *Config) setDefaults() error {
 	if (c.Source == nil) == (c.Login == nil) {
 		return fmt.Errorf("%w: set exactly one of Source and Login", ErrConfig)
+	}
+	if (c.Login == nil) != (c.SourceFor == nil) {
+		return fmt.Errorf("%w: set SourceFor with Login, and only then", ErrConfig)
 	}
 	if c.BasePath == "" {
 		c.BasePath = "/"
@@ -133,6 +151,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Sessions == nil {
+		c.Sessions = NewMemorySessions(c.Now)
 	}
 	return nil
 }

@@ -45,19 +45,25 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSecretBytes)
-	src, ok := h.cfg.Login(r.PostFormValue("secret"))
+	subject, ok := h.cfg.Login(r.PostFormValue("secret"))
 	if !ok {
 		h.failures.failed(addr)
 		h.render(w, http.StatusUnauthorized, "login", h.loginPage("That "+h.cfg.LoginLabel+" was not accepted."))
 		return
 	}
-	h.setCookie(w, r, h.sessions.create(src), int(h.cfg.SessionTTL.Seconds()))
+	ss, err := h.cfg.Sessions.Create(r.Context(), subject, h.cfg.SessionTTL)
+	if err != nil {
+		h.log.Error("inspector session create failed", "err", err)
+		h.render(w, http.StatusServiceUnavailable, "login", h.loginPage("Logins are unavailable right now; try again shortly."))
+		return
+	}
+	h.setCookie(w, r, ss.ID, int(h.cfg.SessionTTL.Seconds()))
 	http.Redirect(w, r, h.cfg.BasePath, http.StatusSeeOther)
 }
 
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, _ *session) {
 	if c, err := r.Cookie(h.cookieNameFor(r)); err == nil {
-		h.sessions.remove(c.Value)
+		h.endSession(r, c.Value)
 	}
 	h.setCookie(w, r, "", -1)
 	http.Redirect(w, r, h.cfg.BasePath+"login", http.StatusSeeOther)

@@ -3,8 +3,6 @@ package inspect
 import (
 	"errors"
 	"net/http"
-	"sync"
-	"time"
 )
 
 // cookieName is the inspector's session cookie. Served over TLS at the root of its
@@ -22,62 +20,16 @@ func (h *Handler) cookieNameFor(r *http.Request) string {
 
 func (h *Handler) secure(r *http.Request) bool { return h.cfg.SecureCookies || r.TLS != nil }
 
-// maxSessions caps live sessions; beyond, arbitrary ones are dropped.
-const maxSessions = 10000
-
-// session is one logged-in browser, or the single implicit one of a loopback inspector.
+// session is what a request runs as: a logged-in browser's Source and CSRF token, or
+// the single implicit session of a loopback inspector.
 type session struct {
-	src     Source
-	csrf    string // the token every POST form must carry
-	expires time.Time
+	src  Source
+	csrf string // the token every POST form must carry
 }
 
-// sessions are the logged-in browsers, by cookie value: a random id. The secret that
-// logged in is never kept.
-type sessions struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	now  func() time.Time
-	byID map[string]*session
-}
-
-func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{ttl: ttl, now: now, byID: make(map[string]*session)}
-}
-
-// create starts a session for src and returns its cookie value.
-func (ss *sessions) create(src Source) string {
-	id := randomToken()
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	now := ss.now()
-	for k, s := range ss.byID {
-		if now.After(s.expires) || len(ss.byID) >= maxSessions {
-			delete(ss.byID, k)
-		}
-	}
-	ss.byID[id] = &session{src: src, csrf: randomToken(), expires: now.Add(ss.ttl)}
-	return id
-}
-
-func (ss *sessions) get(id string) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s := ss.byID[id]
-	if s == nil || ss.now().After(s.expires) {
-		delete(ss.byID, id)
-		return nil
-	}
-	return s
-}
-
-func (ss *sessions) remove(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.byID, id)
-}
-
-// session returns the request's session, nil when it must log in.
+// session returns the request's session, nil when it must log in: no cookie, a session
+// the store does not have (or cannot be asked about), or a subject SourceFor no longer
+// accepts (the token it logged in with was revoked), whose session is then ended.
 func (h *Handler) session(r *http.Request) *session {
 	if h.local != nil {
 		return h.local
@@ -86,7 +38,26 @@ func (h *Handler) session(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return h.sessions.get(c.Value)
+	ss, err := h.cfg.Sessions.Get(r.Context(), c.Value)
+	if err != nil {
+		if !errors.Is(err, ErrNoSession) {
+			h.log.Error("inspector session lookup failed", "err", err)
+		}
+		return nil
+	}
+	src, ok := h.cfg.SourceFor(ss.Subject)
+	if !ok {
+		h.endSession(r, c.Value)
+		return nil
+	}
+	return &session{src: src, csrf: ss.CSRF}
+}
+
+// endSession deletes a session, logging a store's failure.
+func (h *Handler) endSession(r *http.Request, id string) {
+	if err := h.cfg.Sessions.Delete(r.Context(), id); err != nil {
+		h.log.Error("inspector session delete failed", "err", err)
+	}
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {

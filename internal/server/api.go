@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -27,10 +28,12 @@ func (s *Server) apiRoutes(m *http.ServeMux) {
 	})
 }
 
-// authed resolves the bearer token to its owner id, or answers 401.
+// authed resolves the bearer token to its owner id (a team's, for a member), or
+// answers 401. The request's context ends if the token is revoked meanwhile, which
+// ends a live feed.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		owner, ok := s.cfg.Tokens.Owner(bearer(r))
+		id, ok := s.identify(bearer(r))
 		if !ok {
 			writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 			return
@@ -39,8 +42,17 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, string)) http
 			writeError(w, proto.CodeNotFound, "this server records nothing", "")
 			return
 		}
-		s.settling.wait(r.Context())
-		h(w, r, owner)
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		release, ok := s.hold(id.TokenID, cancel)
+		if !ok {
+			writeError(w, proto.CodeTokenRevoked, "this token was revoked", "")
+			return
+		}
+		defer release()
+		r = r.WithContext(ctx)
+		s.settling.wait(ctx)
+		h(w, r, id.Owner)
 	}
 }
 

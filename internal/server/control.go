@@ -33,7 +33,8 @@ var upgrader = websocket.Upgrader{
 // session is one connected client: a yamux session over a websocket.
 type session struct {
 	srv      *Server
-	owner    string
+	ident    Identity // who the session's token speaks for
+	owner    string   // ident.Owner
 	remote   string
 	mux      *yamux.Session
 	ctl      net.Conn // control stream
@@ -50,21 +51,23 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, proto.CodeVersionMismatch, msg, "")
 		return
 	}
-	owner, ok := s.cfg.Tokens.Owner(bearer(r))
+	ident, ok := s.identify(bearer(r))
 	if !ok {
 		writeError(w, proto.CodeBadToken, "missing or unknown token", "")
 		return
 	}
-	if !s.admitSession(w, r, owner) {
+	// Rates and the open-session cap count per token, team member or not; names and
+	// records are the owner's (see grant).
+	if !s.admitSession(w, r, ident.TokenID) {
 		return
 	}
-	if !s.owners.open(owner, s.cfg.SessionsPerToken) {
+	if !s.owners.open(ident.TokenID, s.cfg.SessionsPerToken) {
 		setRetryAfter(w, wire.RetryAfter*time.Second)
 		writeError(w, proto.CodeTooManySessions,
 			fmt.Sprintf("this token has %d sessions open already (the limit)", s.cfg.SessionsPerToken), "")
 		return
 	}
-	defer s.owners.close(owner)
+	defer s.owners.close(ident.TokenID)
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -74,9 +77,9 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.work.done()
-	sess := &session{srv: s, owner: owner, remote: r.RemoteAddr}
+	sess := &session{srv: s, ident: ident, owner: ident.Owner, remote: r.RemoteAddr}
 	if err := sess.run(s.ctx, proto.NetConn(ws)); err != nil {
-		s.log.Info("session ended", "owner", owner, "remote", r.RemoteAddr, "err", err)
+		s.log.Info("session ended", "owner", ident.Owner, "token", ident.TokenID, "remote", r.RemoteAddr, "err", err)
 	}
 }
 
@@ -92,6 +95,12 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	if err := ss.handshake(ctx); err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}
+	release, ok := ss.srv.hold(ss.ident.TokenID, ss.revoked)
+	if !ok {
+		ss.revoked()
+		return errRevoked
+	}
+	defer release()
 	ss.srv.sessions.Add(1)
 	defer ss.srv.sessions.Add(-1)
 	stop := context.AfterFunc(ctx, ss.end) // server closing: end the session
@@ -175,7 +184,19 @@ func (ss *session) activate() {
 
 // replace ends a session whose names a newer session of the same owner took over.
 func (ss *session) replace() {
-	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token took over this tunnel"}
+	e := &proto.Error{Code: proto.CodeReplaced, Message: "another client with the same token (or of the same team) took over this tunnel"}
+	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
+	ss.end()
+}
+
+// errRevoked ends the session of a token revoked while it ran.
+var errRevoked = errors.New("token revoked")
+
+// revoked ends a session whose token was revoked, telling its client why.
+func (ss *session) revoked() {
+	ss.srv.log.Info("token revoked; ending its session", "owner", ss.owner, "token", ss.ident.TokenID, "remote", ss.remote)
+	e := &proto.Error{Code: proto.CodeTokenRevoked, Message: "this token was revoked"}
 	_ = ss.ctl.SetWriteDeadline(time.Now().Add(time.Second))
 	_ = proto.WriteFrame(ss.ctl, proto.FrameError, e)
 	ss.end()

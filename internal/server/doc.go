@@ -20,6 +20,21 @@
 // too_many_sessions). The open cap alone does not bound churn: a client cut off for
 // flooding its session could open the next at once.
 //
+// # Tokens, teams and owners
+//
+// A client token speaks for an Identity (auth.go): its Owner, which owns the tunnel
+// names its clients claim and the records on them, and its own TokenID. A token of its
+// own is its own owner (OwnerID, 16 hex digits of its digest); the members of a team
+// share TeamOwner ("team:NAME"), so names, records, API results and the team inspector
+// are the team's. Session counts and session-open rates are per token, names and
+// record quotas per owner. Tokens come from the config (Tokens.AddMember) and from the
+// store (relay-server tokens): the server reads the store's one-row tokens version every
+// TokenPoll (1 s) and on an unknown token, and reloads the list when it moved
+// (tokenwatch.go). What a token holds open (sessions, API requests and feeds, inspector
+// feeds) is registered under its TokenID and stopped when a reload finds it revoked: a
+// session gets an Error frame token_revoked; the inspector drops a session whose token
+// is no longer active on its next request.
+//
 // # Life of a delivery
 //
 // A delivery is one request on its way to a tunnel (type delivery, delivery.go). It has
@@ -92,7 +107,8 @@
 //     streams, with the same Timeout as ResponseHeaderTimeout and ResponseHeadLimit (1
 //     MiB) as its cap on the response head (502 bad_response). A streamed body is saved
 //     (SaveRequestBody) in captureWriter's onHeader, before the status goes out, so a
-//     sender that got an answer has its body in the store. A response to a body cut off
+//     sender that got an answer has its body in the store; if the store refuses it
+//     then (a full disk), the body goes in with the completion, retried until it does. A response to a body cut off
 //     by its deadline is not passed on (checkBody, 408 body_timeout).
 //
 // Either route ends in complete (record_complete.go), which also runs when the proxy

@@ -90,7 +90,7 @@ var errNameTaken = errors.New("server: name taken")
 func claimError(name string, err error) *proto.Error {
 	if errors.Is(err, errNameTaken) {
 		return &proto.Error{Code: proto.CodeNameTaken,
-			Message: fmt.Sprintf("tunnel name %q belongs to another token; pick another --name", name)}
+			Message: fmt.Sprintf("tunnel name %q belongs to another token or team; pick another --name", name)}
 	}
 	return &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel name now; retry"}
 }

@@ -93,8 +93,8 @@ func (s *Server) inspector() http.Handler {
 	// A public URL on https means senders and browsers use TLS even when a proxy in
 	// front terminates it and this server sees plain HTTP: the cookie must say Secure.
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
-	h, err := inspect.New(inspect.Config{BasePath: "/", Login: s.inspectLogin, Logger: s.log,
-		Now: s.cfg.Now, SecureCookies: secure})
+	h, err := inspect.New(inspect.Config{BasePath: "/", Login: s.inspectLogin, SourceFor: s.inspectSource,
+		Sessions: s.cfg.InspectSessions, Logger: s.log, Now: s.cfg.Now, SecureCookies: secure})
 	if err != nil { // not expected: the config above is fixed
 		s.log.Error("inspector disabled", "err", err)
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -104,21 +104,34 @@ func (s *Server) inspector() http.Handler {
 	return h
 }
 
-// inspectLogin resolves a token typed into the login form to a view of its owner's
-// deliveries. Tokens are compared in constant time by Tokens.Owner.
-func (s *Server) inspectLogin(token string) (inspect.Source, bool) {
-	owner, ok := s.cfg.Tokens.Owner(token)
+// inspectLogin checks a token typed into the login form; the session's subject is the
+// token's public id, never the token. Tokens are compared in constant time by
+// Tokens.Lookup.
+func (s *Server) inspectLogin(token string) (string, bool) {
+	id, ok := s.identify(token)
+	return id.TokenID, ok
+}
+
+// inspectSource is the view of a session's token: its owner's deliveries, as long as
+// the token is not revoked (a revoked token's sessions end at their next request).
+func (s *Server) inspectSource(tokenID string) (inspect.Source, bool) {
+	id, ok := s.cfg.Tokens.ByID(tokenID)
+	if !ok && s.syncTokens(s.ctx) { // added on another server a moment ago?
+		id, ok = s.cfg.Tokens.ByID(tokenID)
+	}
 	if !ok {
 		return nil, false
 	}
-	return ownerView{s: s, owner: owner}, true
+	return ownerView{s: s, owner: id.Owner, tokenID: id.TokenID}, true
 }
 
 // ownerView is the inspector's Source on the server: the core's store and replay, bound
-// to one owner, so that a session never sees another token's tunnels.
+// to one owner (a team's, for a member), so that a session never sees another owner's
+// tunnels, and to the token that logged in, whose revocation ends its live feeds.
 type ownerView struct {
-	s     *Server
-	owner string
+	s       *Server
+	owner   string
+	tokenID string
 }
 
 func (v ownerView) List(ctx context.Context, f store.Filter) (*api.List, error) {
@@ -182,6 +195,13 @@ func (v ownerView) Tunnels(ctx context.Context) ([]api.Tunnel, error) {
 
 // Events follows the owner's finished deliveries until ctx ends or the server closes.
 func (v ownerView) Events(ctx context.Context, tunnel string, fn func(api.Summary)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	release, ok := v.s.hold(v.tokenID, cancel)
+	if !ok {
+		return fmt.Errorf("events: %w", errRevoked)
+	}
+	defer release()
 	ch := v.s.hub.subscribe(v.owner)
 	defer v.s.hub.unsubscribe(ch)
 	for {

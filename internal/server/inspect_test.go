@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/inspect"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -191,5 +193,31 @@ func TestAdminHostLabelNotATunnel(t *testing.T) {
 	var perr *proto.Error
 	if !errors.As(cl.Err(), &perr) || perr.Code != proto.CodeBadName {
 		t.Fatalf("claiming the admin host's label: %v, want bad_name", cl.Err())
+	}
+}
+
+// TestInspectorSharedSessions: two servers given one session store (as behind one load
+// balancer) share inspector logins: a browser logged in through one is logged in on the
+// other, and logging out on the other ends it on both.
+func TestInspectorSharedSessions(t *testing.T) {
+	sessions := inspect.NewMemorySessions(nil)
+	share := func(c *server.Config) { c.InspectSessions = sessions }
+	var dbA, dbB *sqlite.DB
+	a := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, &dbA), share))
+	b := relaytest.StartServer(t, "", relaytest.Chain(relaytest.WithStore(t, &dbB), share))
+	onA := inspectBrowser(t, a)
+	onB := inspectBrowser(t, b)
+	onB.Jar = onA.Jar // one browser; both servers answer the admin host name
+	if resp := inspectPost(t, onA, adminOrigin(a), adminOrigin(a)+"/login", url.Values{"secret": {relaytest.Token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on the first server: %d", resp.StatusCode)
+	}
+	status, page := inspectGet(t, onB, adminOrigin(b)+"/")
+	csrf := inspectBetween(page, `name="csrf" value="`, `"`)
+	if status != http.StatusOK || csrf == "" {
+		t.Fatalf("the second server: status %d, want the list of the logged-in token", status)
+	}
+	inspectPost(t, onB, adminOrigin(b), adminOrigin(b)+"/logout", url.Values{"csrf": {csrf}})
+	if status, _ := inspectGet(t, onA, adminOrigin(a)+"/"); status != http.StatusSeeOther {
+		t.Fatalf("the first server after logout on the second: status %d, want the login redirect", status)
 	}
 }

@@ -61,6 +61,26 @@ func (ss *session) linger(st *yamux.Stream) {
 			"owner", ss.owner, "remote", ss.remote)
 		ss.end()
 	}
+	ss.release(st)
+}
+
+// release frees the receive buffer of a stream the server stopped reading, once the
+// session is over or the stream's close timeout has passed. Until then the buffer stays
+// (at most a window: the client gets no window update while nobody reads), and reading
+// would only let the client send more. Waiting matters: yamux's close timer holds a
+// closed stream, and through it the whole session with every stream's buffer, for
+// proto.StreamCloseTimeout even after the session has ended; a session ended for
+// overruns would otherwise keep a few MiB alive for a minute, and an attacker
+// reconnecting at the session-open rate would keep hundreds of them.
+func (ss *session) release(st *yamux.Stream) {
+	t := time.NewTimer(proto.StreamCloseTimeout)
+	defer t.Stop()
+	select {
+	case <-ss.mux.CloseChan():
+	case <-t.C:
+	}
+	// Closed now: reads return what is buffered, then EOF, and never grant more window.
+	_, _ = io.Copy(io.Discard, shrinking{st})
 }
 
 // shrinking reads a stream and lets go of its receive buffer whenever it is empty.

@@ -15,7 +15,6 @@ import (
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/store"
-	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -61,45 +60,6 @@ func TestChunkedBodyRecordedOnce(t *testing.T) {
 	rec.wait(t, 1)
 	if got := rec.all(); !bytes.Equal(got[1].Body, body) {
 		t.Fatalf("replay delivered %d bytes, want %d", len(got[1].Body), len(body))
-	}
-}
-
-// TestStreamedBodyNotSavedIsNotReplayable makes the store read-only while a streamed body
-// is on its way: its record keeps nothing of the body and says so, and a replay is refused
-// rather than sent with an empty body.
-func TestStreamedBodyNotSavedIsNotReplayable(t *testing.T) {
-	var db *sqlite.DB
-	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
-	arrived, release := make(chan struct{}), make(chan struct{})
-	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		if r.Header.Get(proto.HeaderReplayOf) == "" {
-			close(arrived)
-			<-release
-		}
-	}))
-	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
-	body := patternBytes(300 << 10)
-	done := make(chan *http.Response, 1)
-	go func() { done <- post(t, srv.URL+"/t/hook/big", string(body)) }()
-	recv(t, arrived, "the request at the app")
-	if err := db.SetReadOnly(true); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	recv(t, done, "the answer")
-	if err := db.SetReadOnly(false); err != nil {
-		t.Fatal(err)
-	}
-	c := apiClient(t, srv, relaytest.Token)
-	id := lastID(t, c, "hook")
-	r := waitRecord(t, c, id, func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
-	if len(r.Request.Body) != 0 || !r.Request.BodyTruncated {
-		t.Fatalf("record of an unsaved body: %d bytes, truncated %v", len(r.Request.Body), r.Request.BodyTruncated)
-	}
-	var aerr *api.Error
-	if _, err := c.Replay(context.Background(), id, nil); !errors.As(err, &aerr) || aerr.Code != proto.CodeNotReplayable {
-		t.Fatalf("replay of a record without its body: %v, want %s", err, proto.CodeNotReplayable)
 	}
 }
 

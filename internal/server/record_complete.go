@@ -28,10 +28,12 @@ func (s *Server) saveStreamedBody(d *delivery) {
 	d.rec.Body = d.body.capture.streamed()
 	if err := s.cfg.Store.SaveRequestBody(context.Background(), d.rec); err != nil {
 		// The record keeps the unsavedBody placeholder. An unavailable store is logged
-		// once per change by its watch, not once per delivery.
+		// once per change by its watch, not once per delivery, and the body goes in with
+		// the completion, which is retried (see writeCompletion).
 		level := slog.LevelWarn
 		if errors.Is(err, store.ErrUnavailable) {
 			level = slog.LevelDebug
+			s.parked.bodyLater(d.rec.ID)
 		}
 		s.log.Log(context.Background(), level, "save request body", "id", d.id, "err", err)
 	}

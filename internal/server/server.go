@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/inspect"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -38,6 +39,10 @@ type Config struct {
 	// "inspect."+Domain; AdminOff serves no team inspector. A first label under Domain
 	// is refused as a tunnel name.
 	AdminHost string
+	// InspectSessions keeps the team inspector's logins. Default: in this process's
+	// memory. Servers behind one load balancer need one shared store (PostgreSQL's
+	// DB.InspectorSessions), or a browser is logged out on every other server.
+	InspectSessions inspect.SessionStore
 	// PublicURL is the scheme, host and port clients and senders use, e.g.
 	// "https://relay.example.com" or "http://127.0.0.1:8080". Used to print tunnel URLs.
 	// Required.
@@ -183,6 +188,8 @@ type Server struct {
 	sessionRates, sourceSessionRates limiters
 	quotas                           quotas        // body bytes recorded per tunnel and token
 	owners                           ownerSessions // open sessions per token
+	holds                            holds         // what each token holds open, ended on revocation
+	tokens                           tokenSync     // the store's tokens version loaded
 }
 
 // New returns a Server for cfg.
@@ -203,6 +210,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux, s.admin = s.routes(), s.adminRoutes()
+	s.startTokenWatch()
 	s.startPurger()
 	return s, nil
 }

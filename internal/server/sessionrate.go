@@ -10,9 +10,9 @@ import (
 // websocket upgrade: a refused open costs a short HTTP answer, never a session. The
 // token's bucket is checked first, so opens it refuses do not drain the bucket of an
 // address that other tokens' clients share.
-func (s *Server) admitSession(w http.ResponseWriter, r *http.Request, owner string) bool {
+func (s *Server) admitSession(w http.ResponseWriter, r *http.Request, tokenID string) bool {
 	now := s.cfg.Now()
-	ok, wait := s.sessionRates.allow(owner, now, s.cfg.SessionRate, float64(s.cfg.SessionBurst))
+	ok, wait := s.sessionRates.allow(tokenID, now, s.cfg.SessionRate, float64(s.cfg.SessionBurst))
 	if ok {
 		ok, wait = s.sourceSessionRates.allow(sourceOf(r), now, s.cfg.SourceSessionRate,
 			float64(s.cfg.SourceSessionBurst))

@@ -27,6 +27,45 @@ type parked struct {
 	recs      map[string]parkedRec // by record id
 	looping   bool                 // a recovery loop runs
 	unsettled time.Time            // settle could not run at start: records before it wait
+	// bodies are the records whose streamed request body the store refused: it goes in
+	// just before their completion (the record holds it in memory until then).
+	bodies map[string]bool
+}
+
+// bodyLater notes that record id's request body is to be saved with its completion.
+func (p *parked) bodyLater(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bodies == nil {
+		p.bodies = make(map[string]bool)
+	}
+	p.bodies[id] = true
+}
+
+// bodyDue reports whether record id's request body still waits to be saved.
+func (p *parked) bodyDue(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bodies[id]
+}
+
+func (p *parked) bodySaved(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.bodies, id)
+}
+
+// writeCompletion writes rec's response half, and first its request body if the store
+// refused that earlier: a sender answered 2xx has its body in the record once the store
+// writes again.
+func (s *Server) writeCompletion(ctx context.Context, rec *store.Record) error {
+	if s.parked.bodyDue(rec.ID) {
+		if err := s.cfg.Store.SaveRequestBody(ctx, rec); err != nil {
+			return err
+		}
+		s.parked.bodySaved(rec.ID)
+	}
+	return s.cfg.Store.Complete(ctx, rec)
 }
 
 type parkedRec struct {
@@ -45,25 +84,24 @@ func (s *Server) saveComplete(rec *store.Record, t *tunnel) bool {
 	case errors.Is(err, store.ErrUnavailable):
 		s.park(rec, t)
 	default:
+		s.parked.bodySaved(rec.ID) // given up: the record keeps its placeholder
 		s.log.Warn("complete record", "id", rec.ID, "err", err)
 	}
 	return false
 }
 
 // completeRetrying runs Complete up to completeTries times while the store is
-// unavailable and the server is open.
+// unavailable. It goes on while the server closes: the close waits for deliveries in
+// flight anyway, at most 0.7 s more here, and a completion given up now would stay
+// pending though the app answered (nothing retries parked ones once the server closes).
 func (s *Server) completeRetrying(rec *store.Record) error {
 	wait := completeBackoff
 	for try := 1; ; try++ {
-		err := s.cfg.Store.Complete(context.Background(), rec)
+		err := s.writeCompletion(context.Background(), rec)
 		if err == nil || !errors.Is(err, store.ErrUnavailable) || try == completeTries {
 			return err
 		}
-		select {
-		case <-time.After(wait):
-		case <-s.ctx.Done():
-			return err
-		}
+		time.Sleep(wait)
 		wait *= 2
 	}
 }
@@ -123,12 +161,13 @@ func (s *Server) recover() {
 		select {
 		case <-t.C:
 		case <-s.ctx.Done():
+			s.flushParked()
 			s.stopRecovery(true)
 			return
 		}
 		s.probe()
 		s.retrySettle()
-		s.retryParked()
+		s.retryParked(s.ctx)
 		if failed, since, err, ok := s.watch.due(); ok {
 			s.log.Warn("store still cannot write", "since", since.UTC().Format(time.RFC3339),
 				"refused_writes", failed, "waiting_completions", s.parkedCount(), "err", err)
@@ -167,9 +206,24 @@ func (s *Server) probe() {
 	_ = s.watch.observe(opProbe, p.Probe(ctx))
 }
 
+// flushParked tries each parked completion a last time as the server closes: a store
+// that has come back since the last tick would otherwise leave them pending until the
+// next start settles them as interrupted, though the app answered.
+func (s *Server) flushParked() {
+	if s.parkedCount() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownFlush)
+	defer cancel()
+	s.retryParked(ctx)
+}
+
+// shutdownFlush bounds flushParked: a store still failing does not hold the close up.
+const shutdownFlush = 5 * time.Second
+
 // retryParked tries each parked completion once, in no order, while the store takes
 // them; a queued delivery whose completion went in lets its queue move on.
-func (s *Server) retryParked() {
+func (s *Server) retryParked(ctx context.Context) {
 	s.parked.mu.Lock()
 	recs := make([]parkedRec, 0, len(s.parked.recs))
 	for _, p := range s.parked.recs {
@@ -183,14 +237,15 @@ func (s *Server) retryParked() {
 		}
 	}()
 	for _, p := range recs {
-		err := s.cfg.Store.Complete(s.ctx, p.rec)
-		if errors.Is(err, store.ErrUnavailable) {
+		err := s.writeCompletion(ctx, p.rec)
+		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
 			return
 		}
 		s.parked.mu.Lock()
 		delete(s.parked.recs, p.rec.ID)
 		s.parked.mu.Unlock()
 		if err != nil {
+			s.parked.bodySaved(p.rec.ID)
 			s.log.Warn("complete record", "id", p.rec.ID, "err", err)
 		}
 		if p.tunnel != nil && p.rec.Attempts > 0 {

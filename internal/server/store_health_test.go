@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -149,4 +152,45 @@ func TestCompletionRetriedUntilStoreWrites(t *testing.T) {
 	}
 	// The probe or the completion saw the store write again.
 	eventually(t, "the server to see the store write again", func() bool { return srv.StoreErr() == nil })
+}
+
+// TestStreamedBodySavedOnceStoreWrites: a streamed body (larger than the read-ahead)
+// whose save the store refuses as the app answers still reaches the record, whole and
+// byte-exact, once the store writes again: the sender got the app's 2xx, so its record
+// must not lose the body. (Only a store that still fails when the server closes, or a
+// crash, leaves the placeholder, which replay refuses: see
+// TestTunnelLostMidUploadIsNotReplayable for a cut body.)
+func TestStreamedBodySavedOnceStoreWrites(t *testing.T) {
+	var db *sqlite.DB
+	srv := relaytest.StartServer(t, "", relaytest.WithStore(t, &db))
+	read, release := make(chan struct{}), make(chan struct{})
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		close(read)
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, app)})
+	body := strings.Repeat("0123456789abcdef", 16<<10) // 256 KiB: streamed, not read ahead
+	done := make(chan *http.Response, 1)
+	go func() { done <- post(t, srv.URL+"/t/hook/x", body) }()
+	recv(t, read, "the body at the app")
+	if err := db.SetReadOnly(true); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if resp := recv(t, done, "the answer"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	time.Sleep(3 * time.Second) // past the retries in place: the completion waits in memory
+	if err := db.SetReadOnly(false); err != nil {
+		t.Fatal(err)
+	}
+	c := apiClient(t, srv, relaytest.Token)
+	r := waitRecord(t, c, lastID(t, c, "hook"), func(r *api.Record) bool { return r.Outcome != store.OutcomePending })
+	sum := sha256.Sum256([]byte(body))
+	if r.Request.BodyTruncated || string(r.Request.Body) != body || r.Request.BodySHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("record body: %d bytes, truncated %v, sha256 %q; want the %d bytes sent",
+			len(r.Request.Body), r.Request.BodyTruncated, r.Request.BodySHA256, len(body))
+	}
 }

@@ -100,4 +100,6 @@ type Store interface {
 	Purge(ctx context.Context, olderThan time.Time, maxPerTunnel int, queueExpiredBefore time.Time) (int, error)
 	// Close releases the store. Calls after Close fail with ErrUnavailable.
 	Close() error
+	// TokenStore keeps the client tokens added while the relay runs.
+	TokenStore
 }

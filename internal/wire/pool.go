@@ -122,7 +122,8 @@ var ErrTimeout = errors.New("wire: response timeout")
 
 // RoundTrip writes h and reads the response head (skipping 1xx), waiting at most
 // timeout for it (0: no limit). A request sent on an idle connection that turns out to
-// be dead is sent once more on a fresh one: the body is in memory, so that is safe.
+// be dead is sent once more on a fresh one when MayResend allows: h carries the whole
+// body, so it can be written again.
 // The caller copies the response, then Puts the connection back or closes it.
 // The request's context bounds the whole exchange, the response body included, until
 // the connection is Put back or closed.
@@ -136,12 +137,17 @@ func (p *Pool) RoundTrip(h *Head, req *http.Request, timeout time.Duration) (*Co
 			return nil, nil, err
 		}
 		c.watch(req.Context())
+		before := c.head.read
 		resp, err := c.exchange(h, req, timeout, p.HeadLimit)
 		if err == nil {
 			return c, resp, nil
 		}
 		c.Close()
-		if fresh || attempt > 0 || errors.Is(err, ErrTimeout) || errors.Is(err, ErrHeadTooLarge) || req.Context().Err() != nil {
+		// The peer is a tunnel client: it answers every request it has read (see proto),
+		// so a request that got nothing back never reached the app.
+		a := Attempt{N: attempt, Err: err, Got: c.head.read > before, Buffered: true, Reused: !fresh,
+			Aborted: req.Context().Err() != nil, Method: req.Method}
+		if !MayResend(a) {
 			return nil, nil, err
 		}
 	}
@@ -181,10 +187,11 @@ func (c *Conn) exchange(h *Head, req *http.Request, timeout time.Duration, headL
 // HeadLimit, or the one given to HeadReader.Next.
 var ErrHeadTooLarge = errors.New("wire: message head too large")
 
-// headLimit lets n more bytes be read (n < 0: no limit).
+// headLimit lets n more bytes be read (n < 0: no limit) and counts what was read.
 type headLimit struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	read int64
 }
 
 func (l *headLimit) Read(p []byte) (int, error) {
@@ -195,6 +202,7 @@ func (l *headLimit) Read(p []byte) (int, error) {
 		p = p[:l.n]
 	}
 	n, err := l.r.Read(p)
+	l.read += int64(n)
 	if l.n > 0 {
 		l.n -= int64(n)
 	}

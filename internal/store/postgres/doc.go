@@ -168,4 +168,60 @@
 // With fsync on, Acquire also waits for its commit's WAL flush (not
 // measured for leases; a few ms on this disk, see Durability); Lookup
 // writes nothing.
+//
+// # Certificates and inspector logins
+//
+// Relay servers behind one name share one set of certificates and one set
+// of inspector logins through two more views of the same database.
+//
+// DB.ACMECache is the autocert.Cache of certs.ACMEConfig.Cache, in table
+// acme_cache: certificates, their private keys, the ACME account key and
+// the HTTP-01 and TLS-ALPN-01 tokens, which autocert keeps in its cache, so
+// the server a CA's validation reaches answers a challenge another server's
+// order created. It also keeps two servers from ordering the same
+// certificate: a Get that misses a certificate key (a host name, or one
+// with "+rsa"; never a "+token", "+http-01" or "acme_account+key" key)
+// inserts a row into acme_locks, valid 5 minutes by PostgreSQL's clock.
+// The cache that inserted it answers autocert.ErrCacheMiss, so its manager
+// orders; its Put of the certificate deletes the lock in the same
+// transaction. Any other cache polls every second, taking an expired lock
+// over, until the certificate appears (at most 2 minutes, then an error:
+// the handshake fails rather than order twice). Right after taking the
+// lock the cache reads the key once more, so a Put that committed just
+// before is not ordered again. Each ACMECache names its own lock holder,
+// and asking again while it holds the lock misses again, because autocert
+// may ask twice for a name before it records its order.
+//
+// Costs and dangers. autocert holds its manager's state lock while it calls
+// Get for a certificate it has not loaded, so a wait inside Get would hold
+// up every new TLS handshake of that server, served names included
+// (measured: a handshake for a served name timed out after 30 s during
+// such a wait). certs.ACME therefore waits first, outside autocert,
+// through AwaitOrder (TestACMEWaitStallsNoHandshake); only the RSA
+// certificate of a client without ECDSA is still awaited inside autocert.
+// A waiting handshake lasts as long as the other server's order: ~2 s with
+// the in-process Pebble CA (TestACMESharedCache in certs: two servers, one
+// order, one Put, both serve the same certificate), seconds with Let's
+// Encrypt, and up to 2 minutes per attempt, for at most the lock's 5
+// minutes, if the ordering server dies mid-order. Renewals take no lock:
+// autocert re-reads the cache before renewing and jitters renewals by up
+// to an hour, so two servers rarely renew at once, and if they do both
+// certificates are valid. Everyone who can read acme_cache, or a backup of
+// the database, holds the private keys. The lock relies on autocert asking
+// Get before it orders (x/crypto v0.58.0 Manager.cert): recheck on
+// upgrades. Measured on the tests' throwaway PostgreSQL (fsync off, same 2
+// cores, load average 5-11, two runs of 3): a Get of a stored 3 KiB
+// certificate 63-270 us, a Put 0.25-0.58 ms (BenchmarkACMECache); autocert reads a certificate from the
+// cache once per process and keeps it in memory, so neither is on the
+// handshake path after the first.
+//
+// DB.InspectorSessions is the inspect.SessionStore of the team inspector
+// (server.Config.InspectSessions), in table inspector_sessions: a browser
+// logged in through one server is logged in on all, and a logout or a
+// revoked token ends the login everywhere. A row keeps the SHA-256 of the
+// cookie value, never the value, with the session's subject (the token's
+// public id), its CSRF token and its expiry by PostgreSQL's clock; each
+// Create first deletes expired rows (logins are rare). Each inspector
+// request reads one row by primary key: 73-92 us, one outlier of 370 us at
+// load average 9-11 (BenchmarkInspectorSessions, same setup).
 package postgres

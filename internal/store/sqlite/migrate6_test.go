@@ -56,7 +56,8 @@ func TestMigrateBodyLen(t *testing.T) {
 	}
 }
 
-// downgradeToV5 takes the database at path back to the schema of version 5.
+// downgradeToV5 takes the database at path back to the schema of version 5, undoing
+// the later migrations first.
 func downgradeToV5(t *testing.T, path string) {
 	t.Helper()
 	raw, err := sql.Open("sqlite", path)
@@ -65,6 +66,9 @@ func downgradeToV5(t *testing.T, path string) {
 	}
 	defer raw.Close()
 	for _, q := range []string{
+		`DROP TABLE tokens`,
+		`DROP TABLE tokens_version`,
+		`DELETE FROM schema_migrations WHERE version = 7`,
 		`DROP INDEX records_received`,
 		`ALTER TABLE records DROP COLUMN body_len`,
 		`CREATE INDEX records_received ON records (received_at)`,

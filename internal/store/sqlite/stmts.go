@@ -119,6 +119,7 @@ type readerStmts struct {
 	getRecord, queued, missed, seenEvent, seenEventAny *sql.Stmt
 	getTunnel, listTunnels, listAllTunnels             *sql.Stmt
 	crowdedTunnels, reqParts, recordedSince            *sql.Stmt
+	listTokens, tokensVersion                          *sql.Stmt
 }
 
 func (s *readerStmts) sql() map[**sql.Stmt]string {
@@ -134,6 +135,8 @@ func (s *readerStmts) sql() map[**sql.Stmt]string {
 		&s.crowdedTunnels: qCrowdedTunnels,
 		&s.reqParts:       qGetReqParts,
 		&s.recordedSince:  qRecordedSince,
+		&s.listTokens:     qListTokens,
+		&s.tokensVersion:  qTokensVer,
 	}
 }
 

@@ -53,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 		{"ByteExactBodies", testByteExactBodies},
 		{"NanosecondTimes", testNanosecondTimes},
 		{"RequeueByComplete", testRequeueByComplete},
+		{"Tokens", testTokens},
+		{"TokenErrors", testTokenErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

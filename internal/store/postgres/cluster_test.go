@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hookrelay/hookrelay/internal/cluster"
 	"github.com/hookrelay/hookrelay/internal/pgtest"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
@@ -302,4 +303,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("no %s within a minute", what)
+}
+
+// TestReconcile: a node's stored leases against the sessions it serves: a lease no
+// session serves is released, a session whose client re-attached on another node is
+// superseded, and one whose lease vanished is lost.
+func TestReconcile(t *testing.T) {
+	dbs := clusterOf(t, 2, postgres.Options{})
+	ctx := context.Background()
+	served := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "served", Session: "s1"})
+	mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ended", Session: "s2"})
+	moved := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "moved", Session: "s3"})
+	mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "moved", Session: "s4"})
+	gone := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "gone", Session: "s5"})
+	if ok, err := dbs[0].Release(ctx, gone); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	key := func(l postgres.Lease) cluster.Key { return cluster.Key{Tunnel: l.Tunnel, ClientID: l.ClientID} }
+	p, err := dbs[0].Reconcile(ctx, map[cluster.Key]int64{key(served): served.Generation,
+		key(moved): moved.Generation, key(gone): gone.Generation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Release) != 1 || p.Release[cluster.Key{Tunnel: "t", ClientID: "ended"}] == 0 ||
+		!slices.Equal(p.Superseded, []cluster.Key{key(moved)}) || !slices.Equal(p.Lost, []cluster.Key{key(gone)}) {
+		t.Fatalf("plan %+v", p)
+	}
+	var left []string
+	for _, l := range mustLookup(t, dbs[1], "t") {
+		left = append(left, l.ClientID+"@"+l.NodeID)
+	}
+	want := []string{"served@" + dbs[0].NodeID(), "moved@" + dbs[1].NodeID()}
+	if !slices.Equal(left, want) {
+		t.Fatalf("leases after reconciling %q, want %q", left, want)
+	}
 }

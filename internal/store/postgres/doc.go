@@ -117,7 +117,7 @@
 // show a seq 100 that commits afterwards. The queue does not page with
 // cursors, so it never skips a record.
 //
-// # Nodes, jobs and leases (nodes.go, leases.go)
+// # Nodes, jobs and leases (nodes.go, leases.go, reconcile.go)
 //
 // Each DB is a node, named hostname-<8 hex> anew at every Open
 // (Options.NodeID), so that a restarted process never inherits the leases
@@ -147,7 +147,9 @@
 // fencing token: Release deletes a lease only at its generation, and a
 // session whose generation is no longer the stored one has been superseded.
 // Lookup returns the leases on nodes alive and not draining; Held a node's
-// own, for internal/cluster's Reconcile.
+// own. Reconcile compares them with the sessions the node serves
+// (internal/cluster.Reconcile), releases the leases no session serves and
+// says which sessions were superseded or lost their lease (TestReconcile).
 //
 // The primary rule: of a tunnel's live leases, the primary is the one whose
 // client asked to be primary, else the earliest attached; among several that

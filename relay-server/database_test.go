@@ -131,6 +131,39 @@ func TestPostgresDownAndBack(t *testing.T) {
 		return code == http.StatusOK
 	}, &last)
 	deliverOK(t, r.PublicURL)
+
+	// A database that reads but refuses writes (as a standby does after a failover).
+	readOnly(t, pg.DSN(), "on")
+	t.Cleanup(func() { readOnly(t, pg.DSN(), "off") }) // even if the test fails, for the schema's drop
+	waitUntil(t, "/readyz to answer 503 on a read-only database", func() bool {
+		code, body := readyz(t, r.AdminAddr)
+		last = body
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "read-only")
+	}, &last)
+	if resp, body := post(t, r.PublicURL); resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(body, string(proto.CodeStoreUnavailable)) {
+		t.Errorf("delivery on a read-only database: %s %q; want 503 store_unavailable", resp.Status, body)
+	}
+	readOnly(t, pg.DSN(), "off")
+	waitUntil(t, "/readyz to answer 200 once the database writes", func() bool {
+		code, body := readyz(t, r.AdminAddr)
+		last = body
+		return code == http.StatusOK
+	}, &last)
+	deliverOK(t, r.PublicURL)
+}
+
+// readOnly sets the database's default_transaction_read_only and ends every other
+// connection, so that the relay's pool reconnects with it.
+func readOnly(t *testing.T, dsn, mode string) {
+	t.Helper()
+	conn := pgConn(t, dsn)
+	for _, q := range []string{`SET default_transaction_read_only = off`, `ALTER DATABASE postgres SET default_transaction_read_only = ` + mode,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = 'postgres'`} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 // pgSchema creates a schema on the server of dsn and returns dsn itself and the name.

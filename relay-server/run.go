@@ -15,6 +15,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/store/postgres"
 )
 
 // ready is what run reports once it listens, for tests and embedding.
@@ -141,6 +142,9 @@ func (r *relay) openStore(ctx context.Context) error {
 		return err
 	}
 	r.db, r.ready.store = db, db
+	if pg, ok := db.(*postgres.DB); ok {
+		r.ready.probe = pg.Probe
+	}
 	return seedReservations(ctx, db, res, r.log)
 }
 

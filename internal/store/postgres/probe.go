@@ -6,9 +6,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sProbe takes a transaction id, which only a server that can write hands out
-// (a standby or a read-only transaction refuses), and commits nothing else.
-const sProbe = `SELECT pg_current_xact_id()::text`
+// sProbe runs an UPDATE that matches no row, which a standby or a read-only
+// database refuses before looking at any row (25006, store.ErrUnavailable),
+// and takes a transaction id, so that its commit goes through the WAL as a
+// delivery's does. It changes nothing.
+const sProbe = `WITH w AS (UPDATE job_leases SET holder = holder WHERE false RETURNING 1)
+	SELECT pg_current_xact_id()::text`
 
 // Probe checks that the store can write without changing anything a reader
 // sees: it goes through the writer, as Insert does, so it fails when

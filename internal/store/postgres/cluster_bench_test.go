@@ -5,12 +5,22 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/pgtest"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
 )
 
-// BenchmarkAcquire: one re-attach of a client (its lease replaced), sequentially.
+// BenchmarkAcquire: one re-attach of a client (its lease replaced), sequentially, on
+// the test cluster (fsync off) and on a durable one of its own (fsync on).
 func BenchmarkAcquire(b *testing.B) {
-	db := benchCluster(b)
+	b.Run("fsync=off", func(b *testing.B) { benchAcquire(b, benchCluster(b)) })
+	b.Run("fsync=on", func(b *testing.B) {
+		c := pgtest.NewCluster(b, pgtest.Config{Durable: true})
+		dbs, _ := clusterOn(b, pgtest.SchemaOn(b, c.DSN()), 1, postgres.Options{})
+		benchAcquire(b, dbs[0])
+	})
+}
+
+func benchAcquire(b *testing.B, db *postgres.DB) {
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
 		if _, err := db.Acquire(ctx, postgres.Lease{Tunnel: "t", ClientID: "c", Session: fmt.Sprint(i)}); err != nil {

@@ -161,15 +161,17 @@
 // Lookup once that node's TTL passes, and the next in order becomes primary.
 //
 // Measured with BenchmarkAcquire and BenchmarkLookup on this 2-core VM
-// (load average 10-11 from neighbours' builds; PostgreSQL 15 on the same
-// cores, test settings: fsync off), mean of 3,000 sequential calls:
+// (PostgreSQL 15 on the same cores; load average 5.5-11 from neighbours'
+// builds, hence the ranges), mean of 2,000-3,000 sequential calls in four
+// runs:
 //
-//	Acquire (re-attach of one client, replacing its lease)   230-470 us
-//	Lookup (tunnel with three clients, join with nodes)      230-290 us
+//	Acquire, test settings (fsync off)                       136-470 us
+//	Acquire, durable (fsync on: waits for the WAL flush)     2.5-2.9 ms
+//	Lookup (tunnel with three clients, join with nodes)      100-335 us
 //
-// With fsync on, Acquire also waits for its commit's WAL flush (not
-// measured for leases; a few ms on this disk, see Durability); Lookup
-// writes nothing.
+// Acquire runs once per client attach, so even the durable figure is far
+// below a handshake's other costs; Lookup writes nothing and is what a
+// forward to another node will pay (behind a cache) per delivery.
 //
 // # Certificates and inspector logins
 //

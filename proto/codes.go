@@ -41,6 +41,12 @@ const (
 	// session ended, or 401 on the API: the token was revoked (relay-server tokens
 	// revoke); a new connect with it gets bad_token
 	CodeTokenRevoked Code = "token_revoked"
+	// A URL-verification handshake the tunnel answers failed its check (wrong verify
+	// token, Slack signature that does not verify); recorded as rejected.
+	CodeHandshakeRefused Code = "handshake_refused" // 403: a handshake failed its check
+	// The client has no local target for the request's path (per-path targets without a
+	// "/" one); the sender may retry once a target is added.
+	CodeNoLocalTarget Code = "no_local_target" // 502: no local target for the path
 )
 
 var codeStatus = map[Code]int{
@@ -72,6 +78,8 @@ var codeStatus = map[Code]int{
 	CodeTooManySessions:  http.StatusTooManyRequests,
 	CodeTunnelOnline:     http.StatusConflict,
 	CodeTokenRevoked:     http.StatusUnauthorized,
+	CodeHandshakeRefused: http.StatusForbidden,
+	CodeNoLocalTarget:    http.StatusBadGateway,
 }
 
 // Status is the HTTP status the code is served with; unknown codes map to 500.

@@ -77,6 +77,11 @@ type TunnelRequest struct {
 	Verify []string `json:"verify,omitempty"`
 	// VerifyMode is "off", "flag" or "enforce"; empty means "flag" when Verify is set.
 	VerifyMode string `json:"verify_mode,omitempty"`
+	// Handshake lists the URL-verification handshakes the relay answers for the tunnel,
+	// each as given to relay-client --handshake (KIND, KIND,KIND or KIND:SECRET; see
+	// internal/webhook/handshake). An unknown kind is refused with bad_request. They may
+	// carry secrets.
+	Handshake []string `json:"handshake,omitempty"`
 }
 
 // Welcome grants the tunnels of a Hello, in the same order.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,9 @@ import (
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/option"
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 	"github.com/hookrelay/hookrelay/internal/webhook"
+	"github.com/hookrelay/hookrelay/internal/webhook/handshake"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -23,16 +26,22 @@ type httpOptions struct {
 	verify     []string
 	verifyFile string
 	verifyMode string
+	handshake  []string
 	inspect    inspectOptions
 }
 
 func httpCommand(g *globals) *cobra.Command {
 	var o httpOptions
 	cmd := &cobra.Command{
-		Use:   "http PORT|URL [PORT|URL...]",
+		Use:   "http PORT|URL [PORT|URL...] | /PREFIX=PORT|URL...",
 		Short: "Open tunnels to local HTTP apps",
 		Long: "Open one tunnel per local app. --name picks each tunnel's name, in order;\n" +
-			"without it the server assigns a random name.",
+			"without it the server assigns a random name.\n\n" +
+			"With /PREFIX=PORT|URL arguments all the arguments are one tunnel's targets: each\n" +
+			"request goes to the app of the longest prefix covering its path by whole segments\n" +
+			"(/webhooks covers /webhooks/x, not /webhooksx), prefix kept in the forwarded path;\n" +
+			"a bare PORT|URL is the / target, and a path nothing covers gets 502 no_local_target:\n" +
+			"  relay-client http /webhooks/leads=4000 /webhooks=3000 --name sitegpt",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.client(g, args)
@@ -53,6 +62,8 @@ func httpCommand(g *globals) *cobra.Command {
 		"also HOOKRELAY_VERIFY, one spec per line, or --verify-file, to keep secrets out of process lists)")
 	cmd.Flags().StringVar(&o.verifyFile, "verify-file", "", "file with one verify spec per line (# comments)")
 	cmd.Flags().StringVar(&o.verifyMode, "verify-mode", "flag", "flag: forward and mark the verdict; enforce: answer 401 to bad signatures")
+	cmd.Flags().StringArrayVar(&o.handshake, "handshake", nil, "URL-verification handshakes the relay answers, client online or not: slack, meta:VERIFY_TOKEN,\n"+
+		"zoom:SECRET_TOKEN, twitter:CONSUMER_SECRET, msgraph, dropbox (repeatable; slack checks the signature with a --verify slack: secret)")
 	return cmd
 }
 
@@ -64,8 +75,12 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	if err := g.needToken(); err != nil {
 		return nil, err
 	}
-	if len(o.names) > len(args) {
-		return nil, usagef("%d --name for %d targets", len(o.names), len(args))
+	tunnels, err := tunnelTargets(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.names) > len(tunnels) {
+		return nil, usagef("%d --name for %d tunnels", len(o.names), len(tunnels))
 	}
 	if o.offline != "" && o.offline != proto.OfflineReject && o.offline != proto.OfflineQueue {
 		return nil, usagef("--offline %q: want reject or queue", o.offline)
@@ -74,18 +89,17 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 	if err != nil {
 		return nil, err
 	}
+	if _, err := handshake.ParseConfig(o.handshake); err != nil {
+		return nil, option.Usage(fmt.Errorf("--handshake: %w", err)) // never a secret
+	}
 	tc, err := g.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
 	cfg := client.Config{Server: srv, Token: g.token, Out: g.stdout, TLS: tc, JSON: g.json,
 		Logger: slog.New(slog.NewTextHandler(g.stderr, nil)), Version: cli.Version(), OnConnect: g.versions()}
-	for i, a := range args {
-		target, err := parseTarget(a)
-		if err != nil {
-			return nil, err
-		}
-		t := client.Tunnel{Target: target, Offline: o.offline, Verify: specs, VerifyMode: o.verifyMode}
+	for i, t := range tunnels {
+		t.Offline, t.Verify, t.VerifyMode, t.Handshake = o.offline, specs, o.verifyMode, o.handshake
 		if i < len(o.names) {
 			if err := proto.ValidName(o.names[i]); err != nil {
 				return nil, option.Usage(err)
@@ -95,6 +109,32 @@ func (o *httpOptions) client(g *globals, args []string) (*client.Client, error) 
 		cfg.Tunnels = append(cfg.Tunnels, t)
 	}
 	return client.New(cfg)
+}
+
+// tunnelTargets reads the targets as targets.Group groups them: without a /PREFIX=
+// argument each is a tunnel of its own (parsed as always, by parseTarget), with one or
+// more they are one tunnel's per-path targets.
+func tunnelTargets(args []string) ([]client.Tunnel, error) {
+	if slices.ContainsFunc(args, targets.HasPrefix) {
+		sets, err := targets.Group(args)
+		if err != nil {
+			return nil, option.Usage(err)
+		}
+		out := make([]client.Tunnel, len(sets))
+		for i, set := range sets {
+			out[i].Targets = set
+		}
+		return out, nil
+	}
+	out := make([]client.Tunnel, len(args))
+	for i, a := range args {
+		u, err := parseTarget(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Target = u
+	}
+	return out, nil
 }
 
 // versions returns the OnConnect hook that shows both sides' versions at the first

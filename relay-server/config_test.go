@@ -167,6 +167,9 @@ func TestExampleConfig(t *testing.T) {
 	if c.Sync != syncFull {
 		t.Errorf("sync = %q, want %q", c.Sync, syncFull)
 	}
+	if hs := c.Tunnels["slackbot"].Handshake; len(hs) != 2 || hs[1] != "meta:my-verify-token" {
+		t.Errorf("tunnel slackbot handshake = %q", hs)
+	}
 	if c.Tunnels["stripe"].Offline != "queue" || c.Tunnels["stripe"].Timeout != 10*time.Second {
 		t.Errorf("tunnel stripe = %+v", c.Tunnels["stripe"])
 	}
@@ -177,7 +180,8 @@ func TestExampleConfig(t *testing.T) {
 	if !reflect.DeepEqual(c.Teams, map[string]team{"payments": {Tokens: []string{digestTest3}, Names: []string{"stripe-test"}}}) {
 		t.Errorf("teams = %+v", c.Teams)
 	}
-	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "stripe-test.relay.example.com",
+	wantHosts := []string{"relay.example.com", "inspect.relay.example.com", "github.relay.example.com", "slackbot.relay.example.com",
+		"stripe-test.relay.example.com",
 		"stripe.relay.example.com"}
 	if got := certHosts(c); !reflect.DeepEqual(got, wantHosts) {
 		t.Errorf("certHosts = %v, want %v", got, wantHosts)

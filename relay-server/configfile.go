@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/server"
+	"github.com/hookrelay/hookrelay/internal/webhook/handshake"
 )
 
 // readFile applies the YAML config file at path. Its keys are the options' keys (the
@@ -56,6 +57,11 @@ func (c *config) decodeTunnels(n *yaml.Node) error {
 		}
 		if err := set.Verify(); err != nil {
 			return fmt.Errorf("tunnels: %s: %w", name, err)
+		}
+		// A secret option's check would show "invalid value" only; the parser's
+		// errors name the kind and never the secret.
+		if _, err := handshake.ParseConfig(t.Handshake); err != nil {
+			return option.Usage(fmt.Errorf("tunnels: %s: handshake: %w", name, err))
 		}
 		c.Tunnels[name] = t
 	}

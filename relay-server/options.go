@@ -124,5 +124,7 @@ func tunnelOptions(t *server.TunnelSettings) []option.Option {
 			Help: "--body-limit for this tunnel"},
 		{Name: "offline", Value: option.String(&t.Offline, ""), Check: option.EmptyOr(option.OneOf(proto.OfflineReject, proto.OfflineQueue)),
 			Help: "offline policy: reject or queue"},
+		{Name: "handshake", Value: option.List(&t.Handshake, ","), Secret: true, // checked by decodeTunnels, whose errors name no secret
+			Help: "URL-verification handshakes answered at the relay, client online or not: slack[:SIGNING_SECRET], meta:VERIFY_TOKEN, zoom:SECRET_TOKEN, twitter:CONSUMER_SECRET, msgraph, dropbox"},
 	}
 }

@@ -67,6 +67,9 @@ func TestOptionsRefused(t *testing.T) {
 		{file: "tunnels: {a: {timeout: -1s}}\n", want: "tunnels: a: --timeout -1s (from file timeout): must not be negative"},
 		{file: "tunnels: {a: {offline: later}}\n", want: "tunnels: a: --offline later (from file offline): want reject or queue"},
 		{file: "tunnels: [a]\n", want: "tunnels: want a mapping"},
+		{file: "tunnels: {a: {handshake: [slack, facebook]}}\n", want: `tunnels: a: handshake: parse handshake "facebook"`},
+		{file: "tunnels: {a: {handshake: [meta]}}\n", want: "tunnels: a: handshake: handshake config: meta needs its verify token"},
+		{file: "tunnels: {a: {handshake: [\"zoom:s3cret\", \"zoom:other\"]}}\n", want: `tunnels: a: handshake: parse handshake "zoom": handshake: kind listed twice`},
 		{file: "token: x\n", want: `unknown key "token"`},
 		{file: "config: other.yaml\n", want: `unknown key "config"`},
 	} {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 )
 
 // benchRequest is a typical webhook as the relay writes it on a stream: a 512-byte JSON
@@ -24,6 +26,28 @@ const benchResponse = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate
 func BenchmarkPipeExchange(b *testing.B) {
 	a := startApp(b, func(string, []byte) string { return benchResponse })
 	e := startRelayEnd(b, map[string]string{"app": a.URL})
+	st := e.open(b)
+	got := make([]byte, len(benchResponse))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchRequest)))
+	for b.Loop() {
+		st.send(b, benchRequest)
+		if _, err := io.ReadFull(st.br, got); err != nil || string(got) != benchResponse {
+			b.Fatalf("answer %q, %v", got, err)
+		}
+	}
+}
+
+// BenchmarkPipeExchangeTargets is BenchmarkPipeExchange on a tunnel with per-path
+// targets: the cost of picking the app by path.
+func BenchmarkPipeExchangeTargets(b *testing.B) {
+	a := startApp(b, func(string, []byte) string { return benchResponse })
+	e := startRelayEnd(b, map[string]string{"app": a.URL})
+	set, err := targets.Parse([]string{"/webhooks/leads=" + a.URL, "/webhooks=" + a.URL, "/api/v1/events=" + a.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.f.setTargets("app", set)
 	st := e.open(b)
 	got := make([]byte, len(benchResponse))
 	b.ReportAllocs()

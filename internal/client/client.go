@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -22,12 +23,19 @@ type Tunnel struct {
 	// Target is the local app, e.g. http://localhost:3000. Its path, if any, prefixes
 	// every forwarded path.
 	Target *url.URL
+	// Targets, when set, sends each request to the local app whose path prefix covers
+	// its path (longest first, whole segments; the prefix stays in the forwarded path),
+	// and answers 502 no_local_target when none does. Target is then unused.
+	Targets *targets.Set
 	// Offline is the offline policy asked for (proto.OfflineReject or OfflineQueue); empty
 	// keeps the server's.
 	Offline string
 	// Verify and VerifyMode configure signature verification at the relay.
 	Verify     []string
 	VerifyMode string
+	// Handshake lists the URL-verification handshakes the relay answers for the tunnel
+	// (proto.TunnelRequest.Handshake), client online or not.
+	Handshake []string
 }
 
 // Config configures a Client.
@@ -55,6 +63,14 @@ type Config struct {
 	TLS *tls.Config
 	// OnConnect, if set, is called with the Welcome of each established session.
 	OnConnect func(*proto.Welcome)
+}
+
+// describe renders where the tunnel's requests go, for the user.
+func (t Tunnel) describe() string {
+	if t.Targets != nil {
+		return t.Targets.String()
+	}
+	return t.Target.String()
 }
 
 // ErrPermanent wraps errors that reconnecting cannot fix (bad token, name taken, version
@@ -87,6 +103,11 @@ const (
 func New(cfg Config) (*Client, error) {
 	if cfg.Server == nil || cfg.Token == "" || len(cfg.Tunnels) == 0 {
 		return nil, errors.New("client config: server, token and at least one tunnel are required")
+	}
+	for _, t := range cfg.Tunnels {
+		if t.Target == nil && t.Targets == nil {
+			return nil, errors.New("client config: every tunnel needs a target")
+		}
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard

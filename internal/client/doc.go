@@ -17,8 +17,12 @@
 //     wire.MaxRequestHead) and parses it (wire.Request). A head too large or malformed,
 //     or one for a tunnel this client does not serve, gets the relay's error answer and
 //     the stream closes: after a bad head nothing on the stream can be trusted.
-//  2. Job. startJob copies out of the head what answering needs (requestFacts), writes
-//     the head the app gets into a pooled buffer and releases the stream's bytes.
+//  2. Job. The tunnel's route picks the app: its one target, or with per-path targets
+//     (package route/targets) the one whose prefix covers the path; a path none covers
+//     goes on with no app, and is answered 502 no_local_target in step 5 (its body is
+//     read or the stream closed, as for an unreachable app). startJob copies out of the
+//     head what answering needs (requestFacts), writes the head the app gets into a
+//     pooled buffer and releases the stream's bytes.
 //  3. Body, two ways (bodyMode). A request of at most maxBuffered (64 KiB) bytes, head
 //     included, with a length or no body, is read whole first (bodyBuffered): it can be
 //     written again if a kept-alive connection turns out dead, and it leaves in one
@@ -35,7 +39,7 @@
 //     says so (the rule both hops share): it is why a webhook is never delivered twice. The final
 //     head goes to the relay with hop-by-hop fields left out, then the body as framed.
 //     With no answer, the relay gets the client's own error (answerError):
-//     local_unreachable, local_timeout or local_bad_response.
+//     local_unreachable, local_timeout, local_bad_response or no_local_target.
 //  6. Expect: 100-continue (continueState). The relay's sender sends the body only after
 //     a 100 or after its own wait. A final answer that comes before either closes the
 //     stream after it, since the body may never come and the pipe must not wait for it.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/yamux"
 
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -20,13 +21,13 @@ type forwarder struct {
 	maxIdle  int
 	appTLS   *tls.Config // for https apps; nil: the system's roots
 	mu       sync.RWMutex
-	targets  map[string]*target  // tunnel name -> local app
+	routes   map[string]*route   // tunnel name -> its local apps
 	pools    map[string]*appPool // scheme://host:port -> kept-alive connections
 	inflight counter             // requests being served, upgraded ones included
 	stall    time.Duration       // appStall; shorter in tests
 }
 
-// target is the local app of a tunnel.
+// target is a local app of a tunnel.
 type target struct {
 	url    *url.URL
 	prefix string // the app's path, put before every request's path
@@ -34,27 +35,75 @@ type target struct {
 	name   string
 }
 
+// connect takes a connection to the app; none for a path no per-path target covers.
+func (t *target) connect() (*appConn, error) {
+	if t.pool == nil {
+		return nil, targets.ErrNoTarget
+	}
+	return t.pool.get()
+}
+
+// route is where a tunnel's requests go: its one app, or with per-path targets the app
+// whose prefix covers the request's path (package route/targets).
+type route struct {
+	only *target            // a plain tunnel's app: no choice to make
+	set  *targets.Set       // per-path targets; nil for a plain tunnel
+	by   map[string]*target // per-path: the app of each prefix
+	none *target            // per-path: a path no prefix covers (no app: no_local_target)
+}
+
+// pick returns the app for a request target (path and query, as the relay sent them).
+func (rt *route) pick(requestTarget []byte) *target {
+	if rt.only != nil {
+		return rt.only
+	}
+	t, err := rt.set.Pick(string(requestTarget))
+	if err != nil {
+		return rt.none
+	}
+	return rt.by[t.Prefix]
+}
+
 func newForwarder(report *reporter, maxIdle int) *forwarder {
-	return &forwarder{report: report, maxIdle: maxIdle, targets: make(map[string]*target),
+	return &forwarder{report: report, maxIdle: maxIdle, routes: make(map[string]*route),
 		pools: make(map[string]*appPool), stall: appStall}
 }
 
+// set makes u the one app of tunnel name.
 func (f *forwarder) set(name string, u *url.URL) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.routes[name] = &route{only: f.newTarget(name, u)}
+}
+
+// setTargets gives tunnel name the apps of a per-path target set.
+func (f *forwarder) setTargets(name string, set *targets.Set) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rt := &route{set: set, by: make(map[string]*target), none: &target{url: &url.URL{}, name: name}}
+	for _, t := range set.Targets() {
+		rt.by[t.Prefix] = f.newTarget(name, t.URL)
+	}
+	f.routes[name] = rt
+}
+
+// newTarget is app u of tunnel name, sharing the pool of connections to its address.
+// f.mu is held.
+func (f *forwarder) newTarget(name string, u *url.URL) *target {
 	key := u.Scheme + "://" + dialAddr(u)
 	pool := f.pools[key]
 	if pool == nil {
 		pool = newAppPool(u, f.maxIdle, f.appTLS)
 		f.pools[key] = pool
 	}
-	f.targets[name] = &target{url: u, prefix: strings.TrimSuffix(u.EscapedPath(), "/"), pool: pool, name: name}
+	return &target{url: u, prefix: strings.TrimSuffix(u.EscapedPath(), "/"), pool: pool, name: name}
 }
 
-func (f *forwarder) target(name []byte) *target {
+// route returns how tunnel name's requests are sent, nil for a tunnel not served.
+func (f *forwarder) route(name []byte) *route {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.targets[string(name)]
+	return f.routes[string(name)]
 }
 
 func (f *forwarder) close() {

@@ -159,15 +159,15 @@ func (p *pipe) serveOne() bool {
 		p.refuse(proto.CodeBadRequest, "cannot parse the request: "+err.Error())
 		return false
 	}
-	t := p.f.target(r.Tunnel)
-	if t == nil {
+	rt := p.f.route(r.Tunnel)
+	if rt == nil {
 		name := string(r.Tunnel)
 		p.heads.Release()
 		p.refuse(proto.CodeTunnelNotFound, "this client does not serve tunnel "+name)
 		return false
 	}
 	fr := r.Framing()
-	return p.forward(p.startJob(t), fr)
+	return p.forward(p.startJob(rt.pick(r.Target)), fr)
 }
 
 // startJob fills the job for the request just parsed, its head for the app included, and
@@ -214,7 +214,7 @@ func (p *pipe) forwardBuffered(j *job, n int64) bool {
 		return false
 	}
 	j.body.mode = bodyBuffered
-	j.app, j.err = j.t.pool.get()
+	j.app, j.err = j.t.connect()
 	p.handOff(j)
 	return p.awaitAnswer(j, true, false)
 }
@@ -223,7 +223,7 @@ func (p *pipe) forwardBuffered(j *job, n int64) bool {
 // before the body is through: 100-continue), then writes the head and copies the body.
 func (p *pipe) forwardStreamed(j *job, fr wire.Framing) bool {
 	j.body.mode = bodyStreamed
-	j.app, j.err = j.t.pool.get()
+	j.app, j.err = j.t.connect()
 	j.body.end = make(chan struct{})
 	if !p.handOff(j) {
 		putBuf(j.body.buf)

@@ -3,6 +3,7 @@ package client
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -31,10 +33,10 @@ func (r *reporter) emit(v map[string]any, format string, args ...any) {
 	fmt.Fprintf(r.out, format, args...)
 }
 
-func (r *reporter) online(w *proto.Welcome, targets []*url.URL) {
+func (r *reporter) online(w *proto.Welcome, targets []string) {
 	r.emit(map[string]any{"event": "online"}, "Session status: online\n")
 	for i, t := range w.Tunnels {
-		r.emit(map[string]any{"event": "tunnel", "name": t.Name, "urls": t.URLs, "target": targets[i].String(),
+		r.emit(map[string]any{"event": "tunnel", "name": t.Name, "urls": t.URLs, "target": targets[i],
 			"missed": t.Missed, "queued": t.Queued},
 			"Forwarding  %s  ->  %s\n", strings.Join(localFirst(t.URLs), "  and  "), targets[i])
 		r.missed(t)
@@ -101,8 +103,13 @@ func (r *reporter) request(start time.Time, tunnel, method, uri string, status i
 
 // appError tells the user why the client answered for the app (the sender only learns
 // that the app was unreachable or slow, never its address).
-func (r *reporter) appError(target *url.URL, err error) {
+func (r *reporter) appError(target *url.URL, uri string, err error) {
 	if r.out == io.Discard {
+		return
+	}
+	if errors.Is(err, targets.ErrNoTarget) {
+		r.emit(map[string]any{"event": "app_error", "uri": uri, "error": err.Error()},
+			"             %s: %v (add a /PREFIX=PORT target)\n", uri, err)
 		return
 	}
 	r.emit(map[string]any{"event": "app_error", "target": target.String(), "error": err.Error()},

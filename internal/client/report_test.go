@@ -18,7 +18,7 @@ func TestReporterJSONLines(t *testing.T) {
 	r := &reporter{out: &out, json: true}
 	target, _ := url.Parse("http://localhost:3000")
 	r.online(&proto.Welcome{Tunnels: []proto.TunnelInfo{{Name: "hook", URLs: []string{"http://x/t/hook/"}, Missed: 2}}},
-		[]*url.URL{target})
+		[]string{target.String()})
 	r.request(time.Unix(0, 0), "hook", "POST", "/w", 200, 1500*time.Microsecond)
 	r.reconnecting(time.Second, errors.New("connection lost"))
 	var events []string
@@ -40,7 +40,7 @@ func TestReporterText(t *testing.T) {
 	r := &reporter{out: &out}
 	target, _ := url.Parse("http://localhost:3000")
 	r.online(&proto.Welcome{Tunnels: []proto.TunnelInfo{{Name: "hook", URLs: []string{"a", "b"}, Missed: 3, Queued: 2}}},
-		[]*url.URL{target})
+		[]string{target.String()})
 	want := "Session status: online\nForwarding  a  and  b  ->  http://localhost:3000\n" +
 		"Missed 3 deliveries on hook while offline; 2 queued, delivering them now. Replay the other 1: relay-client replay --missed --name hook\n"
 	if out.String() != want {
@@ -72,7 +72,7 @@ func TestDevHostFormFirst(t *testing.T) {
 	r := &reporter{out: &out}
 	target, _ := url.Parse("http://localhost:5173")
 	r.online(&proto.Welcome{Tunnels: []proto.TunnelInfo{{Name: "web",
-		URLs: []string{"http://127.0.0.1:8080/t/web/", "http://web.localhost:8080/"}}}}, []*url.URL{target})
+		URLs: []string{"http://127.0.0.1:8080/t/web/", "http://web.localhost:8080/"}}}}, []string{target.String()})
 	if want := "Forwarding  http://web.localhost:8080/  and  http://127.0.0.1:8080/t/web/  ->  http://localhost:5173\n"; !strings.Contains(out.String(), want) {
 		t.Fatalf("got\n%s\nwant a line\n%s", out.String(), want)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/route/targets"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -216,8 +217,10 @@ func (p *pipe) answerError(j *job, bw *bufio.Writer, err error) (int, outcome) {
 		code, msg = proto.CodeLocalTimeout, "the local app did not answer in time"
 	case errors.As(err, &bad):
 		code, msg = proto.CodeLocalBadResponse, "the local app gave no HTTP answer"
+	case errors.Is(err, targets.ErrNoTarget):
+		code, msg = proto.CodeNoLocalTarget, "this tunnel's client has no local target for the path"
 	}
-	p.f.report.appError(j.t.url, err)
+	p.f.report.appError(j.t.url, j.req.uri, err)
 	closing := j.body.mode != bodyBuffered || j.req.close
 	_, _ = bw.Write(appendError(bw.AvailableBuffer(), code, msg, string(j.req.id), closing))
 	if bw.Flush() != nil || closing {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,7 +148,7 @@ func (c *Client) hello() *proto.Hello {
 	defer c.mu.Unlock()
 	for i, t := range c.cfg.Tunnels {
 		h.Tunnels = append(h.Tunnels, proto.TunnelRequest{Name: c.names[i], Offline: t.Offline,
-			Verify: t.Verify, VerifyMode: t.VerifyMode})
+			Verify: t.Verify, VerifyMode: t.VerifyMode, Handshake: t.Handshake})
 	}
 	return h
 }
@@ -159,13 +158,17 @@ func (c *Client) online(w *proto.Welcome) {
 	c.mu.Lock()
 	for i, t := range w.Tunnels {
 		c.names[i] = t.Name
-		c.fwd.set(t.Name, c.cfg.Tunnels[i].Target)
+		if set := c.cfg.Tunnels[i].Targets; set != nil {
+			c.fwd.setTargets(t.Name, set)
+		} else {
+			c.fwd.set(t.Name, c.cfg.Tunnels[i].Target)
+		}
 	}
 	c.state = StateOnline
 	c.mu.Unlock()
-	targets := make([]*url.URL, len(c.cfg.Tunnels))
+	targets := make([]string, len(c.cfg.Tunnels))
 	for i, t := range c.cfg.Tunnels {
-		targets[i] = t.Target
+		targets[i] = t.describe()
 	}
 	c.report.online(w, targets)
 	if c.cfg.OnConnect != nil {

@@ -19,7 +19,7 @@ var (
 	statusChoices  = []string{"2xx", "3xx", "4xx", "5xx"}
 	outcomeChoices = []store.Outcome{store.OutcomeOK, store.OutcomePending, store.OutcomeQueued, store.OutcomeOffline,
 		store.OutcomeExpired, store.OutcomeFailed, store.OutcomeInterrupted, store.OutcomeTimeout, store.OutcomeRefused,
-		store.OutcomeBadResponse, store.OutcomeTooLarge, store.OutcomeRejected, store.OutcomeError}
+		store.OutcomeBadResponse, store.OutcomeTooLarge, store.OutcomeRejected, store.OutcomeError, store.OutcomeHandshake}
 )
 
 // listPage is the data of the list template.

@@ -62,8 +62,16 @@
 //     (8 KiB/s) on average, else 408 body_timeout (body.go).
 //
 // deliver then refuses a Content-Length over the tunnel's BodyLimit (32 MiB; 413
-// body_too_large, recorded head only) and caps what is read to it, and takes one of two
-// paths: offline when no client serves the tunnel, else deliverLive.
+// body_too_large, recorded head only) and caps what is read to it. A tunnel that
+// answers URL-verification handshakes (handshake.go, package webhook/handshake: the
+// server config's handshake: list for the name, plus the kinds its client's
+// TunnelRequest.Handshake adds) reads a sender's body of known length up to
+// handshake.MaxBody (4 KiB) and answers a handshake itself, recorded with outcome
+// handshake, or refuses one that fails its check (403 handshake_refused, recorded
+// rejected): before the live/offline split, so that it works with no client online, and
+// before any signature check. A name only the server config knows (handshake: under
+// tunnels:, never claimed) gets its handshakes answered unrecorded. Anything else takes
+// one of two paths: offline when no client serves the tunnel, else deliverLive.
 //
 // # The live path
 //

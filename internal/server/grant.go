@@ -65,6 +65,10 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	if err != nil {
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
 	}
+	hs, err := s.handshakeResponder(name, req.Handshake, req.Verify)
+	if err != nil {
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()} // never a secret
+	}
 	// Counted before the claim, which moves the tunnel's last-seen time to now.
 	missed, queued := s.missedSince(ctx, name)
 	t, err := s.claim(ctx, name, ss.owner, req.Offline)
@@ -72,7 +76,7 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 		return proto.TunnelInfo{}, claimError(name, err)
 	}
 	t.mu.Lock()
-	t.settings.verify = v
+	t.settings.verify, t.settings.handshake = v, hs
 	t.mu.Unlock()
 	cfg := t.config()
 	b := newBinding(s, ss, t, cfg)

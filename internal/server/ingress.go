@@ -48,6 +48,9 @@ func (s *Server) serveTunnel(w http.ResponseWriter, r *http.Request, name, uri s
 	}
 	t, err := s.lookup(r.Context(), name)
 	if errors.Is(err, errUnknownTunnel) {
+		if s.answerUnclaimed(w, r, name, uri) {
+			return
+		}
 		writeError(w, proto.CodeTunnelOffline, errorMessage(proto.CodeTunnelOffline, name), "") // as if offline: see publicID
 		return
 	}
@@ -85,6 +88,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.bodyLimit)
 	d.body.declared = max(r.ContentLength, 0)
+	if s.answerHandshake(w, r, d, cfg.handshake) {
+		return
+	}
 	b := d.tunnel.live.Load()
 	if b == nil {
 		s.offline(w, r, d, cfg)

@@ -118,7 +118,7 @@ func outcomeOf(code proto.Code, err error, status int) store.Outcome {
 		return store.OutcomeTooLarge
 	case proto.CodeTunnelOffline:
 		return store.OutcomeOffline
-	case proto.CodeSignatureInvalid:
+	case proto.CodeSignatureInvalid, proto.CodeHandshakeRefused:
 		return store.OutcomeRejected
 	}
 	return store.OutcomeError

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookrelay/hookrelay/internal/webhook/handshake"
 )
 
 // tunnel is a name known to the server: owned by one token, online when a session serves
@@ -30,6 +32,8 @@ type tunnelConfig struct {
 	queueStatus int
 	// verify checks signatures; nil when the tunnel has no verifier.
 	verify *verifier
+	// handshake answers URL-verification handshakes; nil when the tunnel answers none.
+	handshake *handshake.Responder
 }
 
 func (t *tunnel) config() tunnelConfig {

@@ -100,6 +100,10 @@ type TunnelSettings struct {
 	Timeout   time.Duration
 	BodyLimit int64
 	Offline   string // proto.OfflineReject or proto.OfflineQueue
+	// Handshake lists the URL-verification handshakes the relay answers for the tunnel,
+	// client online or not (KIND, KIND,KIND or KIND:SECRET; see
+	// internal/webhook/handshake). A client's --handshake adds kinds not listed here.
+	Handshake []string
 }
 
 // checkSigns refuses negative values where zero means "the default" and a negative one
@@ -190,6 +194,8 @@ type Server struct {
 	owners                           ownerSessions // open sessions per token
 	holds                            holds         // what each token holds open, ended on revocation
 	tokens                           tokenSync     // the store's tokens version loaded
+	// handshakes are the server config's handshake: lists, by tunnel name.
+	handshakes map[string]configHandshake
 }
 
 // New returns a Server for cfg.
@@ -200,6 +206,11 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: newRegistry(), ctx: ctx, cancel: cancel}
 	s.inflight.limit = cfg.ServerInflightBytes
+	var err error
+	if s.handshakes, err = configHandshakes(cfg.Tunnels); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.newStoreWatch()
 	if err := s.settle(ctx); err != nil {
 		cancel()

@@ -78,7 +78,8 @@ func (s *Server) lookup(ctx context.Context, name string) (*tunnel, error) {
 // settingsFor merges the server config for name over the defaults; offline is the
 // stored policy, if any.
 func (s *Server) settingsFor(name, offline string) tunnelConfig {
-	c := tunnelConfig{offline: proto.OfflineReject, timeout: s.cfg.Timeout, bodyLimit: s.cfg.BodyLimit}
+	c := tunnelConfig{offline: proto.OfflineReject, timeout: s.cfg.Timeout, bodyLimit: s.cfg.BodyLimit,
+		handshake: s.handshakes[name].answer}
 	if offline != "" {
 		c.offline = offline
 	}

@@ -69,12 +69,16 @@ const (
 	// The sender may or may not have been answered, and the app may or may
 	// not have received it: the relay cannot know.
 	OutcomeInterrupted Outcome = "interrupted"
+	// OutcomeHandshake: a URL-verification handshake (Slack url_verification,
+	// Meta hub.challenge, ...) the relay answered itself, client online or
+	// not; nothing was forwarded.
+	OutcomeHandshake Outcome = "handshake"
 )
 
 // Outcomes lists every outcome, for validation and for choosers.
 var Outcomes = []Outcome{OutcomePending, OutcomeOK, OutcomeOffline, OutcomeQueued, OutcomeTimeout,
 	OutcomeRefused, OutcomeBadResponse, OutcomeTooLarge, OutcomeRejected, OutcomeError, OutcomeExpired,
-	OutcomeFailed, OutcomeInterrupted}
+	OutcomeFailed, OutcomeInterrupted, OutcomeHandshake}
 
 // MissedOutcomes are the outcomes of deliveries the app may not have got and
 // nobody will send again by themselves: listed by Filter.Missed until

@@ -20,10 +20,11 @@ const (
 // CodeNoLocalTarget is the error code a client answers (with status
 // NoTargetStatus) when no target's prefix covers a request's path and there
 // is no "/" target.
-const CodeNoLocalTarget proto.Code = "no_local_target"
+const CodeNoLocalTarget = proto.CodeNoLocalTarget
 
-// NoTargetStatus is the status served with CodeNoLocalTarget: like
-// local_unreachable, the relay worked and the local side has nowhere to go.
+// NoTargetStatus is the status served with CodeNoLocalTarget (its status in
+// proto's code table): like local_unreachable, the relay worked and the
+// local side has nowhere to go.
 const NoTargetStatus = 502
 
 // Target is one local app and the path prefix it serves.

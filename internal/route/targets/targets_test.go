@@ -156,3 +156,9 @@ func TestGroup(t *testing.T) {
 		t.Error("bad port accepted")
 	}
 }
+
+func TestNoTargetStatusIsTheCodes(t *testing.T) {
+	if NoTargetStatus != CodeNoLocalTarget.Status() {
+		t.Errorf("NoTargetStatus %d, but %s is served with %d", NoTargetStatus, CodeNoLocalTarget, CodeNoLocalTarget.Status())
+	}
+}

@@ -52,6 +52,11 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		{"failed verification", func(r *store.Record) {
 			r.Verification = &store.Verification{Provider: "github", Reason: "bad signature"}
 		}},
+		{"answered by the relay", func(r *store.Record) { // a handshake: inserted whole, response half included
+			r.Status, r.Outcome, r.Duration = 200, store.OutcomeHandshake, time.Millisecond
+			r.RespHeaders = []store.Header{hdr("Content-Type", "text/plain; charset=utf-8"), hdr("Cache-Control", "no-store")}
+			r.RespBody = newBody([]byte("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
+		}},
 		{"caller id", func(r *store.Record) { r.ID = store.NewID(base) }},
 		{"nanosecond time", func(r *store.Record) { r.ReceivedAt = base.Add(123456789 * time.Nanosecond) }},
 		{"local time zone", func(r *store.Record) { r.ReceivedAt = base.In(time.FixedZone("X", 3600)) }},

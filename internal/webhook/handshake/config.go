@@ -87,6 +87,24 @@ func (c *Config) addKind(k Kind) error {
 	return nil
 }
 
+// Merge returns c with the kinds of o that c does not list added after
+// c's, each with its secret from o. A kind both list keeps c's settings:
+// the relay's own config for a tunnel wins over what its client asks for.
+func (c Config) Merge(o Config) Config {
+	out := c
+	out.Kinds = append([]Kind(nil), c.Kinds...)
+	for _, k := range o.Kinds {
+		if containsKind(out.Kinds, k) {
+			continue
+		}
+		out.Kinds = append(out.Kinds, k)
+		if from := o.secretOf(k); from != nil {
+			*out.secretOf(k) = *from
+		}
+	}
+	return out
+}
+
 // kindList renders kinds as a comma-separated list of names.
 func kindList(kinds []Kind) string {
 	s := make([]string, len(kinds))

@@ -29,7 +29,7 @@
 //	         "challenge"; answered 200 text/plain with the challenge. With a
 //	         signing secret, only when X-Slack-Signature verifies (the
 //	         webhook package's slack scheme, five-minute tolerance), else
-//	         refused 401 signature_invalid.
+//	         refused 403 handshake_refused.
 //	meta     GET, no body, hub.mode=subscribe and hub.challenge; answered
 //	         200 text/plain with the challenge when hub.verify_token equals
 //	         the configured token (constant-time), else refused 403

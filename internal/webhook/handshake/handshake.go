@@ -23,9 +23,9 @@ const (
 	MaxToken = 1 << 10
 )
 
-// CodeRefused is the error code of a handshake refused for a wrong verify
-// token, served with 403.
-const CodeRefused proto.Code = "handshake_refused"
+// CodeRefused is the error code of a refused handshake (a wrong verify token,
+// a Slack signature that does not verify), served with its status, 403.
+const CodeRefused = proto.CodeHandshakeRefused
 
 // Head is what a handshake is recognised by besides its body: the method,
 // the raw query as the sender wrote it, and the header.
@@ -205,9 +205,8 @@ func (res Result) Render(requestID string) Response {
 	return Response{}
 }
 
-// errorResponse is the relay's error answer for a refusal: the fields of
-// wire.WriteError, with the refusal's own status (CodeRefused has none in
-// the shared code table).
+// errorResponse is the relay's error answer for a refusal, as wire.WriteError
+// writes it (Write uses that writer itself).
 func errorResponse(res Result, requestID string) Response {
 	body := wire.AppendErrorBody(nil, res.Code, res.Reason, requestID)
 	h := http.Header{}
@@ -221,12 +220,17 @@ func errorResponse(res Result, requestID string) Response {
 	return Response{Status: res.Status, Header: h, Body: body}
 }
 
-// Write sends Render(requestID) on w; it does nothing for a Pass.
+// Write sends Render(requestID) on w, a refusal through wire.WriteError; it
+// does nothing for a Pass.
 func (res Result) Write(w http.ResponseWriter, requestID string) error {
-	if res.Outcome == Pass {
+	switch res.Outcome {
+	case Pass:
+		return nil
+	case Refused:
+		wire.WriteError(w, res.Code, res.Reason, requestID)
 		return nil
 	}
-	resp := res.Render(requestID)
+	resp := res.Answer
 	for k, v := range resp.Header {
 		w.Header()[k] = append([]string(nil), v...)
 	}

@@ -184,3 +184,39 @@ func TestKindText(t *testing.T) {
 		t.Fatalf("Marshal of the zero Kind = %v", err)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		base, client []string
+		want         string // Config.String of the merge
+		meta, zoom   string // secrets of the merge
+	}{
+		{"client adds kinds", []string{"meta:relay"}, []string{"dropbox", "zoom:z"}, "meta:***,dropbox,zoom:***", "relay", "z"},
+		{"config wins a kind both list", []string{"meta:relay"}, []string{"meta:client"}, "meta:***", "relay", ""},
+		{"no config", nil, []string{"zoom:z", "msgraph"}, "zoom:***,msgraph", "", "z"},
+		{"no client", []string{"slack"}, nil, "slack", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base, err := handshake.ParseConfig(tt.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			client, err := handshake.ParseConfig(tt.client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := base.String()
+			got := base.Merge(client)
+			if got.String() != tt.want || got.MetaVerifyToken != tt.meta || got.ZoomSecretToken != tt.zoom {
+				t.Errorf("Merge = %s (meta %q, zoom %q), want %s (%q, %q)", got, got.MetaVerifyToken, got.ZoomSecretToken, tt.want, tt.meta, tt.zoom)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("Merge result does not validate: %v", err)
+			}
+			if base.String() != before {
+				t.Errorf("Merge changed its receiver: %s, was %s", base, before)
+			}
+		})
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"unicode/utf8"
-
-	"github.com/hookrelay/hookrelay/proto"
 )
 
 // Slack: a POST whose body is a JSON object with "type":"url_verification"
@@ -27,7 +25,7 @@ func (r *Responder) slackAnswer(in *request) (Result, bool) {
 	}
 	if r.slack != nil {
 		if v := r.slack.Verify(in.Header, in.body, in.now); !v.OK {
-			return refused(Slack, proto.CodeSignatureInvalid, http.StatusUnauthorized,
+			return refused(Slack, CodeRefused, CodeRefused.Status(),
 				"the url_verification signature does not verify: "+v.String())
 		}
 	}
@@ -75,7 +73,7 @@ func (r *Responder) metaAnswer(in *request) (Result, bool) {
 	}
 	token, _ := in.single("hub.verify_token")
 	if subtle.ConstantTimeCompare([]byte(token), r.metaToken) != 1 {
-		return refused(Meta, CodeRefused, http.StatusForbidden,
+		return refused(Meta, CodeRefused, CodeRefused.Status(),
 			"the hub.verify_token does not match the tunnel's meta verify token")
 	}
 	return answered(Meta, textAnswer(challenge))

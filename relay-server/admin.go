@@ -29,6 +29,10 @@ type readiness struct {
 	up     atomic.Bool
 	store  lister       // nil without a store (--no-record)
 	writes func() error // why the store cannot write (server.Server.StoreErr); nil: not checked
+	// probe checks that the store can write now, for a store where that is cheap
+	// (PostgreSQL: a transaction id; a standby or read-only database refuses it). nil:
+	// not checked (SQLite, whose write probe sizes itself past the free space).
+	probe func(ctx context.Context) error
 }
 
 // check returns why the server is not ready, or nil.
@@ -48,6 +52,11 @@ func (r *readiness) check(ctx context.Context) error {
 	defer cancel()
 	if _, err := r.store.List(ctx, store.Filter{AllOwners: true, Limit: 1}); err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	if r.probe != nil {
+		if err := r.probe(ctx); err != nil {
+			return fmt.Errorf("store cannot write: %w", err)
+		}
 	}
 	return nil
 }

@@ -29,6 +29,9 @@ func printBanner(w io.Writer, r *relay) {
 		fmt.Fprintf(w, "team inspector on its own origin: %s (log in with a client token)\n", u)
 	}
 	printTLS(w, r)
+	if cfg.DatabaseURL != "" {
+		fmt.Fprintf(w, "store: PostgreSQL %s\n", redactDSN(cfg.DatabaseURL))
+	}
 	if ln := r.lns.http; ln != nil {
 		what := "redirects to HTTPS"
 		if r.tls.mode == modeACME {

@@ -46,6 +46,9 @@ type config struct {
 	NoRecord  bool
 	Sync      string // SQLite synchronous mode: syncNormal or syncFull
 
+	DatabaseURL    string // PostgreSQL DSN, a secret: never shown with its password (redactDSN)
+	DatabaseSchema string
+
 	Email         string
 	ACMEDirectory string
 	ACMECAFile    string
@@ -134,6 +137,9 @@ func (c *config) finish() error {
 	}
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
+	}
+	if err := c.checkDatabase(); err != nil {
+		return err
 	}
 	if err := c.checkTokens(); err != nil {
 		return err

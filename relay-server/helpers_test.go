@@ -31,26 +31,39 @@ type relayRun struct {
 // then returns an error.
 func startRelay(t *testing.T, args ...string) *relayRun {
 	t.Helper()
+	r, stop := startRelayStoppable(t, args...)
+	t.Cleanup(stop)
+	return r
+}
+
+// startRelayStoppable is startRelay whose caller stops the relay with stop, which
+// fails the test if run returns an error; stop may be called more than once.
+func startRelayStoppable(t *testing.T, args ...string) (*relayRun, func()) {
+	t.Helper()
 	r := &relayRun{out: new(syncBuffer), data: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	readyc, done := make(chan ready, 1), make(chan error, 1)
 	args = append([]string{"--data", r.data}, args...)
 	go func() { done <- run(ctx, args, noEnv, r.out, func(rd ready) { readyc <- rd }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run returned %v\noutput:\n%s", err, r.out)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run returned %v\noutput:\n%s", err, r.out)
+			}
+		})
+	}
 	select {
 	case r.ready = <-readyc:
 	case err := <-done:
 		done <- err
 		t.Fatalf("run failed before listening: %v\noutput:\n%s", err, r.out)
 	case <-time.After(startTimeout):
+		stop()
 		t.Fatalf("run did not listen within %v\noutput:\n%s", startTimeout, r.out)
 	}
-	return r
+	return r, stop
 }
 
 func noEnv(string) string { return "" }

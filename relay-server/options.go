@@ -68,6 +68,10 @@ func (c *config) options() []option.Option {
 			Help: "record nothing (benchmarks only: no replay, no queue)"},
 		{Name: "sync", Value: option.String(&c.Sync, syncNormal), Choices: []string{syncNormal, syncFull},
 			Help: "store durability: normal (survives kill -9; a power cut may lose the last commits) or full (fsync every commit: survives power loss, fewer writes a second)"},
+		{Name: "database-url", Value: option.String(&c.DatabaseURL, ""), Secret: true,
+			Help: "PostgreSQL URL (postgres://user:pass@host/db) to keep deliveries in instead of SQLite in the data dir (one relay per database for now); never shown with its password"},
+		{Name: "database-schema", Value: option.String(&c.DatabaseSchema, ""),
+			Help: "PostgreSQL schema for hookrelay's tables, which must exist (default: the URL's search_path, normally public)"},
 		{Name: "log-format", Value: option.String(&c.LogFormat, "text"), Choices: []string{"text", "json"},
 			Help: "log format: text or json"},
 

@@ -15,7 +15,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/server"
-	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+	"github.com/hookrelay/hookrelay/internal/store/postgres"
 )
 
 // ready is what run reports once it listens, for tests and embedding.
@@ -33,9 +33,10 @@ type relay struct {
 	log       *slog.Logger
 	tls       *tlsSetup
 	lns       *listeners
-	db        *sqlite.DB // nil with --no-record
+	db        relayStore // nil with --no-record
 	metrics   *metrics.Metrics
 	srv       *server.Server
+	member    *membership // with --database-url: this node in the nodes table
 	ready     *readiness
 	publicURL string
 }
@@ -90,6 +91,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer, onReady func(read
 		return err
 	}
 	printBanner(stdout, r)
+	r.member = startMembership(r.db, log)
 	r.ready.up.Store(true)
 	if onReady != nil {
 		onReady(r.readyInfo())
@@ -135,17 +137,20 @@ func (r *relay) openStore(ctx context.Context) error {
 		}
 		return nil
 	}
-	opts := sqlite.Options{SyncFull: r.cfg.Sync == syncFull}
-	db, err := sqlite.Open(ctx, r.cfg.dbPath(), opts)
+	db, err := openDB(ctx, r.cfg)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	r.db, r.ready.store = db, db
+	if pg, ok := db.(*postgres.DB); ok {
+		r.ready.probe = pg.Probe
+	}
 	return seedReservations(ctx, db, res, r.log)
 }
 
 // close stops the tunnel server, the store and any listener not yet served.
 func (r *relay) close() {
+	r.member.stop()
 	if r.srv != nil {
 		_ = r.srv.Close()
 	}
@@ -179,7 +184,7 @@ func (r *relay) readyInfo() ready {
 
 // newMetrics exports the relay's metrics, including the queue depth when there is a
 // store and the certificate expiry when there is TLS.
-func newMetrics(db *sqlite.DB, ts *tlsSetup) (*metrics.Metrics, error) {
+func newMetrics(db relayStore, ts *tlsSetup) (*metrics.Metrics, error) {
 	var cfg metrics.Config
 	if db != nil {
 		cfg.QueueDepth = queueDepth(db)
@@ -213,7 +218,7 @@ func publicURL(cfg *config, ts *tlsSetup, addr net.Addr) string {
 	return scheme + "://" + net.JoinHostPort(cfg.Domain, strconv.Itoa(port))
 }
 
-func serverConfig(cfg *config, tokens *server.Tokens, db *sqlite.DB, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
+func serverConfig(cfg *config, tokens *server.Tokens, db relayStore, publicURL string, log *slog.Logger, obs server.Observer) server.Config {
 	sc := cfg.Server // the options, as options.go filled them
 	sc.Domain, sc.AdminHost, sc.PublicURL = cfg.Domain, cmp.Or(cfg.AdminHost, server.AdminOff), publicURL
 	sc.Tokens, sc.Logger, sc.Observer, sc.Version = tokens, log, obs, cli.Version()

@@ -20,7 +20,6 @@ import (
 	"github.com/hookrelay/hookrelay/internal/option"
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store"
-	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -29,7 +28,7 @@ const maxLabelLen = 64
 
 // tokensCommand manages the client tokens kept in the server's database: tokens add,
 // list and revoke. They open the database the server uses, found as the server finds
-// it (--data, --sync and --config, their HOOKRELAY_ variables and the config file), so
+// it (--data, --sync, --database-url and --config, their HOOKRELAY_ variables and the config file), so
 // they work while it runs: the server reads the tokens' version every server.TokenPoll
 // (1 s) and picks up what changed.
 func tokensCommand(getenv func(string) string) *cobra.Command {
@@ -43,7 +42,7 @@ func tokensCommand(getenv func(string) string) *cobra.Command {
 			"the token once.",
 	}
 	cfg.bindStoreFlags(cmd.PersistentFlags())
-	open := func(cmd *cobra.Command) (*sqlite.DB, error) { return cfg.openTokenStore(cmd.Context(), getenv) }
+	open := func(cmd *cobra.Command) (relayStore, error) { return cfg.openTokenStore(cmd.Context(), getenv) }
 	cmd.AddCommand(tokensAddCommand(open), tokensListCommand(open), tokensRevokeCommand(open))
 	return cmd
 }
@@ -53,13 +52,13 @@ func tokensCommand(getenv func(string) string) *cobra.Command {
 func (c *config) bindStoreFlags(flags *pflag.FlagSet) {
 	all := pflag.NewFlagSet("relay-server tokens", pflag.ContinueOnError)
 	c.bind(all)
-	for _, name := range []string{"config", "data", "sync"} {
+	for _, name := range []string{"config", "data", "sync", "database-url", "database-schema"} {
 		flags.AddFlag(all.Lookup(name))
 	}
 }
 
 // openTokenStore resolves the options that find the database and opens it.
-func (c *config) openTokenStore(ctx context.Context, getenv func(string) string) (*sqlite.DB, error) {
+func (c *config) openTokenStore(ctx context.Context, getenv func(string) string) (relayStore, error) {
 	if err := c.resolveSources(getenv); err != nil {
 		return nil, err
 	}
@@ -69,17 +68,13 @@ func (c *config) openTokenStore(ctx context.Context, getenv func(string) string)
 	if err := os.MkdirAll(c.Data, 0o700); err != nil { // as the server does at startup
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	db, err := sqlite.Open(ctx, c.dbPath(), sqlite.Options{SyncFull: c.Sync == syncFull})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return db, nil
+	return openDB(ctx, c)
 }
 
 // dbPath is the server's database file.
 func (c *config) dbPath() string { return filepath.Join(c.Data, "hookrelay.db") }
 
-type openFunc func(*cobra.Command) (*sqlite.DB, error)
+type openFunc func(*cobra.Command) (relayStore, error)
 
 func tokensAddCommand(open openFunc) *cobra.Command {
 	var team, label string

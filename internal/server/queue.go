@@ -168,6 +168,9 @@ func (s *Server) startPurger() {
 }
 
 func (s *Server) purge() {
+	if !s.leadsPurge() {
+		return
+	}
 	now := s.cfg.Now()
 	n, err := s.cfg.Store.Purge(s.ctx, now.Add(-s.cfg.Retention), s.cfg.MaxRecords, now.Add(-s.cfg.QueueTTL))
 	if err != nil {
@@ -177,4 +180,31 @@ func (s *Server) purge() {
 	if n > 0 {
 		s.log.Info("purged old records", "count", n)
 	}
+}
+
+// jobLeader is implemented by stores several relays share (postgres.DB): one relay at a
+// time holds a job's lease, so that they do not all purge the same rows.
+type jobLeader interface {
+	LeadJob(ctx context.Context, job string, ttl time.Duration) (bool, error)
+}
+
+// jobPurge names retention's job lease. Its holder renews it at every PurgeEvery and
+// holds it for two, so that another relay takes over within two PurgeEvery of the
+// holder's end.
+const jobPurge = "purge"
+
+// leadsPurge reports whether this relay runs retention now: always on a store of its
+// own, on a shared one only while it holds the purge job.
+func (s *Server) leadsPurge() bool {
+	ws, _ := s.cfg.Store.(watchedStore)
+	l, ok := ws.Store.(jobLeader)
+	if !ok {
+		return true
+	}
+	lead, err := l.LeadJob(s.ctx, jobPurge, 2*s.cfg.PurgeEvery)
+	if err != nil {
+		s.log.Warn("purge old records: take the job lease", "err", err)
+		return false
+	}
+	return lead
 }

@@ -119,6 +119,62 @@
 // show a seq 100 that commits afterwards. The queue does not page with
 // cursors, so it never skips a record.
 //
+// # Nodes, jobs and leases (nodes.go, leases.go, reconcile.go)
+//
+// Each DB is a node, named hostname-<8 hex> anew at every Open
+// (Options.NodeID), so that a restarted process never inherits the leases
+// of its previous life. Join inserts its row in nodes, alive until
+// now() + NodeTTL (15 s); Heartbeat (every 3 s, internal/cluster) extends it
+// and returns false when the row is gone: the node was reaped and must join
+// again and re-acquire its leases. Reap deletes nodes dead for ReapAfter
+// (30 s) more, and their leases by cascade. Every expiry is PostgreSQL's
+// now(): the nodes' clocks are never read, so clock skew between them
+// changes nothing.
+//
+// LeadJob is a singleton job's lease (job_leases): one upsert that takes the
+// row only from its own holder or from an expired one, so under any number
+// of contenders one node holds it; a holder that stops renewing loses it
+// ttl after its last renewal. The relay's retention runs only on the holder
+// of "purge" (internal/server), reaping on the holder of "reap-nodes".
+//
+// A tunnel lease says that one client session serves a tunnel from one
+// node. A team-shared tunnel has several clients, so leases are keyed by
+// (tunnel, client id), with the client's label, routes, primary wish and
+// attach time: Acquire replaces only the same client id's older lease (a
+// reconnect, on any node), and draws its generation from the sequence
+// lease_gen after it holds the row's lock, so that a replacement's
+// generation is higher than the replaced one's even when Acquires race (12
+// concurrent Acquires of one key from three nodes leave one lease, the one
+// with the highest generation: TestAcquireRace). The generation is the
+// fencing token: Release deletes a lease only at its generation, and a
+// session whose generation is no longer the stored one has been superseded.
+// Lookup returns the leases on nodes alive and not draining; Held a node's
+// own. Reconcile compares them with the sessions the node serves
+// (internal/cluster.Reconcile), releases the leases no session serves and
+// says which sessions were superseded or lost their lease (TestReconcile).
+//
+// The primary rule: of a tunnel's live leases, the primary is the one whose
+// client asked to be primary, else the earliest attached; among several that
+// asked, the earliest attached; equal attach times (one transaction instant)
+// go to the lower generation. Lookup returns the leases in this order, the
+// primary first, sorted by PostgreSQL on data every node reads alike, so
+// every node elects the same primary (TestPrimaryRule,
+// TestPrimaryTieByGeneration). A primary on a node that dies drops out of
+// Lookup once that node's TTL passes, and the next in order becomes primary.
+//
+// Measured with BenchmarkAcquire and BenchmarkLookup on this 2-core VM
+// (PostgreSQL 15 on the same cores; load average 5.5-11 from neighbours'
+// builds, hence the ranges), mean of 2,000-3,000 sequential calls in four
+// runs:
+//
+//	Acquire, test settings (fsync off)                       136-470 us
+//	Acquire, durable (fsync on: waits for the WAL flush)     2.5-2.9 ms
+//	Lookup (tunnel with three clients, join with nodes)      100-335 us
+//
+// Acquire runs once per client attach, so even the durable figure is far
+// below a handshake's other costs; Lookup writes nothing and is what a
+// forward to another node will pay (behind a cache) per delivery.
+//
 // # Certificates and inspector logins
 //
 // Relay servers behind one name share one set of certificates and one set

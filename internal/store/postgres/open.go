@@ -43,6 +43,13 @@ type Options struct {
 	// the last fraction of a second of writes if PostgreSQL itself crashes
 	// (never on a crash of the relay). Off by default.
 	AsyncCommit bool
+	// NodeID names this process among those sharing the database (nodes,
+	// leases, job holders); default NewNodeID(), a new one per Open.
+	NodeID string
+	// NodeTTL is how long a node counts as alive after its last heartbeat
+	// (default 15 s); ReapAfter how long after that its row and leases are
+	// deleted by Reap (default 30 s). See nodes.go.
+	NodeTTL, ReapAfter time.Duration
 }
 
 func (o *Options) defaults() {
@@ -55,6 +62,15 @@ func (o *Options) defaults() {
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
 	}
+	if o.NodeID == "" {
+		o.NodeID = NewNodeID()
+	}
+	if o.NodeTTL <= 0 {
+		o.NodeTTL = DefaultNodeTTL
+	}
+	if o.ReapAfter <= 0 {
+		o.ReapAfter = DefaultReapAfter
+	}
 }
 
 // DB is a store.Store on PostgreSQL. It is safe for concurrent use; several
@@ -63,6 +79,7 @@ type DB struct {
 	pool    *pgxpool.Pool
 	w       *writer
 	timeout time.Duration
+	node    nodeConfig
 	closed  atomic.Bool
 	once    sync.Once
 }
@@ -86,7 +103,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, wrap("migrate store", err)
 	}
-	db := &DB{pool: pool, timeout: opts.Timeout}
+	db := &DB{pool: pool, timeout: opts.Timeout,
+		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter}}
 	db.w = startWriter(pool, opts)
 	return db, nil
 }

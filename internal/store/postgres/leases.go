@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// Lease says that one client session serves a tunnel from one node. A
+// tunnel shared by a team may have several, one per client id.
+type Lease struct {
+	Tunnel   string
+	ClientID string // "" for a client that sends none: one such lease per tunnel
+	NodeID   string // the node holding the session (Acquire: this DB's)
+	Addr     string // the node's cluster address (Lookup only)
+	Session  string // the session's id on its node
+	Label    string
+	Primary  bool     // the client asked to be the tunnel's primary
+	Routes   []string // the client's routes (internal/route grammar)
+	// Generation is the lease's fencing token, from a sequence shared by the
+	// cluster: each Acquire gets a higher one than any lease of the same
+	// (tunnel, client id) before it, so "is this session still current?" is
+	// an equality check a superseded holder can never pass.
+	Generation int64
+	AttachedAt time.Time // PostgreSQL's clock
+}
+
+// leaseColumns are read by every lease query, in scanLease's order.
+const leaseColumns = `l.name, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
+	l.is_primary, l.routes, l.generation, l.attached_at`
+
+// primaryOrder is the primary rule (see the package doc) as SQL.
+const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
+
+// sAcquire inserts or replaces the lease of (name, client id). A replacement
+// draws its generation after it holds the row's lock, so that it is higher
+// than the one it replaces even when several Acquires race.
+const sAcquire = `INSERT INTO tunnel_leases AS l
+	(name, client_id, node_id, session_id, label, is_primary, routes, generation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, nextval('lease_gen'))
+	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
+		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
+		routes = EXCLUDED.routes, generation = nextval('lease_gen'), attached_at = now()
+	RETURNING generation, attached_at`
+
+// Acquire makes l's session, on this node, the one serving l.Tunnel for
+// l.ClientID, replacing only that client id's older lease, and returns l
+// with its generation and attach time. The tunnel must exist (ErrNotFound
+// otherwise) and this node must have joined (ErrNotFound too: a reaped node
+// joins again first).
+func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
+	l.NodeID = db.node.id
+	if l.Routes == nil {
+		l.Routes = []string{}
+	}
+	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, sAcquire, l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label,
+			l.Primary, l.Routes).Scan(&l.Generation, &l.AttachedAt)
+	})
+	return l, notJoined(err)
+}
+
+// Release deletes l's lease if it is still current (same generation) and
+// reports whether it was.
+func (db *DB) Release(ctx context.Context, l Lease) (bool, error) {
+	var released bool
+	err := db.call(ctx, "release lease on "+l.Tunnel, func(ctx context.Context) error {
+		tag, err := db.pool.Exec(ctx, `DELETE FROM tunnel_leases WHERE name = $1 AND client_id = $2 AND generation = $3`,
+			l.Tunnel, l.ClientID, l.Generation)
+		released = tag.RowsAffected() == 1
+		return err
+	})
+	return released, err
+}
+
+// Lookup returns the live leases of the tunnel, those on nodes alive and not
+// draining, primary first (the package doc's rule); none when it has no
+// client anywhere.
+func (db *DB) Lookup(ctx context.Context, name string) ([]Lease, error) {
+	return db.leases(ctx, "look up "+name, `SELECT `+leaseColumns+`
+		FROM tunnel_leases l JOIN nodes n USING (node_id)
+		WHERE l.name = $1 AND n.expires_at > now() AND NOT n.draining
+		ORDER BY `+primaryOrder, name)
+}
+
+// Held returns every lease of this node, live or not, by tunnel and primary
+// rule: what the node must compare with the sessions it serves (reconcile).
+func (db *DB) Held(ctx context.Context) ([]Lease, error) {
+	return db.leases(ctx, "held leases", `SELECT `+leaseColumns+`
+		FROM tunnel_leases l JOIN nodes n USING (node_id)
+		WHERE l.node_id = $1 ORDER BY l.name, `+primaryOrder, db.node.id)
+}
+
+func (db *DB) leases(ctx context.Context, op, q string, args ...any) ([]Lease, error) {
+	var out []Lease
+	err := db.call(ctx, op, func(ctx context.Context) error {
+		rows, err := db.pool.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, scanLease)
+		return err
+	})
+	return out, err
+}
+
+func scanLease(row pgx.CollectableRow) (Lease, error) {
+	var l Lease
+	err := row.Scan(&l.Tunnel, &l.ClientID, &l.NodeID, &l.Addr, &l.Session, &l.Label, &l.Primary,
+		&l.Routes, &l.Generation, &l.AttachedAt)
+	return l, err
+}
+
+// notJoined explains a lease refused because its node or tunnel is missing.
+func notJoined(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w (the tunnel is unclaimed or this node has not joined)", err)
+	}
+	return err
+}

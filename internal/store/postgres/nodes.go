@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Defaults of the node options.
+const (
+	DefaultNodeTTL   = 15 * time.Second
+	DefaultReapAfter = 30 * time.Second
+)
+
+// nodeConfig is this DB's identity among the processes sharing the database.
+type nodeConfig struct {
+	id             string
+	ttl, reapAfter time.Duration
+}
+
+// NewNodeID returns a node id for one start of this process: the host name
+// and 8 random hex digits, so that a restart on the same host is a new node
+// whose old leases belong to a dead one.
+func NewNodeID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	host, _, _ = strings.Cut(host, ".")
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
+}
+
+// NodeID is the id this DB registers, holds leases and runs jobs under.
+func (db *DB) NodeID() string { return db.node.id }
+
+// Join registers this node, reachable by peers at addr, alive for NodeTTL;
+// joining again (after being reaped) starts a fresh row.
+func (db *DB) Join(ctx context.Context, addr string) error {
+	return db.exec(ctx, "join cluster", `INSERT INTO nodes (node_id, cluster_addr, expires_at)
+		VALUES ($1, $2, now() + $3::bigint * interval '1 ms')
+		ON CONFLICT (node_id) DO UPDATE SET cluster_addr = EXCLUDED.cluster_addr,
+			heartbeat_at = now(), expires_at = EXCLUDED.expires_at, draining = false`,
+		db.node.id, addr, millis(db.node.ttl))
+}
+
+// Heartbeat extends this node's life by NodeTTL. It returns false when the
+// node has no row: it was reaped, and must Join again and re-acquire the
+// leases it serves.
+func (db *DB) Heartbeat(ctx context.Context) (bool, error) {
+	var alive bool
+	err := db.call(ctx, "heartbeat", func(ctx context.Context) error {
+		tag, err := db.pool.Exec(ctx, `UPDATE nodes SET heartbeat_at = now(), expires_at = now() + $2::bigint * interval '1 ms'
+			WHERE node_id = $1`, db.node.id, millis(db.node.ttl))
+		alive = err == nil && tag.RowsAffected() == 1
+		return err
+	})
+	return alive, err
+}
+
+// Drain marks this node as leaving: Lookup stops returning its leases,
+// while its sessions finish.
+func (db *DB) Drain(ctx context.Context) error {
+	return db.exec(ctx, "drain node", `UPDATE nodes SET draining = true WHERE node_id = $1`, db.node.id)
+}
+
+// Leave deletes this node and, with it, its leases.
+func (db *DB) Leave(ctx context.Context) error {
+	return db.exec(ctx, "leave cluster", `DELETE FROM nodes WHERE node_id = $1`, db.node.id)
+}
+
+// Reap deletes the nodes whose heartbeat expired more than ReapAfter ago,
+// and their leases with them, and returns how many. It is a job for one node
+// at a time (LeadJob), though running it twice is harmless.
+func (db *DB) Reap(ctx context.Context) (int, error) {
+	var n int
+	err := db.call(ctx, "reap nodes", func(ctx context.Context) error {
+		tag, err := db.pool.Exec(ctx, `DELETE FROM nodes WHERE expires_at < now() - $1::bigint * interval '1 ms'`, millis(db.node.reapAfter))
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
+}
+
+// LeadJob takes or renews this node's lease on the singleton job for ttl and
+// reports whether it holds it: false while another node's lease has not
+// expired. A holder that stops renewing loses the job ttl after its last
+// renewal.
+func (db *DB) LeadJob(ctx context.Context, job string, ttl time.Duration) (bool, error) {
+	var held bool
+	err := db.call(ctx, "lead job "+job, func(ctx context.Context) error {
+		var holder string
+		err := db.pool.QueryRow(ctx, `INSERT INTO job_leases AS j (name, holder, expires_at)
+			VALUES ($1, $2, now() + $3::bigint * interval '1 ms')
+			ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+			 WHERE j.holder = EXCLUDED.holder OR j.expires_at < now()
+			RETURNING holder`, job, db.node.id, millis(ttl)).Scan(&holder)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		held = err == nil
+		return err
+	})
+	return held, err
+}
+
+// DropJob gives up this node's lease on job, if it holds it, so that another
+// node may take it at once.
+func (db *DB) DropJob(ctx context.Context, job string) error {
+	return db.exec(ctx, "drop job "+job, `DELETE FROM job_leases WHERE name = $1 AND holder = $2`, job, db.node.id)
+}
+
+// millis is d in whole milliseconds, how durations reach SQL intervals here.
+func millis(d time.Duration) int64 { return d.Milliseconds() }

@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookrelay/hookrelay/internal/cluster"
+)
+
+// Reconcile compares this node's stored leases with the sessions it serves
+// (serving: lease key to the generation its session acquired), releases the
+// stored leases no session serves any more, and returns the plan: Release
+// as done, Superseded and Lost for the caller to act on (end those sessions
+// as replaced; acquire again). See cluster.Reconcile.
+func (db *DB) Reconcile(ctx context.Context, serving map[cluster.Key]int64) (cluster.Plan, error) {
+	held, err := db.Held(ctx)
+	if err != nil {
+		return cluster.Plan{}, err
+	}
+	stored := make(map[cluster.Key]int64, len(held))
+	for _, l := range held {
+		stored[cluster.Key{Tunnel: l.Tunnel, ClientID: l.ClientID}] = l.Generation
+	}
+	current, err := db.generations(ctx, serving)
+	if err != nil {
+		return cluster.Plan{}, err
+	}
+	p := cluster.Reconcile(stored, current, serving)
+	for k, gen := range p.Release {
+		if _, err := db.Release(ctx, Lease{Tunnel: k.Tunnel, ClientID: k.ClientID, Generation: gen}); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// generations returns the stored generation of each key of serving that has
+// a lease, on whichever node.
+func (db *DB) generations(ctx context.Context, serving map[cluster.Key]int64) (map[cluster.Key]int64, error) {
+	names := make([]string, 0, len(serving))
+	for k := range serving {
+		names = append(names, k.Tunnel)
+	}
+	out := make(map[cluster.Key]int64)
+	err := db.call(ctx, "lease generations", func(ctx context.Context) error {
+		rows, err := db.pool.Query(ctx, `SELECT name, client_id, generation FROM tunnel_leases WHERE name = ANY($1)`, names)
+		if err != nil {
+			return err
+		}
+		var k cluster.Key
+		var gen int64
+		_, err = pgx.ForEachRow(rows, []any{&k.Tunnel, &k.ClientID, &gen}, func() error {
+			if _, ok := serving[k]; ok {
+				out[k] = gen
+			}
+			return nil
+		})
+		return err
+	})
+	return out, err
+}

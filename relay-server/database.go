@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/internal/cluster"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/store/postgres"
+	"github.com/hookrelay/hookrelay/internal/store/sqlite"
+)
+
+// relayStore is the store the relay (and relay-server tokens) runs on: SQLite in the
+// data directory, or PostgreSQL with --database-url.
+type relayStore = store.Store
+
+// openDB opens the store the config selects.
+func openDB(ctx context.Context, cfg *config) (relayStore, error) {
+	if cfg.DatabaseURL != "" {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Schema: cfg.DatabaseSchema})
+		if err != nil {
+			return nil, fmt.Errorf("open store on %s: %w", redactDSN(cfg.DatabaseURL), scrubDSN(err, cfg.DatabaseURL))
+		}
+		return db, nil
+	}
+	opts := sqlite.Options{SyncFull: cfg.Sync == syncFull}
+	db, err := sqlite.Open(ctx, cfg.dbPath(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
+
+// membership runs this relay's node in the cluster of relays sharing its PostgreSQL
+// (internal/cluster): heartbeats and the reaping of dead nodes.
+type membership struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startMembership starts the node loop when db is shared (PostgreSQL), else returns nil.
+func startMembership(db relayStore, log *slog.Logger) *membership {
+	m, ok := db.(cluster.Membership)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	mb := &membership{cancel: cancel, done: make(chan struct{})}
+	log.Info("cluster node", "node", m.NodeID())
+	go func() {
+		defer close(mb.done)
+		if err := cluster.Run(ctx, m, cluster.Config{Log: log}); err != nil {
+			log.Warn("leave cluster", "node", m.NodeID(), "err", err)
+		}
+	}()
+	return mb
+}
+
+// stop leaves the cluster and waits until it has; nil does nothing.
+func (mb *membership) stop() {
+	if mb == nil {
+		return
+	}
+	mb.cancel()
+	<-mb.done
+}
+
+// checkDatabase checks the options of the store: --database-schema and --sync
+// belong to one backend each, and a relay that records nothing has no database.
+func (c *config) checkDatabase() error {
+	switch {
+	case c.DatabaseURL == "" && c.DatabaseSchema != "":
+		return errors.New("--database-schema needs --database-url")
+	case c.DatabaseURL != "" && c.NoRecord:
+		return errors.New("--no-record keeps no database: drop --database-url or --no-record")
+	case c.DatabaseURL != "" && c.set.Changed("sync"):
+		return errors.New("--sync is SQLite's durability; PostgreSQL's is its own synchronous_commit")
+	}
+	return nil
+}
+
+// redactDSN is dsn as it may be shown: a URL without its password, a key=value
+// string as its host and database only. The DSN itself is never logged.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+		return u.Redacted()
+	}
+	var keep []string
+	for _, kv := range strings.Fields(dsn) {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "host" || k == "port" || k == "dbname" || k == "user" {
+			keep = append(keep, kv)
+		}
+	}
+	return strings.Join(keep, " ")
+}
+
+// scrubDSN returns err with any copy of dsn's password replaced, for drivers
+// that quote a bad DSN back.
+func scrubDSN(err error, dsn string) error {
+	pw := passwordOf(dsn)
+	if pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return scrubbed{msg: strings.ReplaceAll(err.Error(), pw, "xxxxx"), err: err}
+}
+
+// scrubbed is an error shown without a secret it quoted; errors.Is still sees
+// through it (store.ErrUnavailable).
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e scrubbed) Error() string { return e.msg }
+func (e scrubbed) Unwrap() error { return e.err }
+
+// passwordOf is the password a DSN carries, "" if none.
+func passwordOf(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			return pw
+		}
+	}
+	for _, kv := range strings.Fields(dsn) {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "password" {
+			return strings.Trim(v, "'")
+		}
+	}
+	return ""
+}

@@ -231,4 +231,3 @@ func sortedAfterFirst(s []string) []string {
 	slices.Sort(out[1:])
 	return out
 }
-

@@ -174,11 +174,8 @@ func TestTeamMirrorAcrossTokens(t *testing.T) {
 	}
 	bob.waitGot(t, id)
 	carol.waitGot(t, id)
-	var tries []string
-	for _, tr := range waitTries(t, r.PublicURL, bobToken, id, 3) {
-		tries = append(tries, tr.Label+":"+tr.Role+":"+strconv.Itoa(tr.Status))
-	}
-	if want := []string{"alice:primary:200", "bob:mirror:200", "carol:mirror:200"}; !slices.Equal(sortedAfterFirst(tries), want) {
+	tries := triesOf(waitTries(t, r.PublicURL, bobToken, id, 3))
+	if want := []string{"alice:primary:200", "bob:mirror:200", "carol:mirror:200"}; !slices.Equal(tries, want) {
 		t.Errorf("tries bob reads: %v, want %v", tries, want)
 	}
 
@@ -213,6 +210,12 @@ func TestTeamMirrorAcrossTokens(t *testing.T) {
 	if from != "carol" {
 		t.Errorf("a delivery for carol was answered by %q, want carol", from)
 	}
+	if got := triesOf(waitTries(t, r.PublicURL, aliceToken, mine, 1)); !slices.Equal(got, []string{"carol:routed:200"}) {
+		t.Errorf("tries of carol's delivery: %v, want carol's alone", got)
+	}
+	if got := triesOf(waitTries(t, r.PublicURL, carolToken, other, 2)); !slices.Equal(got, []string{"alice:primary:200", "bob:mirror:200"}) {
+		t.Errorf("tries of bob's delivery: %v, want alice's and bob's", got)
+	}
 	if got := carol.got()[before:]; !slices.Equal(got, []string{mine}) {
 		t.Errorf("carol's routed client got %v, want only %s", got, mine)
 	}
@@ -221,13 +224,15 @@ func TestTeamMirrorAcrossTokens(t *testing.T) {
 	}
 }
 
-// sortedAfterFirst keeps the first element and sorts the rest: mirror copies end in
-// any order.
-func sortedAfterFirst(s []string) []string {
-	if len(s) < 2 {
-		return s
+// triesOf is each try as label:role:status, the first (who answered) first and the
+// others sorted: mirror copies end in any order.
+func triesOf(ts []api.Try) []string {
+	out := make([]string, len(ts))
+	for i, tr := range ts {
+		out[i] = tr.Label + ":" + tr.Role + ":" + strconv.Itoa(tr.Status)
 	}
-	out := slices.Clone(s)
-	slices.Sort(out[1:])
+	if len(out) > 1 {
+		slices.Sort(out[1:])
+	}
 	return out
 }

@@ -236,3 +236,26 @@ func triesOf(ts []api.Try) []string {
 	}
 	return out
 }
+
+// A team member sending a teammate's client id attaches alongside that teammate: the id
+// names a client instance of one token, so nobody can push a teammate off a tunnel.
+func TestTeamClientIDIsPerToken(t *testing.T) {
+	cfgFile := writeFile(t, "relay.yaml", []byte(teamConfig()))
+	r := startRelay(t, "--dev", "--config", cfgFile, "--addr", "127.0.0.1:0")
+	alice, mallory := newMemberApp(t, "alice"), newMemberApp(t, "mallory")
+	_, aliceFrames := joinTunnel(t, r.PublicURL, aliceToken, alice)
+	frames := make(chan *proto.Clients, 64)
+	relaytest.RunClientWith(t, r.PublicURL, bobToken, func(c *client.Config) {
+		c.ClientID, c.Label = "id-alice", "mallory" // alice's client id, bob's token
+		c.OnClients = func(cl *proto.Clients) {
+			select {
+			case frames <- cl:
+			default:
+			}
+		}
+	}, client.Tunnel{Name: "stripe-test", Target: relaytest.Target(t, mallory.url)}).WaitOnline(t)
+	waitFrame(t, aliceFrames, "alice:primary", "mallory:mirror")
+	if from, _ := sendStripe(t, r.PublicURL, `{"type":"charge.succeeded"}`); from != "alice" {
+		t.Errorf("the sender got %q's answer, want alice's: her session must stand", from)
+	}
+}

@@ -189,7 +189,6 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }
 	}
 	if d.shared != nil {
-		d.shared.watch(cw)
 		defer d.shared.answered(cw)
 	}
 	ctx := context.WithValue(r.Context(), forwardKey{}, d)

@@ -121,19 +121,12 @@ func (sh *sharing) heldBody() ([]byte, bool) {
 	return nil, sh.empty
 }
 
-// finish starts the copies if the answer did not (the exchange failed, or the body
-// streamed and is whole only now).
-func (sh *sharing) finish() { sh.startCopies(true) }
-
-// startCopies sends a copy of d to every client after the one that answered in
-// plan.order, once, each in a goroutine of its own: the sender's answer never waits
-// for them. Before the exchange is over (final false) it waits for a body not yet
-// held whole: a streamed one is once the client has read it.
-func (sh *sharing) startCopies(final bool) {
+// finish sends a copy of d to every client after the one that answered in plan.order,
+// once, each in a goroutine of its own, when the exchange is over and the sender's
+// answer flushed: the sender never waits for them, and they never compete with its
+// answer for the relay's time. A streamed body is held whole by then if it was kept.
+func (sh *sharing) finish() {
 	if sh.copyReq == nil {
-		return
-	}
-	if _, held := sh.heldBody(); !held && !final {
 		return
 	}
 	if !sh.copied.CompareAndSwap(false, true) {
@@ -274,16 +267,4 @@ func (s *Server) addAttempt(d *delivery, a store.Attempt, inPlace bool) {
 		defer s.work.done()
 		save()
 	}()
-}
-
-// watch starts the copies when the client that answers sends its response head: it
-// has the body then, and the sender's answer is on its way.
-func (sh *sharing) watch(cw *captureWriter) {
-	prev := cw.onHeader
-	cw.onHeader = func(status int) {
-		if prev != nil {
-			prev(status)
-		}
-		sh.startCopies(false)
-	}
 }

@@ -141,7 +141,14 @@ func routeView(r *http.Request, d *delivery) func() *route.Delivery {
 func (s *Server) forwardShared(w http.ResponseWriter, r *http.Request, d *delivery, p plan) {
 	sh := newSharing(s, r, d, p)
 	d.shared = sh
-	defer sh.finish()
+	defer func() {
+		// The copies start once the sender's answer is on the wire, not merely in the
+		// response buffer: they never compete with it (see sharing.startCopies).
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		sh.finish()
+	}()
 	for i, b := range p.order {
 		sh.retry = i+1 < len(p.order) && sh.canRetry()
 		if i > 0 {

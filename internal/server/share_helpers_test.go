@@ -28,13 +28,30 @@ type attemptStore struct {
 	*sqlite.DB
 	mu       sync.Mutex
 	attempts map[string][]store.Attempt
+	total    int
 }
 
-func (s *attemptStore) AddAttempt(_ context.Context, id string, a store.Attempt) error {
+func (s *attemptStore) AddAttempt(ctx context.Context, id string, a store.Attempt) error {
+	if err := s.DB.AddAttempt(ctx, id, a); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts[id] = append(s.attempts[id], a)
+	s.total++
 	return nil
+}
+
+// awaitTotal waits until n attempts in all have been added (at most 10 s).
+func (s *attemptStore) awaitTotal(n int) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		s.mu.Lock()
+		done := s.total >= n
+		s.mu.Unlock()
+		if done {
+			return
+		}
+	}
 }
 
 func (s *attemptStore) of(id string) []store.Attempt {

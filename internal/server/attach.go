@@ -13,6 +13,7 @@ import (
 // TunnelRequest named it.
 type clientOf struct {
 	id, label string
+	token     string // the public id of the token it connected with
 	routes    route.Routes
 	exprs     []string // the routes as the client wrote them, for display
 	primary   bool     // asked to answer senders (--primary)
@@ -93,7 +94,7 @@ func (t *tunnel) room(b *binding, max int) error {
 // token counts so that a team member can never push a teammate's client off a tunnel by
 // sending its id.
 func (b *binding) sameClient(o *binding) bool {
-	return o.client.id == b.client.id && o.sess.ident.TokenID == b.sess.ident.TokenID
+	return o.client.id == b.client.id && o.client.token == b.client.token
 }
 
 // attach adds b to the tunnel's clients, in the place of the older session of the same

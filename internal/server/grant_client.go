@@ -60,5 +60,5 @@ func (ss *session) clientFor(req proto.TunnelRequest) (clientOf, *proto.Error) {
 	if err != nil {
 		return clientOf{}, &proto.Error{Code: proto.CodeBadRequest, Message: err.Error()}
 	}
-	return clientOf{id: ss.clientID, label: ss.label, routes: rs, exprs: req.Routes, primary: req.Primary}, nil
+	return clientOf{id: ss.clientID, token: ss.ident.TokenID, label: ss.label, routes: rs, exprs: req.Routes, primary: req.Primary}, nil
 }

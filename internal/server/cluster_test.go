@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
+	"github.com/hookrelay/hookrelay/proto"
 )
 
 var clusterSecret = []byte("cluster test secret")
@@ -37,6 +39,12 @@ type clusterNode struct {
 
 // startNode starts a relay node on the shared schema dsn, joined with its peer address.
 func startNode(t *testing.T, dsn string, mutate func(*server.Config)) *clusterNode {
+	return startNodeWith(t, dsn, mutate)
+}
+
+func startNodeTB(tb testing.TB, dsn string) *clusterNode { return startNodeWith(tb, dsn, nil) }
+
+func startNodeWith(t testing.TB, dsn string, mutate func(*server.Config)) *clusterNode {
 	t.Helper()
 	db := openPG(t, dsn)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,7 +83,9 @@ func (n *clusterNode) stop() {
 
 // echoApp answers every request with its own body, its method and path in headers, and
 // the body's SHA-256, chunked when the request was.
-func echoApp(t *testing.T) string {
+func echoApp(t *testing.T) string { return echoAppTB(t) }
+
+func echoAppTB(t testing.TB) string {
 	return httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -182,4 +192,64 @@ func waitRecords(t *testing.T, c *api.Client, n int) []string {
 	}
 	t.Fatalf("want %d complete records of far: %s", n, last)
 	return nil
+}
+
+// BenchmarkClusterHop: sequential 1 KiB POSTs answered by the app with 1 KiB, to the
+// node holding the client session (local) and to another node (remote), which splices
+// them through the peer link. Run with -benchtime=500x; p50-µs is the median.
+func BenchmarkClusterHop(b *testing.B) {
+	dsn := pgtest.Schema(b)
+	nodes := [2]*clusterNode{startNodeTB(b, dsn), startNodeTB(b, dsn)}
+	relaytest.StartClient(b, nodes[0].URL, relaytest.Token, client.Tunnel{Name: "far", Target: relaytest.Target(b, echoAppTB(b))})
+	body := bytes.Repeat([]byte("x"), 1024)
+	for i, name := range []string{"local", "remote"} {
+		b.Run(name, func(b *testing.B) {
+			url := nodes[i].URL + "/t/far/hop"
+			took := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				start := time.Now()
+				resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated || n != int64(len(body)) {
+					b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
+
+// TestClusterHolderUnreachable: when the node holding a queue tunnel's session cannot
+// be reached, another node applies the tunnel's offline policy: 202, and the delivery
+// recorded once as queued.
+func TestClusterHolderUnreachable(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a, b := startNode(t, dsn, nil), startNode(t, dsn, nil)
+	relaytest.StartClient(t, a.URL, relaytest.Token,
+		client.Tunnel{Name: "far", Target: relaytest.Target(t, echoApp(t)), Offline: proto.OfflineQueue})
+	resp := post(t, b.URL+"/t/far/before", "{}")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("through node A: status %d, want 201", resp.StatusCode)
+	}
+	_ = a.holder.Close() // node A's session lives on; its peer link is gone
+	resp = post(t, b.URL+"/t/far/after", "{}")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("node A unreachable: status %d, want 202 (queued)", resp.StatusCode)
+	}
+	page, err := apiClient(t, a.Server, relaytest.Token).List(context.Background(), store.Filter{Tunnel: "far"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Requests) != 2 || page.Requests[0].Outcome != store.OutcomeQueued || page.Requests[0].Path != "/after" {
+		t.Fatalf("records: %+v, want 2, the newest queued", page.Requests)
+	}
 }

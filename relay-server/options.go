@@ -61,7 +61,7 @@ func (c *config) options() []option.Option {
 		{Name: "retention", Value: option.Duration(&sc.Retention, 7*24*time.Hour), Check: option.Positive,
 			Help: "how long deliveries are kept"},
 		{Name: "max-records", Value: option.Int(&sc.MaxRecords, 10000), Check: option.NonNegative,
-			Help: "deliveries kept per tunnel (0: no cap)"},
+			Help: "deliveries kept per tunnel and owner (0: no cap)"},
 		{Name: "queue-ttl", Value: option.Duration(&sc.QueueTTL, 24*time.Hour), Check: option.Positive,
 			Help: "how long a queued delivery waits for its client"},
 		{Name: "no-record", Value: option.Bool(&c.NoRecord, false),

@@ -3,6 +3,10 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/client"
+	"github.com/hookrelay/hookrelay/internal/pgtest"
+	"github.com/hookrelay/hookrelay/internal/relaytest"
 )
 
 func TestCheckCluster(t *testing.T) {
@@ -29,4 +33,20 @@ func TestCheckCluster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClusterListen runs two relays on one PostgreSQL with --cluster-listen: a delivery
+// sent to the relay without the client reaches the app through the other one, and is
+// recorded once, readable on both.
+func TestClusterListen(t *testing.T) {
+	dsn, schema := pgSchema(t, pgtest.DSN(t))
+	secret := writeFile(t, "cluster-secret", []byte("a cluster secret of some length\n"))
+	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--database-url", dsn,
+		"--database-schema", schema, "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", secret}
+	a, b := startRelay(t, args...), startRelay(t, args...)
+	app := reverseApp(t)
+	relaytest.StartClient(t, a.PublicURL, pgToken, client.Tunnel{Name: "pg", Target: relaytest.Target(t, app.URL)})
+	id := deliverOK(t, b.PublicURL)
+	checkAPIRecord(t, a.PublicURL, id)
+	checkAPIRecord(t, b.PublicURL, id)
 }

@@ -253,3 +253,24 @@ func TestClusterHolderUnreachable(t *testing.T) {
 		t.Fatalf("records: %+v, want 2, the newest queued", page.Requests)
 	}
 }
+
+// TestClusterSessionMoved: a client that reconnects to another node moves its lease;
+// a node that still has the old lease in mind hears not_here from the old holder,
+// looks the tunnel up again and delivers to the new one, nothing lost on the way.
+func TestClusterSessionMoved(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a, b, c := startNode(t, dsn, nil), startNode(t, dsn, nil), startNode(t, dsn, nil)
+	app := echoApp(t)
+	first := relaytest.StartClient(t, a.URL, relaytest.Token, client.Tunnel{Name: "far", Target: relaytest.Target(t, app)})
+	if resp := post(t, b.URL+"/t/far/one", "{}"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("through node A: status %d", resp.StatusCode)
+	}
+	_ = first.Stop()
+	relaytest.StartClient(t, c.URL, relaytest.Token, client.Tunnel{Name: "far", Target: relaytest.Target(t, app)})
+	// Node B's lookup is younger than leaseFresh: it splices to A first.
+	resp := post(t, b.URL+"/t/far/two", "{}")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Echo") != "POST /two" {
+		t.Fatalf("after the client moved to node C: status %d, X-Echo %q", resp.StatusCode, resp.Header.Get("X-Echo"))
+	}
+}

@@ -45,6 +45,9 @@ type Lease struct {
 // reaches a client (design §6.3).
 const leaseFresh = 2 * time.Second
 
+// errRemoteBusy wraps a splice the holder node refused as busy: 503 tunnel_busy.
+var errRemoteBusy = errors.New("server: tunnel's node busy")
+
 // errRemoteOffline wraps a splice that could not open: the holder node is unreachable,
 // suspect, closed, or holds the session no more. The tunnel is offline for this node.
 var errRemoteOffline = errors.New("server: tunnel's node unreachable")
@@ -188,5 +191,22 @@ func offlineErr(tunnel string, err error) error {
 	if err == nil {
 		err = peer.ErrNotHere
 	}
+	if errors.Is(err, peer.ErrBusy) {
+		return fmt.Errorf("splice to %s: %w: %w", tunnel, errRemoteBusy, err)
+	}
 	return fmt.Errorf("splice to %s: %w: %w", tunnel, errRemoteOffline, err)
+}
+
+// closeRemote closes the idle splices of every tunnel's binding through the cluster.
+func (r *registry) closeRemote() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.tunnels {
+		t.mu.Lock()
+		if b := t.viaPeer; b != nil {
+			b.transport.CloseIdleConnections()
+			b.streams.CloseIdle()
+		}
+		t.mu.Unlock()
+	}
 }

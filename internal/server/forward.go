@@ -151,6 +151,8 @@ func classify(err error, gone bool) proto.Code {
 		return proto.CodeBadResponse
 	case errors.Is(err, context.Canceled):
 		return ""
+	case errors.Is(err, errRemoteBusy):
+		return proto.CodeTunnelBusy
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, wire.ErrTimeout):
 		return proto.CodeLocalTimeout

@@ -251,6 +251,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 func (s *Server) Close() error {
 	s.cancel()
 	s.work.close()
+	s.reg.closeRemote()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/option"
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 var updateReadme = flag.Bool("update-readme", false, "rewrite README.md's option table from options.go")
@@ -117,4 +118,30 @@ func code(s string) string {
 		return ""
 	}
 	return "`" + s + "`"
+}
+
+// TestReadmeTeamsConfig loads the server config of README's Teams example as written,
+// with real digests in place of its <alice> and <bob>.
+func TestReadmeTeamsConfig(t *testing.T) {
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(b), "## Teams\n\n```sh\n")
+	yamlText, _, ok2 := strings.Cut(block, "\n\n")
+	if !ok || !ok2 || !strings.Contains(yamlText, "teams:") {
+		t.Fatal("README.md's Teams section does not open with its config example")
+	}
+	yamlText = strings.NewReplacer("sha256:<alice>", server.HashToken(aliceToken),
+		"sha256:<bob>", server.HashToken(bobToken)).Replace(yamlText)
+	c, err := load([]string{"--dev", "--config", writeFile(t, "teams.yaml", []byte(yamlText))}, noEnv)
+	if err != nil {
+		t.Fatalf("README's Teams config: %v\n%s", err, yamlText)
+	}
+	if tm := c.Teams["payments"]; len(tm.Tokens) != 2 || strings.Join(tm.Names, ",") != "stripe-test" {
+		t.Errorf("team payments = %+v", tm)
+	}
+	if tn := c.Tunnels["stripe-test"]; tn.Share != "mirror" || strings.Join(tn.Handshake, ",") != "slack" {
+		t.Errorf("tunnel stripe-test = %+v, want share mirror and handshake [slack]", tn)
+	}
 }

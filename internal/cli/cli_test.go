@@ -149,13 +149,15 @@ func TestIsTerminal(t *testing.T) {
 func TestDocCommands(t *testing.T) {
 	md := "text relay-client http 1\n" +
 		"```sh\nexport X=1\ngo run ./relay-client http 3000 --name a  # comment\n" +
-		"relay-client http 3000 --token \"$TOKEN\" \\\n  --name 'x y'\nrelay-clients nope\n```\n" +
+		"relay-client http 3000 --token \"$TOKEN\" \\\n  --name 'x y'\nrelay-clients nope\n" +
+		"carol$ relay-client http 4000 --route 'json:a=b'   # routed\n$ relay-client nope\n```\n" +
 		"```\nrelay-client replay ID [--edit]\n    --offline reject|queue   what\n```\n"
 	got := DocCommands(md, "relay-client")
-	if len(got) != 3 {
+	if len(got) != 4 {
 		t.Fatalf("got %d commands: %+v", len(got), got)
 	}
-	want := [][]string{{"http", "3000", "--name", "a"}, {"http", "3000", "--token", "$TOKEN", "--name", "x y"}}
+	want := [][]string{{"http", "3000", "--name", "a"}, {"http", "3000", "--token", "$TOKEN", "--name", "x y"},
+		{"http", "4000", "--route", "json:a=b"}}
 	for i, w := range want {
 		if strings.Join(got[i].Args, "|") != strings.Join(w, "|") || !got[i].Runnable {
 			t.Errorf("command %d: %q runnable=%v, want %q", i, got[i].Args, got[i].Runnable, w)
@@ -164,7 +166,7 @@ func TestDocCommands(t *testing.T) {
 	if got[0].Line != 4 || got[1].Line != 5 {
 		t.Errorf("lines %d and %d, want 4 and 5", got[0].Line, got[1].Line)
 	}
-	if f := got[2].Flags(); got[2].Runnable || strings.Join(f, ",") != "edit,offline" {
+	if f := got[3].Flags(); got[3].Runnable || strings.Join(f, ",") != "edit,offline" {
 		t.Errorf("synopsis: runnable=%v flags %q", got[2].Runnable, f)
 	}
 }

@@ -28,8 +28,13 @@ func (d DocCommand) Flags() []string {
 	return out
 }
 
+// prompt is a shell prompt naming who runs a line ("alice$ "), as examples with several
+// people write it.
+var prompt = regexp.MustCompile(`^[a-z][a-z0-9_-]*\$\s+`)
+
 // DocCommands finds the lines of the Markdown document md's code blocks that run prog,
-// as "prog ..." or "go run ./prog ...". A shell line continued with a backslash is
+// as "prog ..." or "go run ./prog ...", in a shell block also after a prompt such as
+// "alice$ ". A shell line continued with a backslash is
 // joined; a comment after # is dropped. In a synopsis block, lines starting with --
 // belong to the command above them.
 func DocCommands(md, prog string) []DocCommand {
@@ -59,6 +64,9 @@ func appendDocCommand(out []DocCommand, n int, line, prog string, shell bool) []
 	if strings.HasPrefix(line, "--") && !shell && len(out) > 0 && out[len(out)-1].Line >= n-8 {
 		out[len(out)-1].Text += " " + line
 		return out
+	}
+	if shell {
+		line = line[len(prompt.FindString(line)):]
 	}
 	rest, ok := strings.CutPrefix(line, "go run ./"+prog)
 	if !ok {

@@ -94,11 +94,15 @@ func TestInspectorInBrowser(t *testing.T) {
 	local := &app{}
 	be := httptest.NewServer(local)
 	t.Cleanup(be.Close)
-	cl := relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "hook", Target: relaytest.Target(t, be.URL)},
+	cl := relaytest.RunClientWith(t, srv.URL, relaytest.Token, labelled("alice"),
+		client.Tunnel{Name: "hook", Target: relaytest.Target(t, be.URL)},
 		client.Tunnel{Name: "github", Target: relaytest.Target(t, be.URL), Verify: []string{"github:" + githubSecret}})
+	cl.WaitOnline(t)
+	mirrors(t, srv.URL, "bob", "carol")
 	tunnelURL := srv.URL + "/t/hook/"
 	seed(t, tunnelURL)
 	seedSigned(t, srv.URL+"/t/github/")
+	attempts := waitTries(t, srv.URL, "/orders/created", 3)
 	inspectorURL := serveInspector(t, srv.URL, cl)
 
 	out := os.Getenv("HOOKRELAY_SCREENSHOT_DIR")
@@ -107,7 +111,7 @@ func TestInspectorInBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("browser", "inspector.test.mjs"), inspectorURL, tunnelURL, out)
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("browser", "inspector.test.mjs"), inspectorURL, tunnelURL, out, attempts)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -117,11 +121,64 @@ func TestInspectorInBrowser(t *testing.T) {
 		t.Fatalf("browser script: %v", err)
 	}
 	checkReplayArrived(t, local.got())
-	for _, name := range []string{"list.png", "detail.png", "list-phone.png"} {
+	for _, name := range []string{"list.png", "detail.png", "detail-attempts.png", "list-phone.png"} {
 		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}
 	}
+}
+
+// labelled sets a client's id and label to name.
+func labelled(name string) func(*client.Config) {
+	return func(c *client.Config) { c.ClientID, c.Label = name+"-laptop", name }
+}
+
+// mirrors attaches a client of each name to tunnel "hook", each with a local app of its
+// own, and waits until the relay lists them all.
+func mirrors(t *testing.T, serverURL string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		be := httptest.NewServer(&app{})
+		t.Cleanup(be.Close)
+		relaytest.RunClientWith(t, serverURL, relaytest.Token, labelled(name),
+			client.Tunnel{Name: "hook", Target: relaytest.Target(t, be.URL)}).WaitOnline(t)
+	}
+	c := apiOf(serverURL)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if tun, err := c.Tunnel(context.Background(), "hook"); err == nil && len(tun.Clients) == len(names)+1 {
+			return
+		}
+	}
+	t.Fatalf("tunnel hook never had %d clients", len(names)+1)
+}
+
+// waitTries waits until the record of the delivery to path on tunnel "hook" has n
+// attempts, and returns its id.
+func waitTries(t *testing.T, serverURL, path string, n int) string {
+	t.Helper()
+	c := apiOf(serverURL)
+	ctx := context.Background()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		list, err := c.List(ctx, store.Filter{Tunnel: "hook", Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list.Requests {
+			if s.Path != path {
+				continue
+			}
+			if rec, err := c.Get(ctx, s.ID); err == nil && len(rec.Tries) >= n {
+				return s.ID
+			}
+		}
+	}
+	t.Fatalf("no record of %s with %d attempts", path, n)
+	return ""
+}
+
+func apiOf(serverURL string) *api.Client {
+	base, _ := url.Parse(serverURL)
+	return &api.Client{Base: base, Token: relaytest.Token}
 }
 
 // serveInspector serves the local inspector, reading the server's API with the client's

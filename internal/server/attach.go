@@ -88,9 +88,13 @@ func (t *tunnel) room(b *binding, max int) error {
 	return errTooManyClients
 }
 
-// sameClient reports whether o is an older session of b's client instance (clients
-// without an id share one slot, as a tunnel had before several could attach).
-func (b *binding) sameClient(o *binding) bool { return o.client.id == b.client.id }
+// sameClient reports whether o is an older session of b's client instance: the same
+// client id sent with the same token (clients that send none share the empty id). The
+// token counts so that a team member can never push a teammate's client off a tunnel by
+// sending its id.
+func (b *binding) sameClient(o *binding) bool {
+	return o.client.id == b.client.id && o.sess.ident.TokenID == b.sess.ident.TokenID
+}
 
 // attach adds b to the tunnel's clients, in the place of the older session of the same
 // client if any (so a reconnecting primary stays primary), and returns the bindings it

@@ -1,16 +1,18 @@
 // Drives the hookrelay inspector in Debian's chromium, as a person would:
 //
-//   node inspector.test.mjs <inspectorURL> <tunnelURL> <outDir>
+//   node inspector.test.mjs <inspectorURL> <tunnelURL> <outDir> [<attemptsID>]
 //
 // It opens the inspector, sends a delivery through the tunnel, waits for it to appear in
 // the list without a reload, opens it, edits the body, replays it, and finds the replay in
-// the list. Screenshots go to outDir. Run by internal/inspect/browser_test.go, which then
+// the list. With attemptsID, a record of a tunnel three clients mirror (alice answers,
+// bob and carol get copies), it checks that record's attempts table. Screenshots go to
+// outDir. Run by internal/inspect/browser_test.go, which then
 // checks that the edited replay reached the local app.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [inspectorURL, tunnelURL, outDir] = process.argv.slice(2);
+const [inspectorURL, tunnelURL, outDir, attemptsID] = process.argv.slice(2);
 if (!inspectorURL || !tunnelURL || !outDir) {
   console.error('usage: node inspector.test.mjs <inspectorURL> <tunnelURL> <outDir>');
   process.exit(2);
@@ -80,6 +82,11 @@ async function main(browser) {
   await page.locator('#rows tr', { hasText: '/browser/hello' }).locator('.badge.replay').first().waitFor();
   check(await page.locator('#rows tr', { hasText: '/browser/hello' }).count() === 2, 'list shows the original and the replay');
 
+  if (attemptsID) {
+    await checkAttempts(page);
+    await page.goto(inspectorURL);
+  }
+
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, 'phone width: no sideways scrolling (overflow ' + overflow + 'px)');
@@ -87,6 +94,19 @@ async function main(browser) {
 
   check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
   await context.close();
+}
+
+// checkAttempts opens the record of attemptsID and checks its table of attempts: one
+// row per client, the primary first.
+async function checkAttempts(page) {
+  await page.goto(new URL('r/' + attemptsID, inspectorURL).href);
+  const rows = page.locator('section.tries tbody tr');
+  await rows.first().waitFor();
+  const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+  const who = cells.map((c) => c[1] + ':' + c[2] + ':' + c[3]);
+  check(who.length === 3 && who[0] === 'alice:primary:200', 'attempts table: alice answered first (' + who.join(', ') + ')');
+  check(who.slice(1).sort().join(',') === 'bob:mirror:200,carol:mirror:200', 'attempts table: bob and carol got copies');
+  await page.screenshot({ path: join(outDir, 'detail-attempts.png'), fullPage: true });
 }
 
 const browser = await chromium.launch({

@@ -49,6 +49,9 @@ type config struct {
 	DatabaseURL    string // PostgreSQL DSN, a secret: never shown with its password (redactDSN)
 	DatabaseSchema string
 
+	ClusterListen     string // host:port peers dial for splices (see peerlink.go)
+	ClusterSecretFile string
+
 	Email         string
 	ACMEDirectory string
 	ACMECAFile    string
@@ -137,6 +140,9 @@ func (c *config) finish() error {
 	}
 	if c.Dev && (c.TLSCert != "" || c.SelfSigned) {
 		return errors.New("--dev serves plain HTTP: drop --tls-cert/--tls-key/--self-signed, or drop --dev")
+	}
+	if err := c.checkCluster(); err != nil {
+		return err
 	}
 	if err := c.checkDatabase(); err != nil {
 		return err

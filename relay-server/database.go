@@ -43,7 +43,7 @@ type membership struct {
 }
 
 // startMembership starts the node loop when db is shared (PostgreSQL), else returns nil.
-func startMembership(db relayStore, log *slog.Logger) *membership {
+func startMembership(db relayStore, log *slog.Logger, addr string) *membership {
 	m, ok := db.(cluster.Membership)
 	if !ok {
 		return nil
@@ -53,7 +53,7 @@ func startMembership(db relayStore, log *slog.Logger) *membership {
 	log.Info("cluster node", "node", m.NodeID())
 	go func() {
 		defer close(mb.done)
-		if err := cluster.Run(ctx, m, cluster.Config{Log: log}); err != nil {
+		if err := cluster.Run(ctx, m, cluster.Config{Addr: addr, Log: log}); err != nil {
 			log.Warn("leave cluster", "node", m.NodeID(), "err", err)
 		}
 	}()

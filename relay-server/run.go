@@ -37,6 +37,7 @@ type relay struct {
 	metrics   *metrics.Metrics
 	srv       *server.Server
 	member    *membership // with --database-url: this node in the nodes table
+	link      *peerLink   // with --cluster-listen: the peer link to the other nodes
 	ready     *readiness
 	publicURL string
 }
@@ -91,7 +92,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer, onReady func(read
 		return err
 	}
 	printBanner(stdout, r)
-	r.member = startMembership(r.db, log)
+	r.member = startMembership(r.db, log, r.link.advertised())
 	r.ready.up.Store(true)
 	if onReady != nil {
 		onReady(r.readyInfo())
@@ -121,9 +122,15 @@ func (r *relay) start(ctx context.Context) error {
 	if r.metrics, err = newMetrics(r.db, r.tls); err != nil {
 		return err
 	}
-	if r.srv, err = server.New(serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)); err != nil {
+	if r.link, err = openPeerLink(r.cfg, r.db); err != nil {
 		return err
 	}
+	sc := serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)
+	sc.Cluster = r.link.cluster()
+	if r.srv, err = server.New(sc); err != nil {
+		return err
+	}
+	r.link.serve(r.srv, r.log)
 	r.ready.writes = r.srv.StoreErr
 	return r.metrics.WatchStats(r.srv.Stats)
 }
@@ -154,6 +161,7 @@ func (r *relay) close() {
 	if r.srv != nil {
 		_ = r.srv.Close()
 	}
+	r.link.close()
 	if r.db != nil {
 		_ = r.db.Close()
 	}

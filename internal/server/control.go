@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/hookrelay/hookrelay/internal/muxlog"
+	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/wire"
 	"github.com/hookrelay/hookrelay/proto"
 )
@@ -36,6 +37,7 @@ type session struct {
 	ident    Identity // who the session's token speaks for
 	owner    string   // ident.Owner
 	remote   string
+	id       string // names the session to other nodes (cluster leases, splices)
 	mux      *yamux.Session
 	ctl      net.Conn // control stream
 	bindings []*binding
@@ -80,7 +82,7 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.work.done()
-	sess := &session{srv: s, ident: ident, owner: ident.Owner, remote: r.RemoteAddr}
+	sess := &session{srv: s, ident: ident, owner: ident.Owner, remote: r.RemoteAddr, id: store.NewID(s.cfg.Now())}
 	if err := sess.run(s.ctx, proto.NetConn(ws)); err != nil {
 		s.log.Info("session ended", "owner", ident.Owner, "token", ident.TokenID, "remote", r.RemoteAddr, "err", err)
 	}
@@ -263,6 +265,9 @@ func (ss *session) end() {
 			b.streams.CloseIdle()
 		}
 		_ = ss.mux.Close()
+		if ss.srv.cfg.Cluster != nil {
+			ss.srv.releaseLeases(ss)
+		}
 		for _, name := range gone {
 			ss.srv.log.Info("tunnel offline", "tunnel", name, "owner", ss.owner)
 			ss.srv.touch(name)

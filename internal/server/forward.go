@@ -29,15 +29,23 @@ type binding struct {
 	streams   *wire.Pool // streams of the direct path, kept alive between requests
 	client    clientOf
 	busy      atomic.Int32 // deliveries and copies in flight to it, on a shared tunnel
+	lease     *Lease       // the session's cluster lease of the tunnel; nil without a cluster
+	remote    *remote      // set, and sess nil, on the binding to a session of another node
 }
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig, c clientOf) *binding {
+	return newBindingVia(s, ss, t, cfg, c, ss.openStream)
+}
+
+// newBindingVia makes a binding whose streams come from open: streams of a local
+// session, or splices to a session on another node.
+func newBindingVia(s *Server, ss *session, t *tunnel, cfg tunnelConfig, c clientOf, open func() (net.Conn, error)) *binding {
 	b := &binding{tunnel: t, sess: ss, client: c}
-	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, ss.openStream)
+	b.streams = wire.NewPool(wire.PoolMaxIdle, wire.PoolIdleTimeout, open)
 	b.streams.HeadLimit = s.cfg.ResponseHeadLimit
 	b.transport = &http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
-			return ss.openStream()
+			return open()
 		},
 		MaxIdleConns:          wire.PoolMaxIdle, // the direct path's limits, for the same reasons
 		MaxIdleConnsPerHost:   wire.PoolMaxIdle,
@@ -101,7 +109,7 @@ func (b *binding) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 
 // fail answers a delivery the tunnel could not complete, on either forwarding path.
 func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
-	code := classify(err, b.sess.mux)
+	code := classify(err, b.gone())
 	if d.bodyExpired() {
 		// The deadline's read error also cancels the request's context: the sender is
 		// still there, and is told why.
@@ -131,7 +139,7 @@ func (b *binding) fail(w http.ResponseWriter, d *delivery, err error) {
 
 // classify maps a forwarding error to the code answered to the sender; "" when the sender
 // itself went away.
-func classify(err error, mux *yamux.Session) proto.Code {
+func classify(err error, gone bool) proto.Code {
 	var maxErr *http.MaxBytesError
 	var netErr net.Error
 	switch {
@@ -143,14 +151,21 @@ func classify(err error, mux *yamux.Session) proto.Code {
 		return proto.CodeBadResponse
 	case errors.Is(err, context.Canceled):
 		return ""
+	case errors.Is(err, errRemoteBusy):
+		return proto.CodeTunnelBusy
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, wire.ErrTimeout):
 		return proto.CodeLocalTimeout
-	case mux.IsClosed(), errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamsExhausted):
+	case gone, errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamsExhausted),
+		errors.Is(err, errRemoteOffline):
 		return proto.CodeTunnelOffline
 	}
 	return proto.CodeLocalUnreachable
 }
+
+// gone reports whether b's session is over; a binding through the cluster never is
+// (its splice errors say when its node is out of reach).
+func (b *binding) gone() bool { return b.sess != nil && b.sess.mux.IsClosed() }
 
 // headTooLarge recognizes http.Transport's error for a response head over
 // MaxResponseHeaderBytes, which it gives as text only.

@@ -85,6 +85,10 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	t.mu.Unlock()
 	cfg := t.config()
 	b := newBinding(s, ss, t, cfg, c)
+	if err := s.acquireLease(ctx, b); err != nil {
+		s.log.Error("acquire tunnel lease", "tunnel", name, "err", err)
+		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel name now; retry"}
+	}
 	ss.bindings = append(ss.bindings, b)
 	info := proto.TunnelInfo{Name: name, URLs: s.urls(name), Offline: cfg.offline}
 	if t.owner == ss.owner {

@@ -92,6 +92,13 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 		return
 	}
 	a := d.tunnel.live.Load()
+	if a == nil && s.cfg.Cluster != nil {
+		var err error
+		if a, err = s.remoteClients(r.Context(), d.tunnel); err != nil {
+			s.storeFailed(w, err, d.id)
+			return
+		}
+	}
 	if a == nil {
 		s.offline(w, r, d, cfg)
 		return

@@ -242,7 +242,7 @@ func (sh *sharing) sendCopy(b *binding, body []byte, st attemptStart) {
 
 // copyError is the code of a copy that failed.
 func copyError(err error, b *binding) proto.Code {
-	if code := classify(err, b.sess.mux); code != "" {
+	if code := classify(err, b.gone()); code != "" {
 		return code
 	}
 	return "canceled" // the server is closing

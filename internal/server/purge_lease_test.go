@@ -56,7 +56,7 @@ func TestPurgeFollowsJobLease(t *testing.T) {
 	}
 }
 
-func openPG(t *testing.T, dsn string) *postgres.DB {
+func openPG(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 	if err != nil {

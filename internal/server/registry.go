@@ -22,6 +22,7 @@ type tunnel struct {
 	draining, drainWanted atomic.Bool
 	mu                    sync.Mutex // guards the settings below
 	settings              tunnelConfig
+	viaPeer               *binding // to the client session on another node (Config.Cluster)
 }
 
 // tunnelConfig is what a client asked for plus the server's settings for the tunnel.

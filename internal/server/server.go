@@ -55,6 +55,10 @@ type Config struct {
 	// Optional: nil records nothing and keeps name ownership in memory only (benchmarks
 	// of the bare tunnel use this).
 	Store store.Store
+	// Cluster, when set, makes this server one node of several sharing Store: it leases
+	// each tunnel its sessions serve, and forwards a request for a tunnel whose client
+	// is on another node to that node (see Cluster and OpenSplice). Nil: one node.
+	Cluster Cluster
 	// Timeout is how long the local app may take to start answering a request before the
 	// sender gets 504 local_timeout. Default DefaultTimeout (30 s).
 	Timeout time.Duration
@@ -247,6 +251,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 func (s *Server) Close() error {
 	s.cancel()
 	s.work.close()
+	s.reg.closeRemote()
 	return nil
 }
 

@@ -218,9 +218,21 @@ func TestClusterVerifyEnforceEveryNode(t *testing.T) {
 }
 
 // TestClusterQueueDrainedOnceInOrder: 20 deliveries of a queue tunnel with no client
-// anywhere, posted in turn to nodes B and C, are each queued (202); a client that then
-// connects to node A gets every one exactly once, in the order they were accepted.
+// anywhere, posted to nodes B and C, are each queued (202); a client that then connects
+// to node A gets every one exactly once, each node's in the order it accepted them, and,
+// when the posts were one after another, in the order of the posts across both nodes.
+// Each is recorded once, delivered, and listed alike on every node.
 func TestClusterQueueDrainedOnceInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		concurrent bool // B's and C's senders post at the same time
+	}{{"alternating", false}, {"concurrent", true}} {
+		t.Run(tc.name, func(t *testing.T) { queueDrainedOnce(t, tc.concurrent) })
+	}
+}
+
+func queueDrainedOnce(t *testing.T, concurrent bool) {
+	const n = 20
 	dsn := pgtest.Schema(t)
 	a, b, c := startNode(t, dsn, nil), startNode(t, dsn, nil), startNode(t, dsn, nil)
 	var mu sync.Mutex
@@ -237,26 +249,66 @@ func TestClusterQueueDrainedOnceInOrder(t *testing.T) {
 	}))
 	tun := client.Tunnel{Name: "far", Target: relaytest.Target(t, app), Offline: proto.OfflineQueue}
 	_ = relaytest.StartClient(t, a.URL, relaytest.Token, tun).Stop() // the tunnel exists, queueing
-	const n = 20
-	for i := range n {
-		via := []*clusterNode{b, c}[i%2]
-		resp := mustDo(t, mustRequest(t, "POST", via.URL+"/t/far/q", strings.NewReader(strconv.Itoa(i))))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("delivery %d via node %d: status %d (%s), want 202", i, i%2, resp.StatusCode, resp.Header.Get(proto.HeaderError))
-		}
-	}
+	postQueued(t, []*clusterNode{b, c}, n, concurrent)
 	relaytest.StartClient(t, a.URL, relaytest.Token, tun)
 	eventually(t, "every queued delivery", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= n })
-	time.Sleep(500 * time.Millisecond) // a second drain would deliver again by now
+	for _, node := range []*clusterNode{a, b, c} {
+		waitRecordsOutcome(t, node, n)
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	if len(got) != n {
+		t.Fatalf("the app got %d deliveries, want %d once each: %v", len(got), n, got)
+	}
+	last, seen := [2]int{-1, -1}, make(map[int]bool)
 	for i, v := range got {
-		if i >= n || v != i {
-			t.Fatalf("the app got %v, want 0..%d once each in order", got, n-1)
+		if v < 0 || v >= n || seen[v] || v <= last[v%2] || (!concurrent && v != i) {
+			t.Fatalf("the app got %v: want 0..%d once each, each node's in order (all in order when posted one after another)", got, n-1)
+		}
+		seen[v], last[v%2] = true, v
+	}
+}
+
+// postQueued posts deliveries 0..n-1, the even ones to nodes[0] and the odd ones to
+// nodes[1], one after another or each node's from a sender of its own, and checks that
+// each was queued.
+func postQueued(t *testing.T, nodes []*clusterNode, n int, concurrent bool) {
+	post := func(i int) error {
+		resp, err := http.Post(nodes[i%2].URL+"/t/far/q", "text/plain", strings.NewReader(strconv.Itoa(i)))
+		if err != nil {
+			return fmt.Errorf("delivery %d: %w", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("delivery %d via node %d: status %d (%s), want 202", i, i%2, resp.StatusCode, resp.Header.Get(proto.HeaderError))
+		}
+		return nil
+	}
+	if !concurrent {
+		for i := range n {
+			if err := post(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	errs := make(chan error, 2)
+	for first := range 2 {
+		go func() {
+			for i := first; i < n; i += 2 {
+				if err := post(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
-	waitRecordsOutcome(t, a, n)
 }
 
 // waitRecordsOutcome waits until node's list shows n records of far, each delivered.

@@ -215,6 +215,20 @@ func TestClusterVerifyEnforceEveryNode(t *testing.T) {
 			}
 		})
 	}
+	// One record per post, each node's alike: the forged ones rejected, unverified.
+	for _, n := range []*clusterNode{a, b, c} {
+		eventually(t, "6 records, 3 rejected", func() bool {
+			page, err := apiClient(t, n.Server, relaytest.Token).List(context.Background(), store.Filter{Tunnel: "far"})
+			if err != nil || len(page.Requests) != 6 {
+				return false
+			}
+			count := map[store.Outcome]int{}
+			for _, r := range page.Requests {
+				count[r.Outcome]++
+			}
+			return count[store.OutcomeRejected] == 3 && count[store.OutcomeOK] == 3
+		})
+	}
 }
 
 // TestClusterQueueDrainedOnceInOrder: 20 deliveries of a queue tunnel with no client
@@ -327,4 +341,37 @@ func waitRecordsOutcome(t *testing.T, node *clusterNode, n int) {
 		}
 		return true
 	})
+}
+
+// TestClusterHandshakeEveryNode: a client on node A that asks --handshake slack on a
+// tunnel verifying Slack in enforce mode gets the same answers on every node: a signed
+// url_verification answered by the relay, an unsigned one refused 403, a forged event
+// 401, a signed event passed to the app, verified.
+func TestClusterHandshakeEveryNode(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a, b, c := startNode(t, dsn, nil), startNode(t, dsn, nil), startNode(t, dsn, nil)
+	relaytest.StartClient(t, a.URL, relaytest.Token, client.Tunnel{Name: "slackbot", Target: relaytest.Target(t, backend(t).URL),
+		Verify: []string{"slack:" + hsSlackSecret}, VerifyMode: server.VerifyEnforce, Handshake: []string{"slack"}})
+	const event = `{"type":"event_callback"}`
+	for _, n := range []struct {
+		name string
+		node *clusterNode
+	}{{"A", a}, {"B", b}, {"C", c}} {
+		t.Run(n.name, func(t *testing.T) {
+			for _, hc := range []hsCase{
+				{tunnel: "slackbot", method: "POST", body: hsSlackVerify, header: slackSigned(hsSlackSecret, hsSlackVerify),
+					status: 200, ctype: hsText, answer: hsSlackChallenge},
+				{tunnel: "slackbot", method: "POST", body: hsSlackVerify, status: 403, code: proto.CodeHandshakeRefused},
+				{tunnel: "slackbot", method: "POST", body: event, header: slackSigned("forged", event),
+					status: 401, code: proto.CodeSignatureInvalid},
+			} {
+				hc.check(t, hc.do(t, n.node.URL), nil)
+			}
+			signed := hsCase{tunnel: "slackbot", method: "POST", body: event, header: slackSigned(hsSlackSecret, event)}
+			resp := signed.do(t, n.node.URL)
+			if s := decodeSeen(t, resp); resp.StatusCode != 200 || s.Header.Get(proto.HeaderVerified) != "slack; ok" {
+				t.Fatalf("signed event: %d, the app saw %v", resp.StatusCode, s.Header)
+			}
+		})
+	}
 }

@@ -188,7 +188,8 @@
 // signature_invalid, never reaching the app), verdicts and handshakes are the same on
 // every node (TestClusterVerifyEnforceEveryNode, TestClusterHandshakeEveryNode). A
 // splice carries anything HTTP/1.1 does: upgrades (websocket), Expect: 100-continue,
-// trailers both ways, large bodies (3 MiB after 100 Continue; TestClusterSpliceUpgradeExpectTrailers).
+// trailers both ways, large bodies (3 MiB after 100 Continue;
+// TestClusterSpliceUpgradeExpectTrailers).
 //
 // A queue tunnel with no client anywhere queues on whichever node a delivery reaches,
 // in the shared store; the node the client next connects to drains them all, each

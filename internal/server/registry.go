@@ -98,3 +98,16 @@ func (r *registry) online() int {
 	}
 	return n
 }
+
+// served lists the tunnels with a client attached here.
+func (r *registry) served() []*tunnel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*tunnel
+	for _, t := range r.tunnels {
+		if t.live.Load() != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}

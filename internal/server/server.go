@@ -238,6 +238,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux, s.admin = s.routes(), s.adminRoutes()
 	s.startTokenWatch()
 	s.startPurger()
+	s.startQueueSweep()
 	return s, nil
 }
 

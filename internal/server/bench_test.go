@@ -2,22 +2,17 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
 	"github.com/hookrelay/hookrelay/internal/server"
-	"github.com/hookrelay/hookrelay/proto"
 )
 
 // The benchmarks here measure one webhook-sized delivery (a 1 KiB JSON POST answered
@@ -58,23 +53,7 @@ func benchRelay(tb testing.TB, backend string, record bool) string {
 		mutate = relaytest.Chain(mutate, relaytest.WithStore(tb, nil))
 	}
 	srv := relaytest.StartServer(tb, "", mutate)
-	su, _ := url.Parse(srv.URL)
-	online := make(chan struct{}, 1)
-	c, err := client.New(client.Config{Server: su, Token: relaytest.Token, Out: io.Discard, Logger: quiet,
-		Tunnels:   []client.Tunnel{{Name: "bench", Target: relaytest.Target(tb, backend)}},
-		OnConnect: func(*proto.Welcome) { online <- struct{}{} }})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = c.Run(ctx); close(done) }()
-	tb.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-online:
-	case <-time.After(15 * time.Second):
-		tb.Fatal("client did not connect")
-	}
+	benchMember(tb, srv, "", backend) // no client id: the single-client path of old clients
 	return srv.URL + "/t/bench/hook"
 }
 

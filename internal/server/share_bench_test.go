@@ -67,7 +67,8 @@ func pacedBench(b *testing.B, u string, between func()) {
 	b.ReportMetric(float64(took[len(took)*9/10].Microseconds())/1000, "p90-ms")
 }
 
-// benchMember attaches a quiet client of tunnel "bench" under client id id.
+// benchMember attaches a quiet client of tunnel "bench" under client id id ("" sends
+// none, as clients older than shared tunnels).
 func benchMember(tb testing.TB, srv *relaytest.Server, id, backend string) {
 	su, _ := url.Parse(srv.URL)
 	online := make(chan struct{}, 1)

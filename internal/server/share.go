@@ -143,10 +143,8 @@ func (s *Server) forwardShared(w http.ResponseWriter, r *http.Request, d *delive
 	d.shared = sh
 	defer func() {
 		// The copies start once the sender's answer is on the wire, not merely in the
-		// response buffer: they never compete with it (see sharing.startCopies).
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
+		// response buffer: they never compete with it (see sharing.finish).
+		flush(w)
 		sh.finish()
 	}()
 	for i, b := range p.order {
@@ -168,10 +166,20 @@ func (sh *sharing) try(w http.ResponseWriter, r *http.Request, b *binding) (next
 	b.busy.Add(1)
 	defer func() {
 		b.busy.Add(-1)
+		if sh.d.fate != passed {
+			flush(w) // the sender's answer first: the attempt and copies can wait
+		}
 		sh.ended(at, b, sh.d.fate == passed)
 	}()
 	sh.srv.forward(w, r, b, sh.d)
 	return sh.d.fate == passed
+}
+
+// flush sends what w holds of the response to the sender now.
+func flush(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // canRetry reports whether d can go to another client after one was found gone: its

@@ -106,12 +106,16 @@ func TestClusterChaos(t *testing.T) {
 	leases := watchLeases(t, dsn)
 	a := startApp(t, 0)
 	const name = "chaos"
-	client, err := spawn("relay-client", clientBin, "http", a.url, "--server", "http://"+lb.addr(), "--token", token,
-		"--name", name, "--client-id", "chaos-client", "--offline", "queue", "--inspect", "off")
-	if err != nil {
-		t.Fatal(err)
+	startClient := func() *proc {
+		p, err := spawn("relay-client", clientBin, "http", a.url, "--server", "http://"+lb.addr(), "--token", token,
+			"--name", name, "--client-id", "chaos-client", "--offline", "queue", "--inspect", "off")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stopProc(t, p) })
+		return p
 	}
-	t.Cleanup(func() { stopProc(t, client) })
+	client := startClient()
 	owner := awaitOwner(t, leases, name, "", time.Time{})
 	victim := nodes.byCluster(owner)
 	direct := nodes.nodes[0]
@@ -167,7 +171,13 @@ func TestClusterChaos(t *testing.T) {
 		{"failover", killAt, fail.Add(slack), map[string]bool{string(proto.CodeTunnelOffline): true}},
 		{"postgres", crashAt, pgBack.Add(slack), map[string]bool{string(proto.CodeStoreUnavailable): true}},
 	}
-	awaitDrain(t, a, sends, dsn)
+	if !awaitDrain(t, a, sends, dsn) {
+		// Diagnosis: does a reconnect of the client deliver what stayed queued?
+		stopProc(t, client)
+		client = startClient()
+		ok := a.waitFor(scaled(30*time.Second), hasAll(queuedIDs(sends)))
+		t.Logf("queued deliveries all delivered after the client reconnected: %v", ok)
+	}
 	stopProc(t, client)
 	nodes.stop()
 	checkRefusals(t, sends, windows)
@@ -203,19 +213,18 @@ func stopProc(t *testing.T, p *proc) {
 
 // awaitDrain waits until the app has read every send answered with a queued 202 and the
 // queue table is empty.
-func awaitDrain(t *testing.T, a *app, sends []timed, dsn string) {
+func awaitDrain(t *testing.T, a *app, sends []timed, dsn string) bool {
 	t.Helper()
-	queued := map[string]bool{}
-	for _, s := range sends {
-		if s.Queued {
-			queued[s.ID] = true
-		}
-	}
+	queued := queuedIDs(sends)
 	start := time.Now()
 	if limit := scaled(60 * time.Second); !a.waitFor(limit, hasAll(queued)) {
 		t.Errorf("%d queued deliveries not all delivered within %s", len(queued), limit)
 		logUndelivered(t, a, sends)
-		return
+		var rows, claimed int
+		if err := pgQuery(dsn, "SELECT count(*), count(claimed_by) FROM queue", &rows, &claimed); err == nil {
+			t.Logf("queue rows: %d, claimed: %d", rows, claimed)
+		}
+		return false
 	}
 	n := queueLength(t, dsn)
 	for deadline := time.Now().Add(scaled(30 * time.Second)); n > 0 && time.Now().Before(deadline); n = queueLength(t, dsn) {
@@ -225,6 +234,18 @@ func awaitDrain(t *testing.T, a *app, sends []timed, dsn string) {
 	if n > 0 {
 		t.Errorf("%d rows left in the queue after the drain", n)
 	}
+	return n == 0
+}
+
+// queuedIDs are the sends answered with a queued 202.
+func queuedIDs(sends []timed) map[string]bool {
+	queued := map[string]bool{}
+	for _, s := range sends {
+		if s.Queued {
+			queued[s.ID] = true
+		}
+	}
+	return queued
 }
 
 // logUndelivered logs the queued sends the app never read, with when they were sent.
@@ -354,12 +375,7 @@ func chaosVerdict(t *testing.T, a *app, dsn string, sends []timed, senders ...*s
 // checkQueuedSettled holds every record of a queued 202 to a final outcome.
 func checkQueuedSettled(t *testing.T, sends []timed, recs []Recorded) {
 	t.Helper()
-	queued := map[string]bool{}
-	for _, s := range sends {
-		if s.Queued {
-			queued[s.ID] = true
-		}
-	}
+	queued := queuedIDs(sends)
 	for _, r := range recs {
 		if queued[r.Send] && r.Outcome != "ok" {
 			t.Errorf("record %s of queued send %s: outcome %s after the drain", r.ID, r.Send, r.Outcome)

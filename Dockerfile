@@ -8,7 +8,7 @@
 #   docker run -p 80:80 -p 443:443 -v hookrelay-data:/data \
 #     -e HOOKRELAY_DOMAIN=relay.example.com -e HOOKRELAY_TOKEN=sha256:... hookrelay/relay-server
 #
-# See docker-compose.yml and deploy/README-deploy.md.
+# See docker-compose.yml and README.md, "Deploy on a server".
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

@@ -109,16 +109,17 @@ func (r *relay) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.tls, err = newTLS(r.cfg, r.log); err != nil {
+	// The store first: on PostgreSQL the nodes share their ACME cache there.
+	if err := r.openStore(ctx); err != nil {
+		return err
+	}
+	if r.tls, err = newTLS(r.cfg, r.log, sharedACMECache(r.db)); err != nil {
 		return err
 	}
 	if r.lns, err = openListeners(r.cfg, r.tls); err != nil {
 		return err
 	}
 	r.publicURL = publicURL(r.cfg, r.tls, r.lns.public.Addr())
-	if err := r.openStore(ctx); err != nil {
-		return err
-	}
 	if r.metrics, err = newMetrics(r.db, r.tls); err != nil {
 		return err
 	}
@@ -234,6 +235,9 @@ func serverConfig(cfg *config, tokens *server.Tokens, db relayStore, publicURL s
 	sc.Tunnels = cfg.Tunnels
 	if db != nil {
 		sc.Store = db
+	}
+	if pg, ok := db.(*postgres.DB); ok {
+		sc.InspectSessions = pg.InspectorSessions() // a login holds on every node
 	}
 	for _, r := range cfg.reservations() {
 		sc.Reserved = append(sc.Reserved, r.name)

@@ -9,7 +9,10 @@ import (
 	"slices"
 	"sort"
 
+	"golang.org/x/crypto/acme/autocert"
+
 	"github.com/hookrelay/hookrelay/certs"
+	"github.com/hookrelay/hookrelay/internal/store/postgres"
 )
 
 // Certificate sources, see config.tlsMode.
@@ -36,7 +39,7 @@ type tlsSetup struct {
 }
 
 // newTLS builds the provider for cfg's mode.
-func newTLS(cfg *config, log *slog.Logger) (*tlsSetup, error) {
+func newTLS(cfg *config, log *slog.Logger, acmeCache autocert.Cache) (*tlsSetup, error) {
 	s := &tlsSetup{mode: cfg.tlsMode(), hosts: certHosts(cfg)}
 	var err error
 	switch s.mode {
@@ -45,7 +48,7 @@ func newTLS(cfg *config, log *slog.Logger) (*tlsSetup, error) {
 	case modeSelfSigned:
 		s.provider, s.caFile, err = newSelfSigned(cfg)
 	case modeACME:
-		s.provider, err = newACME(cfg, s.hosts)
+		s.provider, err = newACME(cfg, s.hosts, acmeCache)
 	}
 	return s, err
 }
@@ -106,7 +109,8 @@ func newSelfSigned(cfg *config) (certs.Provider, string, error) {
 	return p, path, nil
 }
 
-func newACME(cfg *config, hosts []string) (certs.Provider, error) {
+// newACME makes the ACME provider; cache nil keeps certificates in the data directory.
+func newACME(cfg *config, hosts []string, cache autocert.Cache) (certs.Provider, error) {
 	var roots []byte
 	if cfg.ACMECAFile != "" {
 		var err error
@@ -115,13 +119,22 @@ func newACME(cfg *config, hosts []string) (certs.Provider, error) {
 		}
 	}
 	p, err := certs.NewACME(certs.ACMEConfig{
-		CacheDir: filepath.Join(cfg.Data, acmeCacheDir), Email: cfg.Email,
+		CacheDir: filepath.Join(cfg.Data, acmeCacheDir), Cache: cache, Email: cfg.Email,
 		DirectoryURL: cfg.ACMEDirectory, ExtraRoots: roots, HostPolicy: certs.ExactHosts(hosts...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("acme: %w", err)
 	}
 	return p, nil
+}
+
+// sharedACMECache is the ACME cache the nodes of a PostgreSQL store share (with its
+// order lock: one node orders each certificate), nil otherwise.
+func sharedACMECache(db relayStore) autocert.Cache {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pg.ACMECache()
+	}
+	return nil
 }
 
 // listenerTLSConfig is the provider's config without HTTP/2: tunnel connects are

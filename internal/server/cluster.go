@@ -10,6 +10,8 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/peer"
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/webhook/handshake"
+	"github.com/hookrelay/hookrelay/proto"
 )
 
 // Cluster is what a server needs to serve tunnels whose client session another relay
@@ -38,6 +40,11 @@ type Lease struct {
 	Label            string
 	Primary          bool
 	Generation       int64 // fencing token: unique and increasing cluster-wide
+	// The client's --verify specs, verify mode and --handshake kinds, which every node
+	// applies to the tunnel's deliveries as the holder would.
+	Verify     []string
+	VerifyMode string
+	Handshake  []string
 }
 
 // leaseFresh is how long a looked-up lease is used without asking the store again. A
@@ -52,13 +59,13 @@ var errRemoteBusy = errors.New("server: tunnel's node busy")
 // suspect, closed, or holds the session no more. The tunnel is offline for this node.
 var errRemoteOffline = errors.New("server: tunnel's node unreachable")
 
-// acquireLease takes the cluster lease of b's tunnel for b's session.
-func (s *Server) acquireLease(ctx context.Context, b *binding) error {
+// acquireLease takes the cluster lease of b's tunnel for b's session, asked for by req.
+func (s *Server) acquireLease(ctx context.Context, b *binding, req proto.TunnelRequest) error {
 	if s.cfg.Cluster == nil {
 		return nil
 	}
 	l := Lease{Tunnel: b.tunnel.name, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
-		Primary: b.client.primary}
+		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake}
 	gen, err := s.cfg.Cluster.Acquire(ctx, l)
 	if err != nil {
 		return fmt.Errorf("acquire lease of %s: %w", l.Tunnel, err)
@@ -100,15 +107,17 @@ func (s *Server) OpenSplice(tunnel string, gen int64, session string) (net.Conn,
 	return nil, fmt.Errorf("open splice of %s at %d: %w", tunnel, gen, peer.ErrNotHere)
 }
 
-// remoteClients returns the tunnel's client on another node as a one-client set, or nil
-// when no other node holds a live session of it.
-func (s *Server) remoteClients(ctx context.Context, t *tunnel) (*attached, error) {
+// remoteClients returns the tunnel's client on another node as a one-client set, and
+// cfg with that client's verifier and handshake answers, or nil when no other node holds
+// a live session of it.
+func (s *Server) remoteClients(ctx context.Context, t *tunnel, cfg tunnelConfig) (*attached, tunnelConfig, error) {
 	rb := t.remoteBinding(s)
 	l, err := rb.remote.current(ctx)
 	if err != nil || l == nil {
-		return nil, err
+		return nil, cfg, err
 	}
-	return newAttached([]*binding{rb}, t.config().share), nil
+	cfg.verify, cfg.handshake = rb.remote.checks(s, *l)
+	return newAttached([]*binding{rb}, cfg.share), cfg, nil
 }
 
 // remoteBinding returns the tunnel's binding through the cluster, making it once.
@@ -133,6 +142,30 @@ type remote struct {
 	mu      sync.Mutex
 	lease   *Lease // nil: none looked up, or none elsewhere
 	fetched time.Time
+	made    int64 // the generation verify and handshake were made for; 0: none
+	verify  *verifier
+	hs      *handshake.Responder
+}
+
+// checks returns the verifier and handshake answers of l's client, made once per lease
+// generation. Specs its own node accepted at grant fail here only if this node's
+// software differs; such a lease is checked as one without specs, and logged.
+func (r *remote) checks(s *Server, l Lease) (*verifier, *handshake.Responder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.made == l.Generation {
+		return r.verify, r.hs
+	}
+	v, err := newVerifier(l.Verify, l.VerifyMode)
+	if err != nil {
+		s.log.Error("verify specs of a remote client", "tunnel", l.Tunnel, "node", l.Node, "err", err)
+	}
+	hs, err := s.handshakeResponder(l.Tunnel, l.Handshake, l.Verify)
+	if err != nil {
+		s.log.Error("handshake kinds of a remote client", "tunnel", l.Tunnel, "node", l.Node, "err", err)
+	}
+	r.made, r.verify, r.hs = l.Generation, v, hs
+	return v, hs
 }
 
 // current returns the lease to splice to, looking it up when the last one is older

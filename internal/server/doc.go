@@ -182,6 +182,28 @@
 // primary order, gets every delivery, unrouted), queue drains triggered from another
 // node, takeover notices to a superseded node.
 //
+// The lease carries the client's --verify specs, verify mode and --handshake kinds,
+// from which the ingress node makes the tunnel's verifier and handshake answers once
+// per lease generation (remote.checks), so enforce-mode refusals (401
+// signature_invalid, never reaching the app), verdicts and handshakes are the same on
+// every node (TestClusterVerifyEnforceEveryNode, TestClusterHandshakeEveryNode). A
+// splice carries anything HTTP/1.1 does: upgrades (websocket), Expect: 100-continue,
+// trailers both ways, large bodies (3 MiB after 100 Continue;
+// TestClusterSpliceUpgradeExpectTrailers).
+//
+// A queue tunnel with no client anywhere queues on whichever node a delivery reaches,
+// in the shared store; the node the client next connects to drains them all, each
+// once, in the order of records_seq, drawn when a delivery's record is inserted: each
+// ingress node's in the order it accepted them, and deliveries accepted one after
+// another (the 202 of one before the post of the next) in that order whatever their
+// nodes; deliveries accepted at the same moment on two nodes are ordered by their seq
+// only (TestClusterQueueDrainedOnceInOrder). Limit: while no client of the tunnel is
+// attached anywhere, only the node its last client was on knows its --verify and
+// --handshake; another node queues a forged delivery that node would refuse 401, with
+// no verdict recorded, so it is delivered at drain without X-Hookrelay-Verified
+// (restamp re-verifies only what was verified on arrival), and it answers no
+// client-asked handshake.
+//
 // # Several clients on a tunnel
 //
 // A tunnel's clients are an immutable set (attached, attach.go) that every change

@@ -88,16 +88,16 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.bodyLimit)
 	d.body.declared = max(r.ContentLength, 0)
-	if s.answerHandshake(w, r, d, cfg.handshake) {
-		return
-	}
 	a := d.tunnel.live.Load()
 	if a == nil && s.cfg.Cluster != nil {
 		var err error
-		if a, err = s.remoteClients(r.Context(), d.tunnel); err != nil {
+		if a, cfg, err = s.remoteClients(r.Context(), d.tunnel, cfg); err != nil {
 			s.storeFailed(w, err, d.id)
 			return
 		}
+	}
+	if s.answerHandshake(w, r, d, cfg.handshake) {
+		return
 	}
 	if a == nil {
 		s.offline(w, r, d, cfg)

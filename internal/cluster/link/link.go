@@ -27,7 +27,7 @@ func (k Cluster) Node() string { return k.DB.NodeID() }
 // Acquire takes the lease of l's tunnel and client id for l's session on this node.
 func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
 	got, err := k.DB.Acquire(ctx, postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Session: l.Session,
-		Label: l.Label, Primary: l.Primary})
+		Label: l.Label, Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake})
 	return got.Generation, err
 }
 
@@ -46,7 +46,8 @@ func (k Cluster) Lookup(ctx context.Context, tunnel string) ([]server.Lease, err
 	out := make([]server.Lease, len(found))
 	for i, l := range found {
 		out[i] = server.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Node: l.NodeID, Addr: l.Addr,
-			Session: l.Session, Label: l.Label, Primary: l.Primary, Generation: l.Generation}
+			Session: l.Session, Label: l.Label, Primary: l.Primary, Generation: l.Generation,
+			Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake}
 	}
 	return out, nil
 }

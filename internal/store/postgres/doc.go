@@ -139,8 +139,10 @@
 //
 // A tunnel lease says that one client session serves a tunnel from one
 // node. A team-shared tunnel has several clients, so leases are keyed by
-// (tunnel, client id), with the client's label, routes, primary wish and
-// attach time: Acquire replaces only the same client id's older lease (a
+// (tunnel, client id), with the client's label, routes, primary wish, attach
+// time, and its --verify specs (with their secrets, like the bodies and
+// headers the store keeps), verify mode and --handshake kinds, which every
+// node checks the tunnel's deliveries with (0006_lease_settings): Acquire replaces only the same client id's older lease (a
 // reconnect, on any node), and draws its generation from the sequence
 // lease_gen after it holds the row's lock, so that a replacement's
 // generation is higher than the replaced one's even when Acquires race (12

@@ -22,6 +22,12 @@ type Lease struct {
 	Label    string
 	Primary  bool     // the client asked to be the tunnel's primary
 	Routes   []string // the client's routes (internal/route grammar)
+	// Verify, VerifyMode and Handshake are the client's --verify specs (with their
+	// secrets), verify mode and --handshake kinds: other nodes check its deliveries
+	// with them.
+	Verify     []string
+	VerifyMode string
+	Handshake  []string
 	// Generation is the lease's fencing token, from a sequence shared by the
 	// cluster: each Acquire gets a higher one than any lease of the same
 	// (tunnel, client id) before it, so "is this session still current?" is
@@ -32,7 +38,7 @@ type Lease struct {
 
 // leaseColumns are read by every lease query, in scanLease's order.
 const leaseColumns = `l.name, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
-	l.is_primary, l.routes, l.generation, l.attached_at`
+	l.is_primary, l.routes, l.generation, l.attached_at, l.verify, l.verify_mode, l.handshake`
 
 // primaryOrder is the primary rule (see the package doc) as SQL.
 const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
@@ -41,11 +47,12 @@ const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
 // draws its generation after it holds the row's lock, so that it is higher
 // than the one it replaces even when several Acquires race.
 const sAcquire = `INSERT INTO tunnel_leases AS l
-	(name, client_id, node_id, session_id, label, is_primary, routes, generation)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, nextval('lease_gen'))
+	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, generation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nextval('lease_gen'))
 	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
 		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
-		routes = EXCLUDED.routes, generation = nextval('lease_gen'), attached_at = now()
+		routes = EXCLUDED.routes, verify = EXCLUDED.verify, verify_mode = EXCLUDED.verify_mode,
+		handshake = EXCLUDED.handshake, generation = nextval('lease_gen'), attached_at = now()
 	RETURNING generation, attached_at`
 
 // Acquire makes l's session, on this node, the one serving l.Tunnel for
@@ -55,12 +62,14 @@ const sAcquire = `INSERT INTO tunnel_leases AS l
 // joins again first).
 func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
 	l.NodeID = db.node.id
-	if l.Routes == nil {
-		l.Routes = []string{}
+	for _, list := range []*[]string{&l.Routes, &l.Verify, &l.Handshake} {
+		if *list == nil {
+			*list = []string{}
+		}
 	}
 	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, sAcquire, l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label,
-			l.Primary, l.Routes).Scan(&l.Generation, &l.AttachedAt)
+			l.Primary, l.Routes, l.Verify, l.VerifyMode, l.Handshake).Scan(&l.Generation, &l.AttachedAt)
 	})
 	return l, notJoined(err)
 }
@@ -112,7 +121,7 @@ func (db *DB) leases(ctx context.Context, op, q string, args ...any) ([]Lease, e
 func scanLease(row pgx.CollectableRow) (Lease, error) {
 	var l Lease
 	err := row.Scan(&l.Tunnel, &l.ClientID, &l.NodeID, &l.Addr, &l.Session, &l.Label, &l.Primary,
-		&l.Routes, &l.Generation, &l.AttachedAt)
+		&l.Routes, &l.Generation, &l.AttachedAt, &l.Verify, &l.VerifyMode, &l.Handshake)
 	return l, err
 }
 

@@ -63,6 +63,25 @@
 // test (over about 1,000 the race detector's goroutine limit needs a run without
 // -race); -flood the length of each flood of TestFloods (e.g. 30s for a measurement).
 //
+// TestClusterChaos runs only with -cluster-chaos (about 90 s when the queue drains at
+// once): three relay-server processes on one PostgreSQL (a throwaway durable cluster of
+// the test's own) behind an in-test TCP round-robin balancer, a relay-client on a
+// queue-mode tunnel through it, senders at 30 requests a second (20 through the
+// balancer, 10 straight to a node that does not hold the client), bodies of 1-64 KiB.
+// After 8 s it kills the node holding the client (kill -9; the client comes back
+// through the balancer on another node), 10 s later crashes PostgreSQL and restarts
+// it 2 s on, then brings the killed node back. The oracle reads the records from
+// PostgreSQL; beside the four counts it asks that every queued 202 be delivered
+// within 60 s and the queue table be empty, that refusals be tunnel_offline inside
+// the failover window or store_unavailable inside the PostgreSQL window (fault to
+// the first request the app answered after it, plus 5 s), and that tunnel_leases,
+// sampled every 50 ms, never show two rows or a generation going back for one
+// (name, client id). It is off by default because it fails on this: a node whose
+// cached lease (2 s) still names the killed node queues requests after the new
+// holder drained at attach, and nothing drains them before the client's next
+// reconnect (the queue NOTIFY and drain sweeper of the scale-out design, 6.5, are
+// not there yet).
+//
 // Timeouts are generous and scaled by HOOKRELAY_TEST_SLOW (a factor, default 1);
 // the tests assert outcomes, never speed.
 package faultsuite

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/store/postgres"
 	"github.com/hookrelay/hookrelay/internal/store/sqlite"
 )
 
@@ -25,6 +26,29 @@ func readStore(path string) ([]Recorded, error) {
 	if err := db.Check(ctx); err != nil {
 		return nil, fmt.Errorf("read store: %w", err)
 	}
+	return readRecords(ctx, db)
+}
+
+// readPostgres reads every record of the PostgreSQL store named by dsn (a schema
+// several servers shared), with the digest of the body bytes each actually holds.
+func readPostgres(dsn string) ([]Recorded, error) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("read store: %w", err)
+	}
+	defer db.Close()
+	return readRecords(ctx, db)
+}
+
+// recordReader is the part of a store the oracle reads records through.
+type recordReader interface {
+	List(ctx context.Context, f store.Filter) (store.Page, error)
+	Get(ctx context.Context, owner, id string) (*store.Record, error)
+}
+
+// readRecords reads every record of db, page by page.
+func readRecords(ctx context.Context, db recordReader) ([]Recorded, error) {
 	var out []Recorded
 	f := store.Filter{AllOwners: true, Oldest: true, Limit: store.MaxLimit}
 	for {
@@ -45,7 +69,7 @@ func readStore(path string) ([]Recorded, error) {
 }
 
 // readBodies reads the records of a page whole, a few at a time.
-func readBodies(ctx context.Context, db *sqlite.DB, page []store.Record) ([]Recorded, error) {
+func readBodies(ctx context.Context, db recordReader, page []store.Record) ([]Recorded, error) {
 	out := make([]Recorded, len(page))
 	errs := make([]error, len(page))
 	next := make(chan int)

@@ -63,9 +63,9 @@
 // test (over about 1,000 the race detector's goroutine limit needs a run without
 // -race); -flood the length of each flood of TestFloods (e.g. 30s for a measurement).
 //
-// TestClusterChaos runs only with -cluster-chaos (about 90 s when the queue drains at
-// once): three relay-server processes on one PostgreSQL (a throwaway durable cluster of
-// the test's own) behind an in-test TCP round-robin balancer, a relay-client on a
+// TestClusterChaos (about 50 s; -cluster-chaos=false or -short skips it): three
+// relay-server processes on one PostgreSQL (a throwaway durable cluster of the test's
+// own) behind an in-test TCP round-robin balancer, a relay-client on a
 // queue-mode tunnel through it, senders at 30 requests a second (20 through the
 // balancer, 10 straight to a node that does not hold the client), bodies of 1-64 KiB.
 // After 8 s it kills the node holding the client (kill -9; the client comes back

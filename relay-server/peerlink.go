@@ -90,6 +90,15 @@ func (p *peerLink) cluster() server.Cluster {
 	return link.Cluster{DB: p.db, Peers: p.peers}
 }
 
+// events is the bus that shares live delivery events with the other nodes; nil without
+// a link.
+func (p *peerLink) events(log *slog.Logger) server.EventBus {
+	if p == nil {
+		return nil
+	}
+	return link.NewEvents(p.db, log)
+}
+
 // serve splices other nodes' streams onto srv's sessions until close.
 func (p *peerLink) serve(srv *server.Server, log *slog.Logger) {
 	if p == nil {

@@ -127,7 +127,7 @@ func (r *relay) start(ctx context.Context) error {
 		return err
 	}
 	sc := serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)
-	sc.Cluster = r.link.cluster()
+	sc.Cluster, sc.Events = r.link.cluster(), r.link.events(r.log)
 	if r.srv, err = server.New(sc); err != nil {
 		return err
 	}

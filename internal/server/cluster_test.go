@@ -60,7 +60,7 @@ func startNodeWith(t testing.TB, dsn string, mutate func(*server.Config)) *clust
 	}
 	n := &clusterNode{db: db, peers: peers}
 	n.Server = relaytest.StartServer(t, "", func(c *server.Config) {
-		c.Store, c.Cluster = db, link.Cluster{DB: db, Peers: peers}
+		c.Store, c.Cluster, c.Events = db, link.Cluster{DB: db, Peers: peers}, link.NewEvents(db, relaytest.Logger(t))
 		if mutate != nil {
 			mutate(c)
 		}
@@ -276,5 +276,71 @@ func TestClusterSessionMoved(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Echo") != "POST /two" {
 		t.Fatalf("after the client moved to node C: status %d, X-Echo %q", resp.StatusCode, resp.Header.Get("X-Echo"))
+	}
+}
+
+// TestClusterLiveEvents: a live view on one node (GET /api/events) shows the
+// deliveries another node completes, each once.
+func TestClusterLiveEvents(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a, c := startNode(t, dsn, nil), startNode(t, dsn, nil)
+	relaytest.StartClient(t, a.URL, relaytest.Token, client.Tunnel{Name: "far", Target: relaytest.Target(t, echoApp(t))})
+	got := make(chan api.Summary, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	connected := make(chan struct{})
+	go func() {
+		cl := apiClient(t, c.Server, relaytest.Token)
+		close(connected)
+		_ = cl.Events(ctx, "", func(s api.Summary) { got <- s })
+	}()
+	<-connected
+	// The stream and the node's LISTEN need a moment: send until one event arrives.
+	var first api.Summary
+	for i := 0; first.ID == ""; i++ {
+		if i == 100 {
+			t.Fatal("no event on node C for deliveries completed on node A")
+		}
+		resp := post(t, a.URL+"/t/far/seen", "{}")
+		resp.Body.Close()
+		select {
+		case first = <-got:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if first.Tunnel != "far" || first.Path != "/seen" {
+		t.Fatalf("event %+v, want the delivery to far", first)
+	}
+	resp := post(t, a.URL+"/t/far/last", "{}")
+	id := resp.Header.Get(proto.HeaderRequestID)
+	resp.Body.Close()
+	for deadline := time.After(30 * time.Second); ; {
+		select {
+		case s := <-got:
+			if s.Path == "/last" {
+				if s.ID != id && id != "" {
+					t.Fatalf("event %+v, want record %s", s, id)
+				}
+				expectNoMore(t, got, "/last")
+				return
+			}
+		case <-deadline:
+			t.Fatal("the last delivery's event never reached node C")
+		}
+	}
+}
+
+// expectNoMore fails if another event for path arrives within a second.
+func expectNoMore(t *testing.T, got chan api.Summary, path string) {
+	t.Helper()
+	for deadline := time.After(time.Second); ; {
+		select {
+		case s := <-got:
+			if s.Path == path {
+				t.Fatalf("a second event for %s: %+v", path, s)
+			}
+		case <-deadline:
+			return
+		}
 	}
 }

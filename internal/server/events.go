@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 type hub struct {
 	mu   sync.Mutex
 	subs map[chan api.Summary]string // channel -> owner
+	bus  EventBus                    // the other nodes' events; nil on one node
 }
 
 func (h *hub) subscribe(owner string) chan api.Summary {
@@ -37,13 +39,21 @@ func (h *hub) unsubscribe(ch chan api.Summary) {
 
 func (h *hub) publish(r *store.Record) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.subs) == 0 {
-		return
-	}
+	bus := h.bus
+	h.mu.Unlock()
 	sum := api.SummaryOf(r)
-	for ch, owner := range h.subs {
-		if owner != r.Owner {
+	if bus != nil {
+		bus.Publish(r.Owner, sum)
+	}
+	h.deliver(r.Owner, sum)
+}
+
+// deliver passes sum to the subscribers of owner; one that is behind misses it.
+func (h *hub) deliver(owner string, sum api.Summary) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch, o := range h.subs {
+		if o != owner {
 			continue
 		}
 		select {
@@ -51,6 +61,31 @@ func (h *hub) publish(r *store.Record) {
 		default:
 		}
 	}
+}
+
+// EventBus carries finished deliveries' summaries between the nodes of a cluster, so
+// that a live view (the inspector's list, GET /api/events) on any node shows the
+// deliveries every node completes. Delivery is best effort: a node that is not
+// listening misses events, as a subscriber that falls behind does.
+type EventBus interface {
+	// Publish sends owner's summary to the other nodes, without waiting.
+	Publish(owner string, sum api.Summary)
+	// Listen calls f with each summary another node published, until ctx ends.
+	Listen(ctx context.Context, f func(owner string, sum api.Summary))
+}
+
+// startEvents joins the cluster's event bus, if any.
+func (s *Server) startEvents() {
+	if s.cfg.Events == nil || !s.work.add() {
+		return
+	}
+	s.hub.mu.Lock()
+	s.hub.bus = s.cfg.Events
+	s.hub.mu.Unlock()
+	go func() {
+		defer s.work.done()
+		s.cfg.Events.Listen(s.ctx, s.hub.deliver)
+	}()
 }
 
 // eventsKeepAlive is how often an idle event stream sends a comment, so proxies keep it.

@@ -59,6 +59,9 @@ type Config struct {
 	// each tunnel its sessions serve, and forwards a request for a tunnel whose client
 	// is on another node to that node (see Cluster and OpenSplice). Nil: one node.
 	Cluster Cluster
+	// Events, when set, shares live delivery events with the other nodes (see
+	// EventBus). Nil: a live view shows this node's deliveries only.
+	Events EventBus
 	// Timeout is how long the local app may take to start answering a request before the
 	// sender gets 504 local_timeout. Default DefaultTimeout (30 s).
 	Timeout time.Duration
@@ -239,6 +242,7 @@ func New(cfg Config) (*Server, error) {
 	s.startTokenWatch()
 	s.startPurger()
 	s.startQueueSweep()
+	s.startEvents()
 	return s, nil
 }
 

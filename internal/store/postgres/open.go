@@ -82,6 +82,7 @@ type DB struct {
 	node    nodeConfig
 	closed  atomic.Bool
 	once    sync.Once
+	chans   channels // see notify.go
 }
 
 // Open connects to the PostgreSQL named by dsn (a URL or key=value

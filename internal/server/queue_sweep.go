@@ -12,22 +12,12 @@ const queueSweepEvery = 10 * time.Second
 // here; a drain of an empty queue is one store read. One node alone needs none: every
 // queued delivery is its own, and it kicks the drain itself.
 func (s *Server) startQueueSweep() {
-	if s.cfg.Cluster == nil || s.cfg.Store == nil || !s.work.add() {
+	if s.cfg.Cluster == nil || s.cfg.Store == nil {
 		return
 	}
-	go func() {
-		defer s.work.done()
-		t := time.NewTicker(queueSweepEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-			case <-s.ctx.Done():
-				return
-			}
-			for _, tn := range s.reg.served() {
-				s.kickDrain(tn)
-			}
+	s.every(queueSweepEvery, func() {
+		for _, tn := range s.reg.served() {
+			s.kickDrain(tn)
 		}
-	}()
+	})
 }

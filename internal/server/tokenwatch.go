@@ -32,10 +32,17 @@ func (s *Server) startTokenWatch() {
 	}
 	s.tokens.v = -1
 	s.syncTokens(s.ctx)
-	s.work.add()
+	s.every(TokenPoll, func() { s.syncTokens(s.ctx) })
+}
+
+// every runs f every d, in a goroutine the server owns, until the server closes.
+func (s *Server) every(d time.Duration, f func()) {
+	if !s.work.add() {
+		return
+	}
 	go func() {
 		defer s.work.done()
-		t := time.NewTicker(TokenPoll)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
@@ -43,7 +50,7 @@ func (s *Server) startTokenWatch() {
 			case <-s.ctx.Done():
 				return
 			}
-			s.syncTokens(s.ctx)
+			f()
 		}
 	}()
 }

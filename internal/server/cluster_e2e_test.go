@@ -30,21 +30,8 @@ import (
 // spliceApp serves /ws as a websocket echo, /trl by echoing the request's X-Sum
 // trailer back as a response trailer, and anything else as echoApp does.
 func spliceApp(t *testing.T) string {
-	up := websocket.Upgrader{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			typ, msg, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(typ, msg) != nil {
-				return
-			}
-		}
-	})
+	mux.HandleFunc("/ws", wsEcho)
 	mux.HandleFunc("/trl", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Trailer", "X-Got")

@@ -18,20 +18,7 @@ import (
 
 func TestWebsocketThroughTunnel(t *testing.T) {
 	srv := relaytest.StartServer(t, "", nil)
-	up := websocket.Upgrader{}
-	echo := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			typ, msg, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(typ, msg) != nil {
-				return
-			}
-		}
-	}))
+	echo := httpServer(t, http.HandlerFunc(wsEcho))
 	relaytest.StartClient(t, srv.URL, relaytest.Token, client.Tunnel{Name: "ws", Target: relaytest.Target(t, echo)})
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/t/ws/socket"
 	ws, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
@@ -124,5 +111,21 @@ func TestWebsocketRecordedAsUpgraded(t *testing.T) {
 			t.Fatalf("the websocket record never completed: %v %+v", err, page)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wsEcho upgrades to a websocket and echoes every message until the peer goes.
+func wsEcho(w http.ResponseWriter, r *http.Request) {
+	var up websocket.Upgrader
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	for {
+		typ, msg, err := ws.ReadMessage()
+		if err != nil || ws.WriteMessage(typ, msg) != nil {
+			return
+		}
 	}
 }

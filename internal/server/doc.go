@@ -247,7 +247,10 @@
 // On a shared tunnel every attempt is recorded with the store's AddAttempt, when it has
 // one: the one that answered (role primary, balance, routed, replay or queue), each
 // pass, each copy (mirror), with the client's label, status, duration and error, in the
-// background for live traffic and in place for replays and queued deliveries. A replay
+// background for live traffic and in place for replays and queued deliveries. The
+// copies' attempts, with that of the one that answered for live traffic, are saved in
+// one write once the last copy is done (copyBatch), so that a mirrored delivery costs
+// the store as many commits as one to a single client. A replay
 // goes to one client: the one Edit.ToClient names by label, else the one that would
 // answer a sender. A queued delivery goes out like a live one: to the one that answers,
 // copies to the others.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,6 +210,10 @@ func (sh *sharing) sendCopies(targets []*binding, body []byte) {
 		}
 		go func() {
 			defer s.work.done()
+			// A goroutine started here runs next on this processor, before those
+			// already waiting (another delivery's handler, the read of the sender's next
+			// request): yielding once puts the copy behind them.
+			runtime.Gosched()
 			a := sh.sendCopy(b, body, st)
 			sh.giveSlot(b)
 			batch.end(&a, true)

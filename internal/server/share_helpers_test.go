@@ -28,7 +28,6 @@ type attemptStore struct {
 	*sqlite.DB
 	mu       sync.Mutex
 	attempts map[string][]store.Attempt
-	total    int
 	writes   map[string]int // AddAttempt calls a record
 }
 
@@ -39,21 +38,8 @@ func (s *attemptStore) AddAttempt(ctx context.Context, id string, as ...store.At
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts[id] = append(s.attempts[id], as...)
-	s.total += len(as)
 	s.writes[id]++
 	return nil
-}
-
-// awaitTotal waits until n attempts in all have been added (at most 10 s).
-func (s *attemptStore) awaitTotal(n int) {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
-		s.mu.Lock()
-		done := s.total >= n
-		s.mu.Unlock()
-		if done {
-			return
-		}
-	}
 }
 
 // count is how many attempts of record id were added.

@@ -174,26 +174,28 @@ func TestPrimaryTieByGeneration(t *testing.T) {
 }
 
 // TestSharedLeases: two handles on one schema see each other's leases, with their
-// labels, routes and node addresses, and a client id re-attaching on the other node
-// replaces only its own lease.
+// labels, routes, settings and node addresses, and a client id re-attaching on the
+// other node replaces only its own lease and keeps its place (its attach time).
 func TestSharedLeases(t *testing.T) {
 	dbs := clusterOf(t, 2, postgres.Options{})
 	a := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s1", Label: "Ann", Routes: []string{"/a/*"},
-		Verify: []string{"stripe:whsec_x", "github:y"}, VerifyMode: "enforce", Handshake: []string{"slack"}})
+		Verify: []string{"stripe:whsec_x", "github:y"}, VerifyMode: "enforce", Handshake: []string{"slack"}, Share: "balance"})
 	mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "bob", Session: "s2", Label: "Bob"})
 	for _, db := range dbs {
 		ls := mustLookup(t, db, "t")
 		if len(ls) != 2 || ls[0].ClientID != "ann" || ls[0].Addr != "10.0.0.1:7443" || ls[0].Label != "Ann" ||
 			!slices.Equal(ls[0].Routes, []string{"/a/*"}) || ls[1].NodeID != dbs[1].NodeID() ||
 			!slices.Equal(ls[0].Verify, []string{"stripe:whsec_x", "github:y"}) || ls[0].VerifyMode != "enforce" ||
-			!slices.Equal(ls[0].Handshake, []string{"slack"}) || len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" {
+			!slices.Equal(ls[0].Handshake, []string{"slack"}) || len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" ||
+			ls[0].Share != "balance" || ls[1].Share != "" {
 			t.Fatalf("%s looks up %+v", db.NodeID(), ls)
 		}
 	}
 	moved := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s3"})
 	ls := mustLookup(t, dbs[0], "t")
-	if len(ls) != 2 || ls[0].ClientID != "bob" || ls[1].Generation != moved.Generation || moved.Generation <= a.Generation ||
-		len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" || len(ls[1].Handshake) != 0 {
+	if len(ls) != 2 || ls[0].ClientID != "ann" || ls[0].Generation != moved.Generation || moved.Generation <= a.Generation ||
+		ls[0].NodeID != dbs[1].NodeID() || len(ls[0].Verify) != 0 || ls[0].VerifyMode != "" || len(ls[0].Handshake) != 0 ||
+		ls[0].Share != "" || ls[1].ClientID != "bob" {
 		t.Fatalf("after ann moved: %+v", ls)
 	}
 	held, err := dbs[0].Held(context.Background())

@@ -142,8 +142,11 @@
 // (tunnel, client id), with the client's label, routes, primary wish, attach
 // time, and its --verify specs (with their secrets, like the bodies and
 // headers the store keeps), verify mode and --handshake kinds, which every
-// node checks the tunnel's deliveries with (0006_lease_settings): Acquire replaces only the same client id's older lease (a
-// reconnect, on any node), and draws its generation from the sequence
+// node checks the tunnel's deliveries with (0006_lease_settings), and its
+// --share policy (0007_lease_share). Acquire replaces only the same client
+// id's older lease (a reconnect, on any node), keeping its attach time, so a
+// reconnecting primary stays primary wherever it reconnects, as on one node;
+// and draws its generation from the sequence
 // lease_gen after it holds the row's lock, so that a replacement's
 // generation is higher than the replaced one's even when Acquires race (12
 // concurrent Acquires of one key from three nodes leave one lease, the one

@@ -178,9 +178,27 @@
 // request. Measured (BenchmarkClusterHop, 500 sequential 1 KiB POSTs answered with
 // 1 KiB, two sets of three runs, 2 shared cores at load 4-6): p50 1.09-1.62 ms to the
 // holding node, 1.10-1.81 ms through another one, the same run's difference -0.08 to
-// +0.19 ms: the hop is within the noise of the store's insert and completion. Not yet: several clients on different nodes (the first lease,
-// primary order, gets every delivery, unrouted), queue drains triggered from another
-// node, takeover notices to a superseded node.
+// +0.19 ms: the hop is within the noise of the store's insert and completion.
+//
+// A team tunnel may have clients on several nodes. Every node plans a delivery among
+// all of them (cluster_members.go): the leases, in the store's primary order (explicit
+// primary, earliest attach, generation), carry each client's label, routes and --share,
+// so the primary, the mirrors, the routed clients and the balance rotation are the same
+// whichever node a sender reaches; this node's own clients are its local bindings, the
+// others bindings through splices, one per lease generation, dropped with their lease.
+// Mirror copies, attempts and records are the ingress node's, as on one node. A change
+// of clients reaches another node's plans at its next lookup (at most leaseFresh, 2 s);
+// meanwhile a client gone is found so at its splice (not_here, before any byte left),
+// and a delivery whose body is held passes on to the next client, as on one node
+// (TestClusterTeamAcrossNodes, TestClusterBalanceAcrossNodes). A lease keeps its attach
+// time when its client reconnects, to any node, so a reconnecting primary stays primary.
+// With clients on several nodes, each node starts drains of the tunnel's queue; a drain
+// holds the tunnel's job lease (queue_lease.go, "drain:NAME", renewed per batch, given
+// up at its end), so one node at a time drains, and each queued record reaches the
+// primary once, in order, with copies to the others (TestClusterTeamQueueOnce; without
+// the job, two nodes' drains delivered every record twice). The clients frame a
+// relay-client prints lists this node's clients only; GET /api/tunnels/NAME lists every
+// node's.
 //
 // The lease carries the client's --verify specs, verify mode and --handshake kinds,
 // from which the ingress node makes the tunnel's verifier and handshake answers once

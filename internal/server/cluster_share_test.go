@@ -18,14 +18,18 @@ import (
 // (node A, first attached) answers, Bob (node B) gets a copy of every delivery, Carol
 // (node C, routed) gets what her route matches and nothing else, whichever node a
 // sender reaches; every node lists the same clients in the same roles and records
-// each attempt. When Alice's client goes away, Bob answers senders of every node.
+// each attempt; each client is told of the clients on every node. When Alice's client
+// goes away, Bob answers senders of every node.
 func TestClusterTeamAcrossNodes(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	nodes := []*clusterNode{startNode(t, dsn, nil), startNode(t, dsn, nil), startNode(t, dsn, nil)}
 	alice, bob, carol := newApp(t, "alice", 0), newApp(t, "bob", 0), newApp(t, "carol", 0)
 	ma := attach(t, nodes[0].Server, alice, nil)
-	attach(t, nodes[1].Server, bob, nil)
-	attach(t, nodes[2].Server, carol, func(tn *client.Tunnel) { tn.Routes = []string{"header:X-Dev=carol"} })
+	mb := attach(t, nodes[1].Server, bob, nil)
+	mc := attach(t, nodes[2].Server, carol, func(tn *client.Tunnel) { tn.Routes = []string{"header:X-Dev=carol"} })
+	for _, m := range []*member{ma, mb, mc} { // each told of the clients on every node
+		m.waitClients(t, "alice:primary", "bob:mirror", "carol:routed")
+	}
 	for _, n := range nodes {
 		checkRoles(t, waitAttached(t, apiClient(t, n.Server, relaytest.Token), 3),
 			"alice:primary", "bob:mirror", "carol:routed")
@@ -52,6 +56,7 @@ func TestClusterTeamAcrossNodes(t *testing.T) {
 		t.Errorf("alice got %d deliveries, want the 3 unrouted ones", n)
 	}
 	ma.Stop()
+	mc.waitClients(t, "bob:primary", "carol:routed")
 	for i, n := range nodes {
 		waitAnswer(t, n.Server, "bob", i)
 	}

@@ -186,9 +186,12 @@
 // so the primary, the mirrors, the routed clients and the balance rotation are the same
 // whichever node a sender reaches; this node's own clients are its local bindings, the
 // others bindings through splices, one per lease generation, dropped with their lease.
-// Mirror copies, attempts and records are the ingress node's, as on one node. A change
-// of clients reaches another node's plans at its next lookup (at most leaseFresh, 2 s);
-// meanwhile a client gone is found so at its splice (not_here, before any byte left),
+// Mirror copies, attempts and records are the ingress node's, as on one node. A node
+// whose clients change (a session's start, after its leases are taken; its end, after
+// they are released) tells the others (ClientsWatch: NOTIFY on channel "clients",
+// cluster_watch.go); each then looks the tunnel up at once and sends its own clients of
+// it a clients frame listing every node's. A change missed (a node not listening)
+// reaches the plans at the next lookup, within leaseFresh (2 s); meanwhile a client gone is found so at its splice (not_here, before any byte left),
 // and a delivery whose body is held passes on to the next client, as on one node
 // (TestClusterTeamAcrossNodes, TestClusterBalanceAcrossNodes). A lease keeps its attach
 // time when its client reconnects, to any node, so a reconnecting primary stays primary.
@@ -196,9 +199,8 @@
 // holds the tunnel's job lease (queue_lease.go, "drain:NAME", renewed per batch, given
 // up at its end), so one node at a time drains, and each queued record reaches the
 // primary once, in order, with copies to the others (TestClusterTeamQueueOnce; without
-// the job, two nodes' drains delivered every record twice). The clients frame a
-// relay-client prints lists this node's clients only; GET /api/tunnels/NAME lists every
-// node's.
+// the job, two nodes' drains delivered every record twice). GET /api/tunnels/NAME lists
+// every node's clients too.
 //
 // The lease carries the client's --verify specs, verify mode and --handshake kinds,
 // from which the ingress node makes the tunnel's verifier and handshake answers once

@@ -24,6 +24,11 @@ type Cluster interface {
 	Release(ctx context.Context, l Lease) error
 	// Lookup returns the tunnel's live leases, on nodes alive, primary first.
 	Lookup(ctx context.Context, tunnel string) ([]Lease, error)
+	// Checks returns the verify specs, verify mode and handshake kinds of the client
+	// that attached to tunnel last, attached now or not, with its lease's generation
+	// (0: no client ever attached): what every node checks the tunnel's deliveries with
+	// while no client is attached anywhere.
+	Checks(ctx context.Context, tunnel string) (Lease, error)
 	// Splice opens a byte splice to l's session on l's node (see internal/peer): its
 	// errors wrap peer's sentinels.
 	Splice(ctx context.Context, l Lease, deliveryID string) (net.Conn, error)

@@ -29,6 +29,10 @@ type members struct {
 	set      *attached
 	from     *attached
 	setRound int
+	// last is the checks of the tunnel's latest client (Cluster.Checks), looked up in
+	// round lastRound, for when no client is attached anywhere.
+	last      Lease
+	lastRound int
 	// The verifier and handshake answers made from the lease of generation checked.
 	checked int64
 	verify  *verifier
@@ -52,10 +56,36 @@ func (s *Server) clusterClients(ctx context.Context, t *tunnel, local *attached,
 	if a != nil && a != local {
 		cfg.share = a.share
 	}
-	if local == nil && first != nil {
+	switch {
+	case local != nil:
+	case first != nil:
 		cfg.verify, cfg.handshake = m.checks(s, *first)
+	default: // no client anywhere: the latest one's checks, as its node would apply them
+		if last := m.lastChecks(ctx, s, t.name, round); last.Generation != 0 {
+			cfg.verify, cfg.handshake = m.checks(s, last)
+		}
 	}
 	return a, cfg, nil
+}
+
+// lastChecks returns the checks of the tunnel's latest client, looked up once per
+// round of leases; a lookup that fails leaves the last known (or none).
+func (m *members) lastChecks(ctx context.Context, s *Server, name string, round int) Lease {
+	m.mu.Lock()
+	last, fresh := m.last, m.lastRound == round
+	m.mu.Unlock()
+	if fresh {
+		return last
+	}
+	l, err := s.cfg.Cluster.Checks(ctx, name)
+	if err != nil {
+		s.log.Debug("checks of a tunnel's latest client", "tunnel", name, "err", err)
+		return last
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.last, m.lastRound = l, round
+	return l
 }
 
 // clientsNow is t's clients for a delivery planned now: this node's, and with a

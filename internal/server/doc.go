@@ -217,12 +217,12 @@
 // ingress node's in the order it accepted them, and deliveries accepted one after
 // another (the 202 of one before the post of the next) in that order whatever their
 // nodes; deliveries accepted at the same moment on two nodes are ordered by their seq
-// only (TestClusterQueueDrainedOnceInOrder). Limit: while no client of the tunnel is
-// attached anywhere, only the node its last client was on knows its --verify and
-// --handshake; another node queues a forged delivery that node would refuse 401, with
-// no verdict recorded, so it is delivered at drain without X-Hookrelay-Verified
-// (restamp re-verifies only what was verified on arrival), and it answers no
-// client-asked handshake.
+// only (TestClusterQueueDrainedOnceInOrder). While no client of the tunnel is attached
+// anywhere, every node checks its deliveries with the --verify specs, mode and
+// --handshake kinds of its latest client, which the store keeps in the tunnel's row
+// (Cluster.Checks, written with each lease; looked up at most once per lease lookup):
+// forged deliveries are refused 401 on every node, signed ones queued with their
+// verdict and delivered verified, handshakes answered (TestClusterChecksWithNoClient).
 //
 // # Several clients on a tunnel
 //

@@ -53,6 +53,13 @@ func (k Cluster) Lookup(ctx context.Context, tunnel string) ([]server.Lease, err
 	return out, nil
 }
 
+// Checks returns the checks of the tunnel's latest client (see server.Cluster).
+func (k Cluster) Checks(ctx context.Context, tunnel string) (server.Lease, error) {
+	l, err := k.DB.TunnelChecks(ctx, tunnel)
+	return server.Lease{Tunnel: tunnel, Generation: l.Generation, Verify: l.Verify, VerifyMode: l.VerifyMode,
+		Handshake: l.Handshake}, err
+}
+
 // Splice opens a splice to l's session on l's node.
 func (k Cluster) Splice(ctx context.Context, l server.Lease, deliveryID string) (net.Conn, error) {
 	return k.Peers.Splice(ctx, peer.Node{ID: l.Node, Addr: l.Addr},

@@ -344,3 +344,26 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("leases after reconciling %q, want %q", left, want)
 	}
 }
+
+// TestTunnelChecks: the tunnel row keeps the checks of the client that attached last,
+// on whichever node, after its lease is released; a tunnel no client attached to has
+// none.
+func TestTunnelChecks(t *testing.T) {
+	dbs := clusterOf(t, 2, postgres.Options{})
+	ctx := context.Background()
+	if l, err := dbs[1].TunnelChecks(ctx, "t"); err != nil || l.Generation != 0 || len(l.Verify) != 0 {
+		t.Fatalf("before any client: %+v, %v", l, err)
+	}
+	mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s1",
+		Verify: []string{"github:x"}, VerifyMode: "enforce", Handshake: []string{"slack"}})
+	last := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "bob", Session: "s2",
+		Verify: []string{"stripe:whsec_y"}, VerifyMode: "observe"})
+	if ok, err := dbs[1].Release(ctx, last); !ok || err != nil {
+		t.Fatalf("release: %v, %v", ok, err)
+	}
+	l, err := dbs[0].TunnelChecks(ctx, "t")
+	if err != nil || l.Generation != last.Generation || !slices.Equal(l.Verify, []string{"stripe:whsec_y"}) ||
+		l.VerifyMode != "observe" || len(l.Handshake) != 0 {
+		t.Fatalf("after bob left: %+v, %v; want bob's checks at generation %d", l, err, last.Generation)
+	}
+}

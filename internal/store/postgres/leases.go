@@ -47,14 +47,19 @@ const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
 // sAcquire inserts or replaces the lease of (name, client id). A replacement
 // draws its generation after it holds the row's lock, so that it is higher
 // than the one it replaces even when several Acquires race.
-const sAcquire = `INSERT INTO tunnel_leases AS l
+// The tunnel row keeps the checks of the latest lease (TunnelChecks), written in
+// the same statement.
+const sAcquire = `WITH l AS (INSERT INTO tunnel_leases AS l
 	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, generation)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nextval('lease_gen'))
 	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
 		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
 		routes = EXCLUDED.routes, verify = EXCLUDED.verify, verify_mode = EXCLUDED.verify_mode,
 		handshake = EXCLUDED.handshake, share = EXCLUDED.share, generation = nextval('lease_gen')
-	RETURNING generation, attached_at`
+	RETURNING generation, attached_at),
+	t AS (UPDATE tunnels SET verify = $8, verify_mode = $9, handshake = $10,
+		checks_gen = (SELECT generation FROM l) WHERE name = $1)
+	SELECT generation, attached_at FROM l`
 
 // Acquire makes l's session, on this node, the one serving l.Tunnel for
 // l.ClientID, replacing only that client id's older lease, and returns l
@@ -132,4 +137,18 @@ func notJoined(err error) error {
 		return fmt.Errorf("%w (the tunnel is unclaimed or this node has not joined)", err)
 	}
 	return err
+}
+
+// TunnelChecks returns the --verify specs, verify mode and --handshake kinds
+// of the client that attached to the tunnel last, attached or not, with the
+// generation of its lease as Generation (0: no client ever attached). They
+// are what every node checks the tunnel's deliveries with while no client is
+// attached anywhere.
+func (db *DB) TunnelChecks(ctx context.Context, name string) (Lease, error) {
+	l := Lease{Tunnel: name}
+	err := db.call(ctx, "tunnel checks of "+name, func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, `SELECT verify, verify_mode, handshake, checks_gen FROM tunnels WHERE name = $1`,
+			name).Scan(&l.Verify, &l.VerifyMode, &l.Handshake, &l.Generation)
+	})
+	return l, err
 }

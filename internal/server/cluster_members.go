@@ -21,8 +21,10 @@ type members struct {
 	lookup sync.Mutex // one lookup of the tunnel at a time
 	mu     sync.Mutex // guards the fields below
 	leases []Lease
-	round  int       // lookups done; 0: none yet
-	at     time.Time // when the last one was done
+	round  int       // lookups that succeeded; 0: none yet
+	tries  int       // lookups done, failed ones too
+	err    error     // the last lookup's error
+	at     time.Time // when leases are from (a failure moves it, see refresh)
 	remote map[int64]*binding
 	// set is every node's clients in the cluster's order, built from the leases of
 	// round setRound and this node's set from.
@@ -105,35 +107,59 @@ func (s *Server) clientsNow(ctx context.Context, t *tunnel) *attached {
 // again when the last lookup is older than leaseFresh.
 func (m *members) current(ctx context.Context, c Cluster, name string, now func() time.Time) ([]Lease, int, error) {
 	m.mu.Lock()
-	leases, round, at := m.leases, m.round, m.at
+	leases, round, at, tries := m.leases, m.round, m.at, m.tries
 	m.mu.Unlock()
 	if round > 0 && now().Sub(at) < leaseFresh {
 		return leases, round, nil
 	}
-	return m.refresh(ctx, c, name, now, round)
+	return m.refresh(ctx, c, name, now, tries)
 }
 
-// refresh looks the tunnel's leases up, unless another lookup has been done since
-// round seen, and drops the bindings of leases gone.
+// lookupRetry is how soon a lookup that failed is tried again, the last leases
+// serving meanwhile: deliveries do not queue up behind lookups of a store out of reach
+// (their records cannot be written then anyway).
+const lookupRetry = time.Second
+
+// refresh looks the tunnel's leases up, unless another lookup was done since try seen
+// (callers that waited for it take its result), and drops the bindings of leases gone.
 func (m *members) refresh(ctx context.Context, c Cluster, name string, now func() time.Time, seen int) ([]Lease, int, error) {
 	m.lookup.Lock()
 	defer m.lookup.Unlock()
-	m.mu.Lock()
-	leases, round := m.leases, m.round
-	m.mu.Unlock()
-	if round > seen {
-		return leases, round, nil
+	if leases, round, err, done := m.since(seen); done {
+		return leases, round, err
 	}
 	leases, err := c.Lookup(ctx, name)
-	if err != nil {
-		return nil, 0, fmt.Errorf("look up %s: %w", name, store.ErrUnavailable)
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.tries++
+	if err != nil {
+		m.err = fmt.Errorf("look up %s: %w", name, store.ErrUnavailable)
+		m.at = now().Add(lookupRetry - leaseFresh)
+		return m.state()
+	}
 	m.round++
-	m.leases, m.at = leases, now()
+	m.leases, m.at, m.err = leases, now(), nil
 	m.prune(leases)
-	return leases, m.round, nil
+	return m.state()
+}
+
+// since returns the state when a lookup was done after try seen.
+func (m *members) since(seen int) ([]Lease, int, error, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tries <= seen {
+		return nil, 0, nil, false
+	}
+	leases, round, err := m.state()
+	return leases, round, err, true
+}
+
+// state is the last leases looked up, or the error when none ever was.
+func (m *members) state() ([]Lease, int, error) {
+	if m.round == 0 {
+		return nil, 0, m.err
+	}
+	return m.leases, m.round, nil
 }
 
 // prune forgets the bindings of leases no longer looked up, closing their idle splices;
@@ -290,7 +316,7 @@ func (s *Server) spliceTo(t *tunnel, l Lease) func() (net.Conn, error) {
 func (s *Server) spliceMoved(ctx context.Context, t *tunnel, l Lease) (net.Conn, error) {
 	m := &t.members
 	m.mu.Lock()
-	seen := m.round
+	seen := m.tries
 	m.mu.Unlock()
 	leases, _, err := m.refresh(ctx, s.cfg.Cluster, t.name, s.cfg.Now, seen)
 	if err != nil {

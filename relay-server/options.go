@@ -75,7 +75,7 @@ func (c *config) options() []option.Option {
 		{Name: "cluster-listen", Value: option.String(&c.ClusterListen, ""),
 			Help: "with --database-url: host:port other relays dial to forward deliveries to this one's clients (host: the address they reach, not 0.0.0.0)"},
 		{Name: "cluster-secret-file", Value: option.String(&c.ClusterSecretFile, ""),
-			Help: "file holding the secret every relay of the cluster shares (at least 16 bytes), required by --cluster-listen"},
+			Help: "file holding the secret every relay of the cluster shares (at least 16 bytes), required by --cluster-listen; it also seals the --verify secrets the database keeps"},
 		{Name: "log-format", Value: option.String(&c.LogFormat, "text"), Choices: []string{"text", "json"},
 			Help: "log format: text or json"},
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,5 +366,45 @@ func TestTunnelChecks(t *testing.T) {
 	if err != nil || l.Generation != last.Generation || !slices.Equal(l.Verify, []string{"stripe:whsec_y"}) ||
 		l.VerifyMode != "observe" || len(l.Handshake) != 0 {
 		t.Fatalf("after bob left: %+v, %v; want bob's checks at generation %d", l, err, last.Generation)
+	}
+}
+
+// TestSealedSpecs: on handles with a SealSecret, the --verify specs are stored sealed
+// (no secret in the table), read back as given by every handle with the same secret,
+// and refused, never misread, by one with another or none.
+func TestSealedSpecs(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	secret := []byte("a cluster secret of 32 bytes....")
+	dbs, _ := clusterOn(t, dsn, 2, postgres.Options{SealSecret: secret})
+	ctx := context.Background()
+	specs := []string{"stripe:whsec_dGVzdHNlY3JldA", "github:s3cret"}
+	mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s", Verify: specs, VerifyMode: "enforce"})
+	if ls := mustLookup(t, dbs[1], "t"); len(ls) != 1 || !slices.Equal(ls[0].Verify, specs) {
+		t.Fatalf("lookup with the same secret: %+v", ls)
+	}
+	if l, err := dbs[1].TunnelChecks(ctx, "t"); err != nil || !slices.Equal(l.Verify, specs) {
+		t.Fatalf("tunnel checks with the same secret: %+v, %v", l, err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var stored string
+	if err := conn.QueryRow(ctx, `SELECT array_to_string(l.verify, ' ') || ' ' || array_to_string(t.verify, ' ')
+		FROM tunnel_leases l JOIN tunnels t USING (name)`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stored, "whsec") || strings.Contains(stored, "s3cret") {
+		t.Fatalf("the table holds a secret: %s", stored)
+	}
+	for _, other := range [][]byte{[]byte("another cluster secret.........."), nil} {
+		db := mustOpen(t, dsn, postgres.Options{SealSecret: other})
+		if _, err := db.Lookup(ctx, "t"); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("lookup with secret %q: %v, want ErrInvalid", other, err)
+		}
+		if _, err := db.TunnelChecks(ctx, "t"); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("tunnel checks with secret %q: %v, want ErrInvalid", other, err)
+		}
 	}
 }

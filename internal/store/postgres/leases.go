@@ -75,7 +75,7 @@ func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
 	}
 	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, sAcquire, l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label,
-			l.Primary, l.Routes, l.Verify, l.VerifyMode, l.Handshake, l.Share).Scan(&l.Generation, &l.AttachedAt)
+			l.Primary, l.Routes, db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share).Scan(&l.Generation, &l.AttachedAt)
 	})
 	return l, notJoined(err)
 }
@@ -121,7 +121,15 @@ func (db *DB) leases(ctx context.Context, op, q string, args ...any) ([]Lease, e
 		out, err = pgx.CollectRows(rows, scanLease)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Verify, err = db.seal.open(out[i].Tunnel, out[i].Verify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return out, nil
 }
 
 func scanLease(row pgx.CollectableRow) (Lease, error) {
@@ -150,5 +158,11 @@ func (db *DB) TunnelChecks(ctx context.Context, name string) (Lease, error) {
 		return db.pool.QueryRow(ctx, `SELECT verify, verify_mode, handshake, checks_gen FROM tunnels WHERE name = $1`,
 			name).Scan(&l.Verify, &l.VerifyMode, &l.Handshake, &l.Generation)
 	})
-	return l, err
+	if err != nil {
+		return l, err
+	}
+	if l.Verify, err = db.seal.open(name, l.Verify); err != nil {
+		return Lease{Tunnel: name}, fmt.Errorf("tunnel checks of %s: %w", name, err)
+	}
+	return l, nil
 }

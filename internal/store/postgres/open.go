@@ -50,6 +50,12 @@ type Options struct {
 	// (default 15 s); ReapAfter how long after that its row and leases are
 	// deleted by Reap (default 30 s). See nodes.go.
 	NodeTTL, ReapAfter time.Duration
+	// SealSecret, when set (the cluster secret), seals the --verify specs the store
+	// keeps for other nodes (tunnel_leases.verify, tunnels.verify) with AES-256-GCM under
+	// a key derived from it (seal.go): a copy of the database then holds no signing
+	// secret. Every node must have the same; a node with another cannot open them
+	// (store.ErrInvalid). Unset, the specs are stored as given, like request bodies.
+	SealSecret []byte
 }
 
 func (o *Options) defaults() {
@@ -80,6 +86,7 @@ type DB struct {
 	w       *writer
 	timeout time.Duration
 	node    nodeConfig
+	seal    sealer
 	closed  atomic.Bool
 	once    sync.Once
 	chans   channels // see notify.go
@@ -106,6 +113,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{pool: pool, timeout: opts.Timeout,
 		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter}}
+	if db.seal, err = newSealer(opts.SealSecret); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	db.w = startWriter(pool, opts)
 	return db, nil
 }

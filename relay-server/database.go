@@ -25,7 +25,8 @@ func openDB(ctx context.Context, cfg *config) (relayStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Schema: cfg.DatabaseSchema, SealSecret: secret})
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Schema: cfg.DatabaseSchema, SealSecret: secret,
+			ConfigHash: cfg.fingerprint(secret)})
 		if err != nil {
 			return nil, fmt.Errorf("open store on %s: %w", redactDSN(cfg.DatabaseURL), scrubDSN(err, cfg.DatabaseURL))
 		}

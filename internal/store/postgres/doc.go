@@ -172,6 +172,10 @@
 // TestPrimaryTieByGeneration). A primary on a node that dies drops out of
 // Lookup once that node's TTL passes, and the next in order becomes primary.
 //
+// A node given Options.ConfigHash stores it in its row at Join
+// (0010_node_config); ConfigDiffers lists the live nodes whose hash differs,
+// which internal/cluster warns of (TestConfigCheck).
+//
 // Measured with BenchmarkAcquire and BenchmarkLookup on this 2-core VM
 // (PostgreSQL 15 on the same cores; load average 5.5-11 from neighbours'
 // builds, hence the ranges), mean of 2,000-3,000 sequential calls in four

@@ -56,6 +56,10 @@ type Options struct {
 	// secret. Every node must have the same; a node with another cannot open them
 	// (store.ErrInvalid). Unset, the specs are stored as given, like request bodies.
 	SealSecret []byte
+	// ConfigHash is a digest of the configuration every node must share; Join
+	// stores it and ConfigDiffers compares it with the other nodes'. "" compares
+	// with nothing.
+	ConfigHash string
 }
 
 func (o *Options) defaults() {
@@ -112,7 +116,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, wrap("migrate store", err)
 	}
 	db := &DB{pool: pool, timeout: opts.Timeout,
-		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter}}
+		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter, config: opts.ConfigHash}}
 	if db.seal, err = newSealer(opts.SealSecret); err != nil {
 		pool.Close()
 		return nil, err

@@ -5,33 +5,36 @@ import (
 	"time"
 )
 
-// ClientsWatch is implemented by a Cluster that tells the other nodes when a tunnel's
-// clients change on one (internal/cluster/link, over NOTIFY). Each node then looks the
-// tunnel up at once, instead of within leaseFresh, and tells its own clients of that
-// tunnel who is attached now, on every node.
-type ClientsWatch interface {
-	// ClientsChanged tells the other nodes that tunnel's clients on this one changed.
-	ClientsChanged(ctx context.Context, tunnel string) error
-	// WatchClients calls f with each tunnel whose clients another node changed, until
-	// ctx ends.
-	WatchClients(ctx context.Context, f func(tunnel string))
+// TunnelWatch is implemented by a Cluster that tells the other nodes when something of
+// a tunnel changed on one (internal/cluster/link, over NOTIFY): its clients there (a
+// session's start, after its leases are taken; its end, after they are released), or
+// its queue (a delivery requeued because its client's node could not be reached). Each
+// node then looks the tunnel up at once, instead of within leaseFresh, tells its own
+// clients of that tunnel who is attached now on every node, and drains its queue if it
+// has clients of it. A change missed (a node not listening) is caught up by the next
+// lookup and the queue sweep.
+type TunnelWatch interface {
+	// TunnelChanged tells the other nodes that tunnel changed on this one.
+	TunnelChanged(ctx context.Context, tunnel string) error
+	// WatchTunnels calls f with each tunnel another node changed, until ctx ends.
+	WatchTunnels(ctx context.Context, f func(tunnel string))
 }
 
-// startClientsWatch follows the other nodes' changes of clients, if the cluster tells.
-func (s *Server) startClientsWatch() {
-	cw, ok := s.cfg.Cluster.(ClientsWatch)
+// startTunnelWatch follows the other nodes' changes of tunnels, if the cluster tells.
+func (s *Server) startTunnelWatch() {
+	tw, ok := s.cfg.Cluster.(TunnelWatch)
 	if !ok || !s.work.add() {
 		return
 	}
 	go func() {
 		defer s.work.done()
-		cw.WatchClients(s.ctx, s.clientsChangedElsewhere)
+		tw.WatchTunnels(s.ctx, s.changedElsewhere)
 	}()
 }
 
-// clientsChangedElsewhere makes the next delivery of tunnel name look its leases up,
-// and tells this node's clients of it.
-func (s *Server) clientsChangedElsewhere(name string) {
+// changedElsewhere makes the next delivery of tunnel name look its leases up and, when
+// clients of it are attached here, tells them who is attached and drains its queue.
+func (s *Server) changedElsewhere(name string) {
 	t := s.reg.get(name)
 	if t == nil {
 		return
@@ -39,6 +42,7 @@ func (s *Server) clientsChangedElsewhere(name string) {
 	t.members.stale()
 	if t.live.Load() != nil {
 		s.announce(t)
+		s.kickDrain(t)
 	}
 }
 
@@ -49,26 +53,31 @@ func (m *members) stale() {
 	m.at = time.Time{}
 }
 
-// tellClientsChanged tells the other nodes, in the background, that the clients of
-// the session's tunnels changed here (attached or gone).
-func (ss *session) tellClientsChanged() {
-	s := ss.srv
-	cw, ok := s.cfg.Cluster.(ClientsWatch)
-	if !ok || !s.work.add() {
+// tellChanged tells the other nodes, in the background, that the named tunnels changed
+// here; nothing without a cluster that tells.
+func (s *Server) tellChanged(names ...string) {
+	tw, ok := s.cfg.Cluster.(TunnelWatch)
+	if !ok || len(names) == 0 || !s.work.add() {
 		return
-	}
-	names := make([]string, 0, len(ss.bindings))
-	for _, b := range ss.bindings {
-		names = append(names, b.tunnel.name)
 	}
 	go func() {
 		defer s.work.done()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, name := range names {
-			if err := cw.ClientsChanged(ctx, name); err != nil {
-				s.log.Debug("tell other nodes of clients", "tunnel", name, "err", err)
+			if err := tw.TunnelChanged(ctx, name); err != nil {
+				s.log.Debug("tell other nodes of a tunnel", "tunnel", name, "err", err)
 			}
 		}
 	}()
+}
+
+// tellClientsChanged tells the other nodes that the clients of the session's tunnels
+// changed here (attached or gone).
+func (ss *session) tellClientsChanged() {
+	names := make([]string, 0, len(ss.bindings))
+	for _, b := range ss.bindings {
+		names = append(names, b.tunnel.name)
+	}
+	ss.srv.tellChanged(names...)
 }

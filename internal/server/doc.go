@@ -188,11 +188,14 @@
 // others bindings through splices, one per lease generation, dropped with their lease.
 // Mirror copies, attempts and records are the ingress node's, as on one node. A node
 // whose clients change (a session's start, after its leases are taken; its end, after
-// they are released) tells the others (ClientsWatch: NOTIFY on channel "clients",
+// they are released) tells the others (TunnelWatch: NOTIFY on channel "tunnels",
 // cluster_watch.go); each then looks the tunnel up at once and sends its own clients of
-// it a clients frame listing every node's. A change missed (a node not listening)
-// reaches the plans at the next lookup, within leaseFresh (2 s); meanwhile a client gone is found so at its splice (not_here, before any byte left),
-// and a delivery whose body is held passes on to the next client, as on one node
+// it a clients frame listing every node's. A delivery requeued because its client's
+// node could not be reached is told the same way, so that a node with clients of the
+// tunnel drains it at once rather than at its next sweep. A change missed (a node not
+// listening) reaches the plans at the next lookup, within leaseFresh (2 s); meanwhile a
+// client gone is found so at its splice (not_here, before any byte left), and a
+// delivery whose body is held passes on to the next client, as on one node
 // (TestClusterTeamAcrossNodes, TestClusterBalanceAcrossNodes). A lease keeps its attach
 // time when its client reconnects, to any node, so a reconnecting primary stays primary.
 // With clients on several nodes, each node starts drains of the tunnel's queue; a drain

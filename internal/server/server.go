@@ -243,7 +243,7 @@ func New(cfg Config) (*Server, error) {
 	s.startPurger()
 	s.startQueueSweep()
 	s.startEvents()
-	s.startClientsWatch()
+	s.startTunnelWatch()
 	return s, nil
 }
 

@@ -201,3 +201,41 @@ func checkTries(tb testing.TB, got []api.Try, want ...string) {
 		tb.Errorf("attempts %q, want %q", have, want)
 	}
 }
+
+// BenchmarkClusterMirror: what a sender of node A waits for when its tunnel's client on
+// A answers alone, and when a teammate's client on node B also gets a copy of every
+// delivery (through a splice, after the answer). Deliveries are paced: each starts once
+// the previous one's copy has reached B's app. Run with -benchtime=500x.
+func BenchmarkClusterMirror(b *testing.B) {
+	for _, mirrored := range []bool{false, true} {
+		name := map[bool]string{false: "alone", true: "mirror-on-B"}[mirrored]
+		b.Run(name, func(b *testing.B) {
+			dsn := pgtest.Schema(b)
+			a, nb := startNodeTB(b, dsn), startNodeTB(b, dsn)
+			alice, bob := newApp(b, "alice", 0), newApp(b, "bob", 0)
+			attach(b, a.Server, alice, nil)
+			want := 1
+			if mirrored {
+				attach(b, nb.Server, bob, nil)
+				want = 2
+			}
+			waitAttached(b, apiClient(b, a.Server, relaytest.Token), want)
+			took := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				b.StopTimer()
+				for mirrored && bob.hits.Load() < alice.hits.Load() {
+					time.Sleep(50 * time.Microsecond)
+				}
+				b.StartTimer()
+				start := time.Now()
+				if status, from, _ := send(b, a.Server, "/hook", nil, `{"n":1}`); status != http.StatusOK || from != "alice" {
+					b.Fatalf("%d from %q", status, from)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(took[len(took)*9/10].Microseconds()), "p90-µs")
+		})
+	}
+}

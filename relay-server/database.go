@@ -21,7 +21,12 @@ type relayStore = store.Store
 // openDB opens the store the config selects.
 func openDB(ctx context.Context, cfg *config) (relayStore, error) {
 	if cfg.DatabaseURL != "" {
-		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Schema: cfg.DatabaseSchema})
+		secret, err := clusterSecret(cfg)
+		if err != nil {
+			return nil, err
+		}
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Schema: cfg.DatabaseSchema, SealSecret: secret,
+			ConfigHash: cfg.fingerprint(secret)})
 		if err != nil {
 			return nil, fmt.Errorf("open store on %s: %w", redactDSN(cfg.DatabaseURL), scrubDSN(err, cfg.DatabaseURL))
 		}

@@ -46,7 +46,7 @@ func TestPostgresDeliveries(t *testing.T) {
 	const password = "hunter2-s3cret"
 	dsn, schema := pgSchema(t, pgtest.DSN(t))
 	dsn += " password=" + password
-	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken,
+	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--data", t.TempDir(),
 		"--database-url", dsn, "--database-schema", schema}
 	r, stop := startRelayStoppable(t, args...)
 	defer stop()

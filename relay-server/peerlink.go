@@ -52,6 +52,22 @@ func (c *config) checkCluster() error {
 	return nil
 }
 
+// clusterSecret reads --cluster-secret-file: the peer link's key, and the one the
+// store seals --verify specs under (postgres.Options.SealSecret); nil when unset.
+func clusterSecret(cfg *config) ([]byte, error) {
+	if cfg.ClusterSecretFile == "" {
+		return nil, nil
+	}
+	secret, err := os.ReadFile(cfg.ClusterSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("read cluster secret: %w", err)
+	}
+	if secret = bytes.TrimSpace(secret); len(secret) < minClusterSecret {
+		return nil, fmt.Errorf("cluster secret in %s: want at least %d bytes", cfg.ClusterSecretFile, minClusterSecret)
+	}
+	return secret, nil
+}
+
 // openPeerLink listens on --cluster-listen; nil when the option is not set.
 func openPeerLink(cfg *config, db relayStore) (*peerLink, error) {
 	if cfg.ClusterListen == "" {
@@ -61,12 +77,9 @@ func openPeerLink(cfg *config, db relayStore) (*peerLink, error) {
 	if !ok {
 		return nil, errors.New("--cluster-listen needs --database-url")
 	}
-	secret, err := os.ReadFile(cfg.ClusterSecretFile)
+	secret, err := clusterSecret(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("read cluster secret: %w", err)
-	}
-	if secret = bytes.TrimSpace(secret); len(secret) < minClusterSecret {
-		return nil, fmt.Errorf("cluster secret in %s: want at least %d bytes", cfg.ClusterSecretFile, minClusterSecret)
+		return nil, err
 	}
 	peers, err := peer.NewPeers(peer.DialerConfig{Node: pg.NodeID(), Secret: secret})
 	if err != nil {

@@ -65,6 +65,9 @@ func (c *config) openTokenStore(ctx context.Context, getenv func(string) string)
 	if err := c.set.Verify(); err != nil {
 		return nil, err
 	}
+	if c.DatabaseURL != "" {
+		return openDB(ctx, c) // nothing of it lives in the data directory
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil { // as the server does at startup
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

@@ -60,6 +60,7 @@ func Run(ctx context.Context, m Membership, cfg Config) error {
 	cfg.defaults()
 	n := &node{m: m, cfg: cfg}
 	n.joined = n.join(ctx)
+	n.checkConfig(ctx)
 	beat, reap := time.NewTicker(cfg.HeartbeatEvery), time.NewTicker(cfg.ReapEvery)
 	defer beat.Stop()
 	defer reap.Stop()
@@ -71,6 +72,7 @@ func Run(ctx context.Context, m Membership, cfg Config) error {
 			n.heartbeat(ctx)
 		case <-reap.C:
 			n.reap(ctx)
+			n.checkConfig(ctx)
 		}
 	}
 }
@@ -80,6 +82,7 @@ type node struct {
 	m      Membership
 	cfg    Config
 	joined bool
+	differ []string // the nodes whose configuration differs, as last warned of
 }
 
 func (n *node) join(ctx context.Context) bool {

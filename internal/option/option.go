@@ -3,6 +3,7 @@ package option
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -30,6 +31,10 @@ type Option struct {
 	// NoFile options have no config-file key (the file's own path, or an option the
 	// file gives in a structured form of its own).
 	NoFile bool
+	// PerNode options may differ between the relays of one cluster (addresses, paths,
+	// logs); every other one is part of the configuration they must share (see
+	// Set.Fingerprint).
+	PerNode bool
 }
 
 // Env is the option's environment variable: HOOKRELAY_BODY_LIMIT for body-limit.
@@ -188,4 +193,17 @@ func (s *Set) Verify() error {
 		}
 	}
 	return Usage(errors.Join(errs...))
+}
+
+// Fingerprint writes to w, one "name=value" line each in table order, the options not
+// PerNode and not Secret: what a digest of the configuration several processes must
+// share is made of. Secret values stay out (a digest of a secret can be brute-forced
+// when the secret is weak); the caller adds what it must compare of them.
+func (s *Set) Fingerprint(w io.Writer) {
+	for _, o := range s.opts {
+		if o.PerNode || o.Secret {
+			continue
+		}
+		fmt.Fprintf(w, "%s=%s\n", o.Name, o.Value.String())
+	}
 }

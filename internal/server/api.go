@@ -65,8 +65,7 @@ func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request, owner string
 	}
 	out := make([]api.Tunnel, 0, len(ts))
 	for _, t := range ts {
-		live := s.reg.get(t.Name)
-		out = append(out, api.Tunnel{Name: t.Name, Online: live != nil && live.live.Load() != nil,
+		out = append(out, api.Tunnel{Name: t.Name, Online: s.onlineAnywhere(r.Context(), t.Name) != nil,
 			URLs: s.urls(t.Name), Offline: t.Offline, LastSeen: t.LastSeen})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tunnels": out})
@@ -89,8 +88,8 @@ func (s *Server) apiTunnel(w http.ResponseWriter, r *http.Request, owner string)
 		return
 	}
 	out := api.Tunnel{Name: name, URLs: s.urls(name), Offline: st.Offline, LastSeen: st.LastSeen}
-	if t := s.reg.get(name); t != nil {
-		out.Online, out.Share, out.Clients = t.live.Load() != nil, t.config().share, attachedClients(t.live.Load())
+	if a := s.onlineAnywhere(r.Context(), name); a != nil {
+		out.Online, out.Share, out.Clients = true, a.share, attachedClients(a)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

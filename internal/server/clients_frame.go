@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -37,7 +38,9 @@ func (s *Server) announce(t *tunnel) {
 func (ss *session) sendClients(t *tunnel) {
 	ss.ctlMu.Lock()
 	defer ss.ctlMu.Unlock()
-	a := t.live.Load()
+	ctx, cancel := context.WithTimeout(ss.srv.ctx, clientsWriteTimeout)
+	defer cancel()
+	a := ss.srv.clientsNow(ctx, t) // with a cluster, every node's
 	var me *binding
 	for _, b := range a.all() {
 		if b.sess == ss {

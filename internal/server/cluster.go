@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/peer"
-	"github.com/hookrelay/hookrelay/internal/store"
-	"github.com/hookrelay/hookrelay/internal/webhook/handshake"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -27,6 +24,11 @@ type Cluster interface {
 	Release(ctx context.Context, l Lease) error
 	// Lookup returns the tunnel's live leases, on nodes alive, primary first.
 	Lookup(ctx context.Context, tunnel string) ([]Lease, error)
+	// Checks returns the verify specs, verify mode and handshake kinds of the client
+	// that attached to tunnel last, attached now or not, with its lease's generation
+	// (0: no client ever attached): what every node checks the tunnel's deliveries with
+	// while no client is attached anywhere.
+	Checks(ctx context.Context, tunnel string) (Lease, error)
 	// Splice opens a byte splice to l's session on l's node (see internal/peer): its
 	// errors wrap peer's sentinels.
 	Splice(ctx context.Context, l Lease, deliveryID string) (net.Conn, error)
@@ -45,6 +47,10 @@ type Lease struct {
 	Verify     []string
 	VerifyMode string
 	Handshake  []string
+	// The client's --route expressions and --share policy, with which every node plans
+	// the tunnel's deliveries among all its clients, wherever they are attached.
+	Routes []string
+	Share  string
 }
 
 // leaseFresh is how long a looked-up lease is used without asking the store again. A
@@ -65,7 +71,8 @@ func (s *Server) acquireLease(ctx context.Context, b *binding, req proto.TunnelR
 		return nil
 	}
 	l := Lease{Tunnel: b.tunnel.name, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
-		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake}
+		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake,
+		Routes: req.Routes, Share: req.Share}
 	gen, err := s.cfg.Cluster.Acquire(ctx, l)
 	if err != nil {
 		return fmt.Errorf("acquire lease of %s: %w", l.Tunnel, err)
@@ -105,141 +112,4 @@ func (s *Server) OpenSplice(tunnel string, gen int64, session string) (net.Conn,
 		}
 	}
 	return nil, fmt.Errorf("open splice of %s at %d: %w", tunnel, gen, peer.ErrNotHere)
-}
-
-// remoteClients returns the tunnel's client on another node as a one-client set, and
-// cfg with that client's verifier and handshake answers, or nil when no other node holds
-// a live session of it.
-func (s *Server) remoteClients(ctx context.Context, t *tunnel, cfg tunnelConfig) (*attached, tunnelConfig, error) {
-	rb := t.remoteBinding(s)
-	l, err := rb.remote.current(ctx)
-	if err != nil || l == nil {
-		return nil, cfg, err
-	}
-	cfg.verify, cfg.handshake = rb.remote.checks(s, *l)
-	return newAttached([]*binding{rb}, cfg.share), cfg, nil
-}
-
-// remoteBinding returns the tunnel's binding through the cluster, making it once.
-func (t *tunnel) remoteBinding(s *Server) *binding {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.viaPeer == nil {
-		r := &remote{cluster: s.cfg.Cluster, tunnel: t.name, now: s.cfg.Now}
-		t.viaPeer = newBindingVia(s, nil, t, t.settings, clientOf{}, r.open)
-		t.viaPeer.remote = r
-	}
-	return t.viaPeer
-}
-
-// remote is the way to a tunnel's client session on another node: the last lease
-// looked up, and splices to it.
-type remote struct {
-	cluster Cluster
-	tunnel  string
-	now     func() time.Time
-
-	mu      sync.Mutex
-	lease   *Lease // nil: none looked up, or none elsewhere
-	fetched time.Time
-	made    int64 // the generation verify and handshake were made for; 0: none
-	verify  *verifier
-	hs      *handshake.Responder
-}
-
-// checks returns the verifier and handshake answers of l's client, made once per lease
-// generation. Specs its own node accepted at grant fail here only if this node's
-// software differs; such a lease is checked as one without specs, and logged.
-func (r *remote) checks(s *Server, l Lease) (*verifier, *handshake.Responder) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.made == l.Generation {
-		return r.verify, r.hs
-	}
-	v, err := newVerifier(l.Verify, l.VerifyMode)
-	if err != nil {
-		s.log.Error("verify specs of a remote client", "tunnel", l.Tunnel, "node", l.Node, "err", err)
-	}
-	hs, err := s.handshakeResponder(l.Tunnel, l.Handshake, l.Verify)
-	if err != nil {
-		s.log.Error("handshake kinds of a remote client", "tunnel", l.Tunnel, "node", l.Node, "err", err)
-	}
-	r.made, r.verify, r.hs = l.Generation, v, hs
-	return v, hs
-}
-
-// current returns the lease to splice to, looking it up when the last one is older
-// than leaseFresh; nil when no other node holds the tunnel.
-func (r *remote) current(ctx context.Context) (*Lease, error) {
-	r.mu.Lock()
-	l, at := r.lease, r.fetched
-	r.mu.Unlock()
-	if l != nil && r.now().Sub(at) < leaseFresh {
-		return l, nil
-	}
-	return r.refresh(ctx)
-}
-
-// refresh looks the tunnel up in the store: the first live lease of another node.
-func (r *remote) refresh(ctx context.Context) (*Lease, error) {
-	leases, err := r.cluster.Lookup(ctx, r.tunnel)
-	if err != nil {
-		return nil, fmt.Errorf("look up %s: %w", r.tunnel, store.ErrUnavailable)
-	}
-	var found *Lease
-	for i := range leases {
-		if leases[i].Node != r.cluster.Node() {
-			found = &leases[i]
-			break
-		}
-	}
-	r.mu.Lock()
-	r.lease, r.fetched = found, r.now()
-	r.mu.Unlock()
-	return found, nil
-}
-
-// open splices to the tunnel's session, retrying once on a fresh lookup when its node
-// says it holds that session no more: nothing reached the client then.
-func (r *remote) open() (net.Conn, error) {
-	ctx := context.Background()
-	l, err := r.current(ctx)
-	if err != nil || l == nil {
-		return nil, offlineErr(r.tunnel, err)
-	}
-	conn, err := r.cluster.Splice(ctx, *l, "d-"+r.tunnel)
-	if errors.Is(err, peer.ErrNotHere) {
-		if l, err = r.refresh(ctx); err != nil || l == nil {
-			return nil, offlineErr(r.tunnel, err)
-		}
-		conn, err = r.cluster.Splice(ctx, *l, "d-"+r.tunnel)
-	}
-	if err != nil {
-		return nil, offlineErr(r.tunnel, err)
-	}
-	return conn, nil
-}
-
-func offlineErr(tunnel string, err error) error {
-	if err == nil {
-		err = peer.ErrNotHere
-	}
-	if errors.Is(err, peer.ErrBusy) {
-		return fmt.Errorf("splice to %s: %w: %w", tunnel, errRemoteBusy, err)
-	}
-	return fmt.Errorf("splice to %s: %w: %w", tunnel, errRemoteOffline, err)
-}
-
-// closeRemote closes the idle splices of every tunnel's binding through the cluster.
-func (r *registry) closeRemote() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, t := range r.tunnels {
-		t.mu.Lock()
-		if b := t.viaPeer; b != nil {
-			b.transport.CloseIdleConnections()
-			b.streams.CloseIdle()
-		}
-		t.mu.Unlock()
-	}
 }

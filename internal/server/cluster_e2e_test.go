@@ -362,3 +362,49 @@ func TestClusterHandshakeEveryNode(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterChecksWithNoClient: once the client of a queue tunnel that verifies Slack
+// in enforce mode and answers its handshake has left node A, every node, including
+// ones it never attached to, still answers the handshake, refuses forged events and
+// queues signed ones with their verdict; the client, back on node C, gets those,
+// verified.
+func TestClusterChecksWithNoClient(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	nodes := []*clusterNode{startNode(t, dsn, nil), startNode(t, dsn, nil), startNode(t, dsn, nil)}
+	var mu sync.Mutex
+	var seen []string
+	app := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get(proto.HeaderVerified))
+		mu.Unlock()
+	}))
+	tun := client.Tunnel{Name: "slackbot", Target: relaytest.Target(t, app), Offline: proto.OfflineQueue,
+		Verify: []string{"slack:" + hsSlackSecret}, VerifyMode: server.VerifyEnforce, Handshake: []string{"slack"}}
+	_ = relaytest.StartClient(t, nodes[0].URL, relaytest.Token, tun).Stop()
+	const event = `{"type":"event_callback"}`
+	for i, n := range nodes {
+		for _, hc := range []hsCase{
+			{tunnel: "slackbot", method: "POST", body: hsSlackVerify, header: slackSigned(hsSlackSecret, hsSlackVerify),
+				status: 200, ctype: hsText, answer: hsSlackChallenge},
+			{tunnel: "slackbot", method: "POST", body: hsSlackVerify, status: 403, code: proto.CodeHandshakeRefused},
+			{tunnel: "slackbot", method: "POST", body: event, header: slackSigned("forged", event),
+				status: 401, code: proto.CodeSignatureInvalid},
+			{tunnel: "slackbot", method: "POST", body: event, header: slackSigned(hsSlackSecret, event), status: 202},
+		} {
+			resp := hc.do(t, n.URL)
+			resp.Body.Close()
+			if resp.StatusCode != hc.status || resp.Header.Get(proto.HeaderError) != string(hc.code) {
+				t.Fatalf("node %d, %s: %d %q, want %d %q", i, hc.body, resp.StatusCode, resp.Header.Get(proto.HeaderError), hc.status, hc.code)
+			}
+		}
+	}
+	relaytest.StartClient(t, nodes[2].URL, relaytest.Token, tun)
+	eventually(t, "the 3 queued events", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 3 })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range seen {
+		if v != "slack; ok" {
+			t.Fatalf("the app saw %s %q, want each \"slack; ok\"", proto.HeaderVerified, seen)
+		}
+	}
+}

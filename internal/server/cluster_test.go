@@ -252,8 +252,8 @@ func TestClusterHolderUnreachable(t *testing.T) {
 	if len(page.Requests) != 2 || page.Requests[0].Outcome != store.OutcomeQueued || page.Requests[0].Path != "/after" {
 		t.Fatalf("records: %+v, want 2, the newest queued", page.Requests)
 	}
-	// Node A, where the client still is, finds the delivery queued elsewhere on its next
-	// sweep of the queues (queueSweepEvery) and delivers it.
+	// Node A, where the client still is, is told of the delivery queued elsewhere (or
+	// finds it on its next sweep of the queues, queueSweepEvery) and delivers it.
 	waitRecord(t, apiClient(t, a.Server, relaytest.Token), page.Requests[0].ID,
 		func(r *api.Record) bool { return r.Outcome == store.OutcomeOK })
 }

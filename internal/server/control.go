@@ -166,6 +166,7 @@ func (ss *session) handshake(ctx context.Context) error {
 	}
 	_ = ctl.SetDeadline(time.Time{})
 	ss.announce()
+	ss.tellClientsChanged()
 	for _, b := range ss.bindings { // once per session, and only for one the client has
 		ss.srv.startDrain(b)
 	}
@@ -267,6 +268,7 @@ func (ss *session) end() {
 		_ = ss.mux.Close()
 		if ss.srv.cfg.Cluster != nil {
 			ss.srv.releaseLeases(ss)
+			ss.tellClientsChanged()
 		}
 		for _, name := range gone {
 			ss.srv.log.Info("tunnel offline", "tunnel", name, "owner", ss.owner)

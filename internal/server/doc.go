@@ -178,9 +178,32 @@
 // request. Measured (BenchmarkClusterHop, 500 sequential 1 KiB POSTs answered with
 // 1 KiB, two sets of three runs, 2 shared cores at load 4-6): p50 1.09-1.62 ms to the
 // holding node, 1.10-1.81 ms through another one, the same run's difference -0.08 to
-// +0.19 ms: the hop is within the noise of the store's insert and completion. Not yet: several clients on different nodes (the first lease,
-// primary order, gets every delivery, unrouted), queue drains triggered from another
-// node, takeover notices to a superseded node.
+// +0.19 ms: the hop is within the noise of the store's insert and completion.
+//
+// A team tunnel may have clients on several nodes. Every node plans a delivery among
+// all of them (cluster_members.go): the leases, in the store's primary order (explicit
+// primary, earliest attach, generation), carry each client's label, routes and --share,
+// so the primary, the mirrors, the routed clients and the balance rotation are the same
+// whichever node a sender reaches; this node's own clients are its local bindings, the
+// others bindings through splices, one per lease generation, dropped with their lease.
+// Mirror copies, attempts and records are the ingress node's, as on one node. A node
+// whose clients change (a session's start, after its leases are taken; its end, after
+// they are released) tells the others (TunnelWatch: NOTIFY on channel "tunnels",
+// cluster_watch.go); each then looks the tunnel up at once and sends its own clients of
+// it a clients frame listing every node's. A delivery requeued because its client's
+// node could not be reached is told the same way, so that a node with clients of the
+// tunnel drains it at once rather than at its next sweep. A change missed (a node not
+// listening) reaches the plans at the next lookup, within leaseFresh (2 s); meanwhile a
+// client gone is found so at its splice (not_here, before any byte left), and a
+// delivery whose body is held passes on to the next client, as on one node
+// (TestClusterTeamAcrossNodes, TestClusterBalanceAcrossNodes). A lease keeps its attach
+// time when its client reconnects, to any node, so a reconnecting primary stays primary.
+// With clients on several nodes, each node starts drains of the tunnel's queue; a drain
+// holds the tunnel's job lease (queue_lease.go, "drain:NAME", renewed per batch, given
+// up at its end), so one node at a time drains, and each queued record reaches the
+// primary once, in order, with copies to the others (TestClusterTeamQueueOnce; without
+// the job, two nodes' drains delivered every record twice). GET /api/tunnels/NAME lists
+// every node's clients too.
 //
 // The lease carries the client's --verify specs, verify mode and --handshake kinds,
 // from which the ingress node makes the tunnel's verifier and handshake answers once
@@ -197,12 +220,12 @@
 // ingress node's in the order it accepted them, and deliveries accepted one after
 // another (the 202 of one before the post of the next) in that order whatever their
 // nodes; deliveries accepted at the same moment on two nodes are ordered by their seq
-// only (TestClusterQueueDrainedOnceInOrder). Limit: while no client of the tunnel is
-// attached anywhere, only the node its last client was on knows its --verify and
-// --handshake; another node queues a forged delivery that node would refuse 401, with
-// no verdict recorded, so it is delivered at drain without X-Hookrelay-Verified
-// (restamp re-verifies only what was verified on arrival), and it answers no
-// client-asked handshake.
+// only (TestClusterQueueDrainedOnceInOrder). While no client of the tunnel is attached
+// anywhere, every node checks its deliveries with the --verify specs, mode and
+// --handshake kinds of its latest client, which the store keeps in the tunnel's row
+// (Cluster.Checks, written with each lease; looked up at most once per lease lookup):
+// forged deliveries are refused 401 on every node, signed ones queued with their
+// verdict and delivered verified, handshakes answered (TestClusterChecksWithNoClient).
 //
 // # Several clients on a tunnel
 //

@@ -29,8 +29,9 @@ type binding struct {
 	streams   *wire.Pool // streams of the direct path, kept alive between requests
 	client    clientOf
 	busy      atomic.Int32 // deliveries and copies in flight to it, on a shared tunnel
-	lease     *Lease       // the session's cluster lease of the tunnel; nil without a cluster
-	remote    *remote      // set, and sess nil, on the binding to a session of another node
+	// lease is the cluster lease of the tunnel held by the session, of this node or (sess
+	// nil) of another node; nil without a cluster.
+	lease *Lease
 }
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig, c clientOf) *binding {

@@ -89,9 +89,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d *delivery) {
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.bodyLimit)
 	d.body.declared = max(r.ContentLength, 0)
 	a := d.tunnel.live.Load()
-	if a == nil && s.cfg.Cluster != nil {
+	if s.cfg.Cluster != nil {
 		var err error
-		if a, cfg, err = s.remoteClients(r.Context(), d.tunnel, cfg); err != nil {
+		if a, cfg, err = s.clusterClients(r.Context(), d.tunnel, a, cfg); err != nil {
 			s.storeFailed(w, err, d.id)
 			return
 		}

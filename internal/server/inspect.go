@@ -186,8 +186,7 @@ func (v ownerView) Tunnels(ctx context.Context) ([]api.Tunnel, error) {
 	}
 	out := make([]api.Tunnel, 0, len(ts))
 	for _, t := range ts {
-		live := v.s.reg.get(t.Name)
-		out = append(out, api.Tunnel{Name: t.Name, Online: live != nil && live.live.Load() != nil,
+		out = append(out, api.Tunnel{Name: t.Name, Online: v.s.onlineAnywhere(ctx, t.Name) != nil,
 			URLs: v.s.urls(t.Name), Offline: t.Offline, LastSeen: t.LastSeen})
 	}
 	return out, nil

@@ -58,7 +58,8 @@ func TestPurgeFollowsJobLease(t *testing.T) {
 
 func openPG(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+	// Sealed as relay-server seals them: the cluster tests' --verify specs go through it.
+	db, err := postgres.Open(context.Background(), dsn, postgres.Options{SealSecret: clusterSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (s *Server) kickDrain(t *tunnel) {
 		for {
 			for t.drainWanted.Swap(false) {
 				if t.live.Load() != nil && s.ctx.Err() == nil {
-					s.drain(t)
+					s.drainLeased(t)
 				}
 			}
 			t.draining.Store(false)
@@ -51,6 +51,9 @@ func (s *Server) kickDrain(t *tunnel) {
 // the drain until the next kick.
 func (s *Server) drain(t *tunnel) {
 	for {
+		if !s.holdsDrain(t) {
+			return // another node drains it
+		}
 		recs, err := s.cfg.Store.Queued(s.ctx, t.name, maxDrainBatch)
 		if err != nil || len(recs) == 0 {
 			return
@@ -72,7 +75,7 @@ func (s *Server) drain(t *tunnel) {
 			if a == nil || s.ctx.Err() != nil {
 				return // the clients went away again: what is left stays queued
 			}
-			p := s.planQueued(a, t, &recs[i])
+			p := s.planQueued(s.clientsNow(s.ctx, t), t, &recs[i])
 			if len(p.order) == 0 {
 				skipped++
 				continue
@@ -186,6 +189,14 @@ func (s *Server) purge() {
 // time holds a job's lease, so that they do not all purge the same rows.
 type jobLeader interface {
 	LeadJob(ctx context.Context, job string, ttl time.Duration) (bool, error)
+	DropJob(ctx context.Context, job string) error
+}
+
+// jobs is the store's job leases, nil on a store of this relay's own.
+func (s *Server) jobs() jobLeader {
+	ws, _ := s.cfg.Store.(watchedStore)
+	l, _ := ws.Store.(jobLeader)
+	return l
 }
 
 // jobPurge names retention's job lease. Its holder renews it at every PurgeEvery and
@@ -196,9 +207,8 @@ const jobPurge = "purge"
 // leadsPurge reports whether this relay runs retention now: always on a store of its
 // own, on a shared one only while it holds the purge job.
 func (s *Server) leadsPurge() bool {
-	ws, _ := s.cfg.Store.(watchedStore)
-	l, ok := ws.Store.(jobLeader)
-	if !ok {
+	l := s.jobs()
+	if l == nil {
 		return true
 	}
 	lead, err := l.LeadJob(s.ctx, jobPurge, 2*s.cfg.PurgeEvery)

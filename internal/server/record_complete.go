@@ -92,6 +92,9 @@ func (s *Server) saveResponse(d *delivery, a store.Attempt, tried bool) {
 		}
 		if back {
 			s.kickDrain(d.tunnel) // a newer client may be online already
+			if s.cfg.Cluster != nil {
+				s.tellChanged(d.tunnel.name) // or one on another node
+			}
 		}
 		return
 	}

@@ -22,7 +22,7 @@ type tunnel struct {
 	draining, drainWanted atomic.Bool
 	mu                    sync.Mutex // guards the settings below
 	settings              tunnelConfig
-	viaPeer               *binding // to the client session on another node (Config.Cluster)
+	members               members // its clients on other nodes (Config.Cluster)
 }
 
 // tunnelConfig is what a client asked for plus the server's settings for the tunnel.

@@ -75,7 +75,7 @@ func (s *Server) Replay(ctx context.Context, owner, id string, edit *api.Edit) (
 	if err != nil {
 		return nil, err
 	}
-	if edit != nil && edit.ToClient != "" && t.live.Load().labelled(edit.ToClient) == nil {
+	if edit != nil && edit.ToClient != "" && s.clientsNow(ctx, t).labelled(edit.ToClient) == nil {
 		return nil, &proto.Error{Code: proto.CodeNotFound,
 			Message: fmt.Sprintf("no client labelled %q is attached to tunnel %s", edit.ToClient, t.name)}
 	}

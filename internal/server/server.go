@@ -243,6 +243,7 @@ func New(cfg Config) (*Server, error) {
 	s.startPurger()
 	s.startQueueSweep()
 	s.startEvents()
+	s.startTunnelWatch()
 	return s, nil
 }
 

@@ -27,7 +27,8 @@ func (k Cluster) Node() string { return k.DB.NodeID() }
 // Acquire takes the lease of l's tunnel and client id for l's session on this node.
 func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
 	got, err := k.DB.Acquire(ctx, postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Session: l.Session,
-		Label: l.Label, Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake})
+		Label: l.Label, Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake,
+		Routes: l.Routes, Share: l.Share})
 	return got.Generation, err
 }
 
@@ -47,9 +48,16 @@ func (k Cluster) Lookup(ctx context.Context, tunnel string) ([]server.Lease, err
 	for i, l := range found {
 		out[i] = server.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Node: l.NodeID, Addr: l.Addr,
 			Session: l.Session, Label: l.Label, Primary: l.Primary, Generation: l.Generation,
-			Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake}
+			Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake, Routes: l.Routes, Share: l.Share}
 	}
 	return out, nil
+}
+
+// Checks returns the checks of the tunnel's latest client (see server.Cluster).
+func (k Cluster) Checks(ctx context.Context, tunnel string) (server.Lease, error) {
+	l, err := k.DB.TunnelChecks(ctx, tunnel)
+	return server.Lease{Tunnel: tunnel, Generation: l.Generation, Verify: l.Verify, VerifyMode: l.VerifyMode,
+		Handshake: l.Handshake}, err
 }
 
 // Splice opens a splice to l's session on l's node.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,26 +175,28 @@ func TestPrimaryTieByGeneration(t *testing.T) {
 }
 
 // TestSharedLeases: two handles on one schema see each other's leases, with their
-// labels, routes and node addresses, and a client id re-attaching on the other node
-// replaces only its own lease.
+// labels, routes, settings and node addresses, and a client id re-attaching on the
+// other node replaces only its own lease and keeps its place (its attach time).
 func TestSharedLeases(t *testing.T) {
 	dbs := clusterOf(t, 2, postgres.Options{})
 	a := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s1", Label: "Ann", Routes: []string{"/a/*"},
-		Verify: []string{"stripe:whsec_x", "github:y"}, VerifyMode: "enforce", Handshake: []string{"slack"}})
+		Verify: []string{"stripe:whsec_x", "github:y"}, VerifyMode: "enforce", Handshake: []string{"slack"}, Share: "balance"})
 	mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "bob", Session: "s2", Label: "Bob"})
 	for _, db := range dbs {
 		ls := mustLookup(t, db, "t")
 		if len(ls) != 2 || ls[0].ClientID != "ann" || ls[0].Addr != "10.0.0.1:7443" || ls[0].Label != "Ann" ||
 			!slices.Equal(ls[0].Routes, []string{"/a/*"}) || ls[1].NodeID != dbs[1].NodeID() ||
 			!slices.Equal(ls[0].Verify, []string{"stripe:whsec_x", "github:y"}) || ls[0].VerifyMode != "enforce" ||
-			!slices.Equal(ls[0].Handshake, []string{"slack"}) || len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" {
+			!slices.Equal(ls[0].Handshake, []string{"slack"}) || len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" ||
+			ls[0].Share != "balance" || ls[1].Share != "" {
 			t.Fatalf("%s looks up %+v", db.NodeID(), ls)
 		}
 	}
 	moved := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s3"})
 	ls := mustLookup(t, dbs[0], "t")
-	if len(ls) != 2 || ls[0].ClientID != "bob" || ls[1].Generation != moved.Generation || moved.Generation <= a.Generation ||
-		len(ls[1].Verify) != 0 || ls[1].VerifyMode != "" || len(ls[1].Handshake) != 0 {
+	if len(ls) != 2 || ls[0].ClientID != "ann" || ls[0].Generation != moved.Generation || moved.Generation <= a.Generation ||
+		ls[0].NodeID != dbs[1].NodeID() || len(ls[0].Verify) != 0 || ls[0].VerifyMode != "" || len(ls[0].Handshake) != 0 ||
+		ls[0].Share != "" || ls[1].ClientID != "bob" {
 		t.Fatalf("after ann moved: %+v", ls)
 	}
 	held, err := dbs[0].Held(context.Background())
@@ -340,5 +343,68 @@ func TestReconcile(t *testing.T) {
 	want := []string{"served@" + dbs[0].NodeID(), "moved@" + dbs[1].NodeID()}
 	if !slices.Equal(left, want) {
 		t.Fatalf("leases after reconciling %q, want %q", left, want)
+	}
+}
+
+// TestTunnelChecks: the tunnel row keeps the checks of the client that attached last,
+// on whichever node, after its lease is released; a tunnel no client attached to has
+// none.
+func TestTunnelChecks(t *testing.T) {
+	dbs := clusterOf(t, 2, postgres.Options{})
+	ctx := context.Background()
+	if l, err := dbs[1].TunnelChecks(ctx, "t"); err != nil || l.Generation != 0 || len(l.Verify) != 0 {
+		t.Fatalf("before any client: %+v, %v", l, err)
+	}
+	mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s1",
+		Verify: []string{"github:x"}, VerifyMode: "enforce", Handshake: []string{"slack"}})
+	last := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", ClientID: "bob", Session: "s2",
+		Verify: []string{"stripe:whsec_y"}, VerifyMode: "observe"})
+	if ok, err := dbs[1].Release(ctx, last); !ok || err != nil {
+		t.Fatalf("release: %v, %v", ok, err)
+	}
+	l, err := dbs[0].TunnelChecks(ctx, "t")
+	if err != nil || l.Generation != last.Generation || !slices.Equal(l.Verify, []string{"stripe:whsec_y"}) ||
+		l.VerifyMode != "observe" || len(l.Handshake) != 0 {
+		t.Fatalf("after bob left: %+v, %v; want bob's checks at generation %d", l, err, last.Generation)
+	}
+}
+
+// TestSealedSpecs: on handles with a SealSecret, the --verify specs are stored sealed
+// (no secret in the table), read back as given by every handle with the same secret,
+// and refused, never misread, by one with another or none.
+func TestSealedSpecs(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	secret := []byte("a cluster secret of 32 bytes....")
+	dbs, _ := clusterOn(t, dsn, 2, postgres.Options{SealSecret: secret})
+	ctx := context.Background()
+	specs := []string{"stripe:whsec_dGVzdHNlY3JldA", "github:s3cret"}
+	mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", ClientID: "ann", Session: "s", Verify: specs, VerifyMode: "enforce"})
+	if ls := mustLookup(t, dbs[1], "t"); len(ls) != 1 || !slices.Equal(ls[0].Verify, specs) {
+		t.Fatalf("lookup with the same secret: %+v", ls)
+	}
+	if l, err := dbs[1].TunnelChecks(ctx, "t"); err != nil || !slices.Equal(l.Verify, specs) {
+		t.Fatalf("tunnel checks with the same secret: %+v, %v", l, err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var stored string
+	if err := conn.QueryRow(ctx, `SELECT array_to_string(l.verify, ' ') || ' ' || array_to_string(t.verify, ' ')
+		FROM tunnel_leases l JOIN tunnels t USING (name)`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stored, "whsec") || strings.Contains(stored, "s3cret") {
+		t.Fatalf("the table holds a secret: %s", stored)
+	}
+	for _, other := range [][]byte{[]byte("another cluster secret.........."), nil} {
+		db := mustOpen(t, dsn, postgres.Options{SealSecret: other})
+		if _, err := db.Lookup(ctx, "t"); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("lookup with secret %q: %v, want ErrInvalid", other, err)
+		}
+		if _, err := db.TunnelChecks(ctx, "t"); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("tunnel checks with secret %q: %v, want ErrInvalid", other, err)
+		}
 	}
 }

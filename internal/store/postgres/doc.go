@@ -140,10 +140,18 @@
 // A tunnel lease says that one client session serves a tunnel from one
 // node. A team-shared tunnel has several clients, so leases are keyed by
 // (tunnel, client id), with the client's label, routes, primary wish, attach
-// time, and its --verify specs (with their secrets, like the bodies and
-// headers the store keeps), verify mode and --handshake kinds, which every
-// node checks the tunnel's deliveries with (0006_lease_settings): Acquire replaces only the same client id's older lease (a
-// reconnect, on any node), and draws its generation from the sequence
+// time, and its --verify specs, verify mode and --handshake kinds, which every
+// node checks the tunnel's deliveries with (0006_lease_settings), and its
+// --share policy (0007_lease_share). The tunnel's row keeps the checks of its
+// latest client after it leaves (0009_tunnel_checks, TunnelChecks). With
+// Options.SealSecret (the cluster secret) the specs' signing secrets are
+// sealed in both tables (seal.go: AES-256-GCM, key from HKDF-SHA256 of the
+// secret, the tunnel's name as additional data, a fresh nonce per spec), so
+// a backup or replica of the database holds no secret that signs deliveries;
+// without one they are stored as given, like the bodies and headers. Acquire replaces only the same client
+// id's older lease (a reconnect, on any node), keeping its attach time, so a
+// reconnecting primary stays primary wherever it reconnects, as on one node;
+// and draws its generation from the sequence
 // lease_gen after it holds the row's lock, so that a replacement's
 // generation is higher than the replaced one's even when Acquires race (12
 // concurrent Acquires of one key from three nodes leave one lease, the one
@@ -163,6 +171,10 @@
 // every node elects the same primary (TestPrimaryRule,
 // TestPrimaryTieByGeneration). A primary on a node that dies drops out of
 // Lookup once that node's TTL passes, and the next in order becomes primary.
+//
+// A node given Options.ConfigHash stores it in its row at Join
+// (0010_node_config); ConfigDiffers lists the live nodes whose hash differs,
+// which internal/cluster warns of (TestConfigCheck).
 //
 // Measured with BenchmarkAcquire and BenchmarkLookup on this 2-core VM
 // (PostgreSQL 15 on the same cores; load average 5.5-11 from neighbours'

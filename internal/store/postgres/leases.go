@@ -22,6 +22,7 @@ type Lease struct {
 	Label    string
 	Primary  bool     // the client asked to be the tunnel's primary
 	Routes   []string // the client's routes (internal/route grammar)
+	Share    string   // the share policy the client asked for; "" for none
 	// Verify, VerifyMode and Handshake are the client's --verify specs (with their
 	// secrets), verify mode and --handshake kinds: other nodes check its deliveries
 	// with them.
@@ -38,7 +39,7 @@ type Lease struct {
 
 // leaseColumns are read by every lease query, in scanLease's order.
 const leaseColumns = `l.name, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
-	l.is_primary, l.routes, l.generation, l.attached_at, l.verify, l.verify_mode, l.handshake`
+	l.is_primary, l.routes, l.generation, l.attached_at, l.verify, l.verify_mode, l.handshake, l.share`
 
 // primaryOrder is the primary rule (see the package doc) as SQL.
 const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
@@ -46,14 +47,19 @@ const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
 // sAcquire inserts or replaces the lease of (name, client id). A replacement
 // draws its generation after it holds the row's lock, so that it is higher
 // than the one it replaces even when several Acquires race.
-const sAcquire = `INSERT INTO tunnel_leases AS l
-	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, generation)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nextval('lease_gen'))
+// The tunnel row keeps the checks of the latest lease (TunnelChecks), written in
+// the same statement.
+const sAcquire = `WITH l AS (INSERT INTO tunnel_leases AS l
+	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, generation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nextval('lease_gen'))
 	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
 		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
 		routes = EXCLUDED.routes, verify = EXCLUDED.verify, verify_mode = EXCLUDED.verify_mode,
-		handshake = EXCLUDED.handshake, generation = nextval('lease_gen'), attached_at = now()
-	RETURNING generation, attached_at`
+		handshake = EXCLUDED.handshake, share = EXCLUDED.share, generation = nextval('lease_gen')
+	RETURNING generation, attached_at),
+	t AS (UPDATE tunnels SET verify = $8, verify_mode = $9, handshake = $10,
+		checks_gen = (SELECT generation FROM l) WHERE name = $1)
+	SELECT generation, attached_at FROM l`
 
 // Acquire makes l's session, on this node, the one serving l.Tunnel for
 // l.ClientID, replacing only that client id's older lease, and returns l
@@ -69,7 +75,7 @@ func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
 	}
 	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, sAcquire, l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label,
-			l.Primary, l.Routes, l.Verify, l.VerifyMode, l.Handshake).Scan(&l.Generation, &l.AttachedAt)
+			l.Primary, l.Routes, db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share).Scan(&l.Generation, &l.AttachedAt)
 	})
 	return l, notJoined(err)
 }
@@ -115,13 +121,21 @@ func (db *DB) leases(ctx context.Context, op, q string, args ...any) ([]Lease, e
 		out, err = pgx.CollectRows(rows, scanLease)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Verify, err = db.seal.open(out[i].Tunnel, out[i].Verify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return out, nil
 }
 
 func scanLease(row pgx.CollectableRow) (Lease, error) {
 	var l Lease
 	err := row.Scan(&l.Tunnel, &l.ClientID, &l.NodeID, &l.Addr, &l.Session, &l.Label, &l.Primary,
-		&l.Routes, &l.Generation, &l.AttachedAt, &l.Verify, &l.VerifyMode, &l.Handshake)
+		&l.Routes, &l.Generation, &l.AttachedAt, &l.Verify, &l.VerifyMode, &l.Handshake, &l.Share)
 	return l, err
 }
 
@@ -131,4 +145,24 @@ func notJoined(err error) error {
 		return fmt.Errorf("%w (the tunnel is unclaimed or this node has not joined)", err)
 	}
 	return err
+}
+
+// TunnelChecks returns the --verify specs, verify mode and --handshake kinds
+// of the client that attached to the tunnel last, attached or not, with the
+// generation of its lease as Generation (0: no client ever attached). They
+// are what every node checks the tunnel's deliveries with while no client is
+// attached anywhere.
+func (db *DB) TunnelChecks(ctx context.Context, name string) (Lease, error) {
+	l := Lease{Tunnel: name}
+	err := db.call(ctx, "tunnel checks of "+name, func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, `SELECT verify, verify_mode, handshake, checks_gen FROM tunnels WHERE name = $1`,
+			name).Scan(&l.Verify, &l.VerifyMode, &l.Handshake, &l.Generation)
+	})
+	if err != nil {
+		return l, err
+	}
+	if l.Verify, err = db.seal.open(name, l.Verify); err != nil {
+		return Lease{Tunnel: name}, fmt.Errorf("tunnel checks of %s: %w", name, err)
+	}
+	return l, nil
 }

@@ -22,6 +22,7 @@ const (
 type nodeConfig struct {
 	id             string
 	ttl, reapAfter time.Duration
+	config         string // Options.ConfigHash
 }
 
 // NewNodeID returns a node id for one start of this process: the host name
@@ -44,11 +45,32 @@ func (db *DB) NodeID() string { return db.node.id }
 // Join registers this node, reachable by peers at addr, alive for NodeTTL;
 // joining again (after being reaped) starts a fresh row.
 func (db *DB) Join(ctx context.Context, addr string) error {
-	return db.exec(ctx, "join cluster", `INSERT INTO nodes (node_id, cluster_addr, expires_at)
-		VALUES ($1, $2, now() + $3::bigint * interval '1 ms')
+	return db.exec(ctx, "join cluster", `INSERT INTO nodes (node_id, cluster_addr, expires_at, config_hash)
+		VALUES ($1, $2, now() + $3::bigint * interval '1 ms', $4)
 		ON CONFLICT (node_id) DO UPDATE SET cluster_addr = EXCLUDED.cluster_addr,
-			heartbeat_at = now(), expires_at = EXCLUDED.expires_at, draining = false`,
-		db.node.id, addr, millis(db.node.ttl))
+			heartbeat_at = now(), expires_at = EXCLUDED.expires_at, draining = false,
+			config_hash = EXCLUDED.config_hash`,
+		db.node.id, addr, millis(db.node.ttl), db.node.config)
+}
+
+// ConfigDiffers returns the live nodes, other than this one, whose
+// configuration digest (Options.ConfigHash) differs from this node's, by id;
+// none when either has no digest.
+func (db *DB) ConfigDiffers(ctx context.Context) ([]string, error) {
+	var ids []string
+	if db.node.config == "" {
+		return nil, nil
+	}
+	err := db.call(ctx, "compare node configurations", func(ctx context.Context) error {
+		rows, err := db.pool.Query(ctx, `SELECT node_id FROM nodes WHERE expires_at > now() AND node_id <> $1
+			AND config_hash <> '' AND config_hash <> $2 ORDER BY node_id`, db.node.id, db.node.config)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return ids, err
 }
 
 // Heartbeat extends this node's life by NodeTTL. It returns false when the

@@ -50,6 +50,16 @@ type Options struct {
 	// (default 15 s); ReapAfter how long after that its row and leases are
 	// deleted by Reap (default 30 s). See nodes.go.
 	NodeTTL, ReapAfter time.Duration
+	// SealSecret, when set (the cluster secret), seals the --verify specs the store
+	// keeps for other nodes (tunnel_leases.verify, tunnels.verify) with AES-256-GCM under
+	// a key derived from it (seal.go): a copy of the database then holds no signing
+	// secret. Every node must have the same; a node with another cannot open them
+	// (store.ErrInvalid). Unset, the specs are stored as given, like request bodies.
+	SealSecret []byte
+	// ConfigHash is a digest of the configuration every node must share; Join
+	// stores it and ConfigDiffers compares it with the other nodes'. "" compares
+	// with nothing.
+	ConfigHash string
 }
 
 func (o *Options) defaults() {
@@ -80,6 +90,7 @@ type DB struct {
 	w       *writer
 	timeout time.Duration
 	node    nodeConfig
+	seal    sealer
 	closed  atomic.Bool
 	once    sync.Once
 	chans   channels // see notify.go
@@ -105,7 +116,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, wrap("migrate store", err)
 	}
 	db := &DB{pool: pool, timeout: opts.Timeout,
-		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter}}
+		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter, config: opts.ConfigHash}}
+	if db.seal, err = newSealer(opts.SealSecret); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	db.w = startWriter(pool, opts)
 	return db, nil
 }

@@ -26,12 +26,14 @@ func (o origin) role() string {
 	return "primary"
 }
 
-// attemptOf is d's attempt at its client, once its record holds the answer; ok is false
-// when d never went to a client, or went through sharing, which records each of its
-// clients' attempts itself (see sharing.ended).
-func attemptOf(d *delivery, now time.Time) (a store.Attempt, ok bool) {
-	if d.try.via == nil || d.rec == nil || d.shared != nil {
+// attemptOf is d's attempt at the client that answered, cw its answer, once d's record
+// holds it; ok is false when d never went to a client.
+func attemptOf(d *delivery, cw *captureWriter, now time.Time) (a store.Attempt, ok bool) {
+	if d.try.via == nil || d.rec == nil {
 		return store.Attempt{}, false
+	}
+	if d.shared != nil {
+		return d.shared.answer(cw), true
 	}
 	c := d.try.via.client
 	return store.Attempt{ClientID: c.id, Label: c.label, Role: d.origin.role(), Status: d.rec.Status,

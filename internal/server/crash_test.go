@@ -27,6 +27,13 @@ import (
 const childEnv = "HOOKRELAY_TEST_CHILD_DB"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(memberEnv); spec != "" {
+		if err := runMember(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "member:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if path := os.Getenv(childEnv); path != "" {
 		if err := runChild(path); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)

@@ -195,9 +195,6 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, b *binding, d *
 	if d.body.kind == bodyStreaming && d.rec != nil {
 		cw.onHeader = func(int) { s.saveStreamedBody(d) }
 	}
-	if d.shared != nil {
-		defer d.shared.answered(cw)
-	}
 	ctx := context.WithValue(r.Context(), forwardKey{}, d)
 	defer func() {
 		// ReverseProxy aborts a response it cannot finish copying (sender gone, tunnel

@@ -51,9 +51,12 @@ func (s *Server) complete(d *delivery, cw *captureWriter) {
 		s.saveStreamedBody(d) // no-op unless the exchange failed before any response
 	}
 	fillResponse(d, cw, s.cfg.Now())
-	a, tried := attemptOf(d, s.cfg.Now())
+	a, tried := attemptOf(d, cw, s.cfg.Now())
 	if tried {
 		d.rec.Tries = append(d.rec.Tries, a)
+		if d.shared != nil && d.shared.holds(a) {
+			tried = false // saved with the copies' attempts
+		}
 	}
 	s.saveResponse(d, a, tried)
 }

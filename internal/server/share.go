@@ -158,18 +158,17 @@ func (s *Server) forwardShared(w http.ResponseWriter, r *http.Request, d *delive
 	}
 }
 
-// try forwards d to b and records the attempt; it reports whether the next client
-// should try (b was gone before any byte left).
+// try forwards d to b; it reports whether the next client should try (b was gone
+// before any byte left). The attempt of b goes with the completion (see complete),
+// that of a pass on its own.
 func (sh *sharing) try(w http.ResponseWriter, r *http.Request, b *binding) (next bool) {
-	sh.cur = b
-	at := sh.begin(b, sh.plan.role)
+	sh.cur, sh.at = b, sh.begin(b, sh.plan.role)
 	b.busy.Add(1)
 	defer func() {
 		b.busy.Add(-1)
-		if sh.d.fate != passed {
-			flush(w) // the sender's answer first: the attempt and copies can wait
+		if sh.d.fate == passed {
+			sh.passed(sh.at, b)
 		}
-		sh.ended(at, b, sh.d.fate == passed)
 	}()
 	sh.srv.forward(w, r, b, sh.d)
 	return sh.d.fate == passed

@@ -28,30 +28,32 @@ type attemptStore struct {
 	*sqlite.DB
 	mu       sync.Mutex
 	attempts map[string][]store.Attempt
-	total    int
+	writes   map[string]int // AddAttempt calls a record
 }
 
-func (s *attemptStore) AddAttempt(ctx context.Context, id string, a store.Attempt) error {
-	if err := s.DB.AddAttempt(ctx, id, a); err != nil {
+func (s *attemptStore) AddAttempt(ctx context.Context, id string, as ...store.Attempt) error {
+	if err := s.DB.AddAttempt(ctx, id, as...); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempts[id] = append(s.attempts[id], a)
-	s.total++
+	s.attempts[id] = append(s.attempts[id], as...)
+	s.writes[id]++
 	return nil
 }
 
-// awaitTotal waits until n attempts in all have been added (at most 10 s).
-func (s *attemptStore) awaitTotal(n int) {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
-		s.mu.Lock()
-		done := s.total >= n
-		s.mu.Unlock()
-		if done {
-			return
-		}
-	}
+// count is how many attempts of record id were added.
+func (s *attemptStore) count(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.attempts[id])
+}
+
+// writesOf is how many AddAttempt calls recorded the attempts of record id.
+func (s *attemptStore) writesOf(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes[id]
 }
 
 func (s *attemptStore) of(id string) []store.Attempt {
@@ -77,7 +79,7 @@ func (s *attemptStore) waitAttempts(tb testing.TB, id string, n int) []store.Att
 // shareServer starts a server recording into SQLite with attempts, its session-open
 // rates lifted for tests that attach many clients quickly.
 func shareServer(tb testing.TB, mutate func(*server.Config)) (*relaytest.Server, *attemptStore) {
-	st := &attemptStore{attempts: make(map[string][]store.Attempt)}
+	st := &attemptStore{attempts: make(map[string][]store.Attempt), writes: make(map[string]int)}
 	srv := relaytest.StartServer(tb, "", relaytest.Chain(func(c *server.Config) {
 		st.DB = sqlitetest.MustOpen(tb)
 		c.Store = st

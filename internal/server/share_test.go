@@ -50,6 +50,37 @@ func TestShareMirrorThreeClients(t *testing.T) {
 	}
 }
 
+// A mirrored delivery's attempts cost the store one write, whatever the number of
+// clients: the primary's and the copies' all together once the last copy is done.
+// They are numbered in the order the clients were tried, the primary first.
+func TestShareMirrorAttemptsTogether(t *testing.T) {
+	srv, st := shareServer(t, nil)
+	apps := []*app{newApp(t, "p", 0), newApp(t, "m1", 0), newApp(t, "m2", 0), newApp(t, "m3", 0)}
+	for _, a := range apps {
+		attach(t, srv, a, nil)
+	}
+	waitAttached(t, apiClient(t, srv, relaytest.Token), len(apps))
+	for range 3 {
+		_, from, id := send(t, srv, "/hook", nil, "x")
+		if from != "p" {
+			t.Fatalf("answered by %q, want p", from)
+		}
+		checkAttempts(t, st.waitAttempts(t, id, 4), "p:primary:200", "m1:mirror:200", "m2:mirror:200", "m3:mirror:200")
+		if n := st.writesOf(id); n != 1 {
+			t.Errorf("record %s: attempts in %d writes, want 1", id, n)
+		}
+		rec, err := st.Get(context.Background(), tokenOwner, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range rec.Tries {
+			if a.N != i+1 || (i == 0) != (a.Label == "p") {
+				t.Errorf("stored attempt %d: %+v, want number %d, the primary first", i, a, i+1)
+			}
+		}
+	}
+}
+
 // checkAttempts compares attempts (label:role:status, in any order after the first)
 // with want.
 func checkAttempts(tb testing.TB, got []store.Attempt, want ...string) {
@@ -345,6 +376,9 @@ func TestShareReplayToClient(t *testing.T) {
 	}
 	if rec.Status != 200 || a.hits.Load() != before {
 		t.Errorf("replay to b: status %d, a got it too: %v", rec.Status, a.hits.Load() != before)
+	}
+	if len(rec.Tries) != 1 || rec.Tries[0].Label != "b" || rec.Tries[0].Role != "replay" {
+		t.Errorf("replay to b answered with tries %+v, want its replay attempt at b", rec.Tries)
 	}
 	checkOneAttempt(t, st.waitAttempts(t, rec.ID, 1), "replay")
 	if as := st.of(rec.ID); as[0].Label != "b" {

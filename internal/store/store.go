@@ -45,11 +45,13 @@ type Store interface {
 	// Get returns the record with bodies and its Tries. ErrNotFound if it is
 	// absent or owned by someone other than owner.
 	Get(ctx context.Context, owner, id string) (*Record, error)
-	// AddAttempt records a delivery attempt of the record with this ID,
-	// numbered a.N, or the record's next number when a.N is 0. ErrNotFound
-	// if there is no such record, ErrConflict if a.N is taken, ErrInvalid if
-	// a.N < 0. The attempts go with their record when Purge deletes it.
-	AddAttempt(ctx context.Context, recordID string, a Attempt) error
+	// AddAttempt records delivery attempts of the record with this ID, in
+	// order, all or none: each numbered a.N, or the record's next number when
+	// a.N is 0. ErrNotFound if there is no such record, ErrConflict if an
+	// a.N is taken, ErrInvalid if one is < 0. Several attempts cost one
+	// write (one transaction). The attempts go with their record when Purge
+	// deletes it.
+	AddAttempt(ctx context.Context, recordID string, as ...Attempt) error
 	// List returns one page of records matching f, without body Data.
 	List(ctx context.Context, f Filter) (Page, error)
 	// SeenEvent reports whether a record of owner on tunnel with this event

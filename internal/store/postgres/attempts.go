@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
@@ -21,23 +24,52 @@ const (
 		FROM attempts WHERE seq = $1 ORDER BY n`
 )
 
-// AddAttempt records a delivery attempt of the record id (see store.Store).
-// A zero a.At is stored as the current time.
-func (db *DB) AddAttempt(ctx context.Context, id string, a store.Attempt) error {
-	if a.N < 0 {
-		return fmt.Errorf("add attempt: %w: attempt number %d", store.ErrInvalid, a.N)
-	}
-	if a.At.IsZero() {
-		a.At = time.Now()
-	}
-	return db.call(ctx, "add attempt to record "+id, func(ctx context.Context) error {
-		tag, err := db.pool.Exec(ctx, qAddAttempt, a.N, bytea(a.ClientID), bytea(a.Label), a.Role, a.Status,
-			int64(a.Duration), bytea(a.Error), toNanos(a.At), id)
-		if err == nil && tag.RowsAffected() == 0 {
-			return store.ErrNotFound
+// AddAttempt records delivery attempts of the record id, several in one
+// transaction (see store.Store). A zero a.At is stored as the current time.
+func (db *DB) AddAttempt(ctx context.Context, id string, as ...store.Attempt) error {
+	rows := make([][]any, len(as))
+	now := time.Now()
+	for i, a := range as {
+		if a.N < 0 {
+			return fmt.Errorf("add attempt: %w: attempt number %d", store.ErrInvalid, a.N)
 		}
-		return err
+		if a.At.IsZero() {
+			a.At = now
+		}
+		rows[i] = []any{a.N, bytea(a.ClientID), bytea(a.Label), a.Role, a.Status,
+			int64(a.Duration), bytea(a.Error), toNanos(a.At), id}
+	}
+	switch len(rows) {
+	case 0:
+		return nil
+	case 1:
+		return db.call(ctx, "add attempt to record "+id, func(ctx context.Context) error {
+			return addAttempt(ctx, db.pool, rows[0])
+		})
+	}
+	return db.call(ctx, "add attempts to record "+id, func(ctx context.Context) error {
+		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			for _, row := range rows {
+				if err := addAttempt(ctx, tx, row); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func addAttempt(ctx context.Context, e execer, row []any) error {
+	tag, err := e.Exec(ctx, qAddAttempt, row...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return err
 }
 
 // readAttempts reads the attempts of the record seq, oldest first; nil when

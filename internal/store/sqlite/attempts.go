@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -21,23 +22,32 @@ const (
 			FROM attempts WHERE seq = ? ORDER BY n`
 )
 
-// AddAttempt records a delivery attempt of the record id (see store.Store).
-// A zero a.At is stored as the current time.
-func (db *DB) AddAttempt(ctx context.Context, id string, a store.Attempt) error {
-	if a.N < 0 {
-		return fmt.Errorf("add attempt: %w: attempt number %d", store.ErrInvalid, a.N)
-	}
-	if a.At.IsZero() {
-		a.At = time.Now()
-	}
-	row := args(a.N, a.ClientID, a.Label, a.Role, a.Status, int64(a.Duration), a.Error, toNanos(a.At), id)
-	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
-		res, err := c.exec(sAddAttempt, row)
-		if err != nil {
-			return 0, err
+// AddAttempt records delivery attempts of the record id in one write (see
+// store.Store). A zero a.At is stored as the current time.
+func (db *DB) AddAttempt(ctx context.Context, id string, as ...store.Attempt) error {
+	rows := make([][]driver.NamedValue, len(as))
+	now := time.Now()
+	for i, a := range as {
+		if a.N < 0 {
+			return fmt.Errorf("add attempt: %w: attempt number %d", store.ErrInvalid, a.N)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return 0, orNotFound(err)
+		if a.At.IsZero() {
+			a.At = now
+		}
+		rows[i] = args(a.N, a.ClientID, a.Label, a.Role, a.Status, int64(a.Duration), a.Error, toNanos(a.At), id)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := db.w.write(ctx, func(c *wconn) (int64, error) {
+		for _, row := range rows {
+			res, err := c.exec(sAddAttempt, row)
+			if err != nil {
+				return 0, err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return 0, orNotFound(err)
+			}
 		}
 		return 0, nil
 	})

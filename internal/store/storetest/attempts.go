@@ -118,3 +118,42 @@ func testPurgeAttempts(t *testing.T, s store.Store) {
 		t.Errorf("the kept record has %d attempts, want %d", len(got), len(attemptsOf()))
 	}
 }
+
+// testAttemptsTogether: attempts added in one call are numbered in their order, after
+// those before; a call with one attempt refused adds none of them; an empty one adds
+// nothing.
+func testAttemptsTogether(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustInsert(t, s, newRecord("tg", "owner-a", 0))
+	mustAddAttempt(t, s, r.ID, store.Attempt{Role: "primary", At: base})
+	if err := s.AddAttempt(ctx, r.ID); err != nil {
+		t.Errorf("AddAttempt of none = %v", err)
+	}
+	want := attemptsOf()
+	if err := s.AddAttempt(ctx, r.ID, want...); err != nil {
+		t.Fatalf("AddAttempt of %d: %v", len(want), err)
+	}
+	want = append([]store.Attempt{{N: 1, Role: "primary", At: base}}, want...)
+	for i := range want {
+		want[i].N = i + 1
+	}
+	refused := []struct {
+		name string
+		as   []store.Attempt
+		err  error
+	}{
+		{"a number taken", []store.Attempt{{Role: "mirror"}, {N: 2, Role: "mirror"}}, store.ErrConflict},
+		{"a negative number", []store.Attempt{{Role: "mirror"}, {N: -1, Role: "mirror"}}, store.ErrInvalid},
+	}
+	for _, tt := range refused {
+		if err := s.AddAttempt(ctx, r.ID, tt.as...); !errors.Is(err, tt.err) {
+			t.Errorf("%s: AddAttempt = %v, want %v", tt.name, err, tt.err)
+		}
+	}
+	if err := s.AddAttempt(ctx, store.NewID(base), attemptsOf()...); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddAttempt of several to an unknown record = %v, want ErrNotFound", err)
+	}
+	if got := mustGet(t, s, "owner-a", r.ID).Tries; !reflect.DeepEqual(got, want) {
+		t.Errorf("Tries =\n%+v\nwant\n%+v", got, want)
+	}
+}

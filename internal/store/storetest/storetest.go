@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Purge", testPurge},
 		{"PurgeCapPerOwner", testPurgeCapPerOwner},
 		{"Attempts", testAttempts},
+		{"AttemptsTogether", testAttemptsTogether},
 		{"AttemptErrors", testAttemptErrors},
 		{"PurgeAttempts", testPurgeAttempts},
 		{"ConcurrentWriters", testConcurrentWriters},

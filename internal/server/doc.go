@@ -274,7 +274,10 @@
 // background for live traffic and in place for replays and queued deliveries. The
 // copies' attempts, with that of the one that answered for live traffic, are saved in
 // one write once the last copy is done (copyBatch), so that a mirrored delivery costs
-// the store as many commits as one to a single client. A replay
+// the store as many commits as one to a single client. The price: the answering
+// client's attempt shows in the record only when the slowest copy is done (at most
+// twice the tunnel's Timeout; the record's outcome and answer are saved at once), and
+// a crash meanwhile loses the attempts, never the record. A replay
 // goes to one client: the one Edit.ToClient names by label, else the one that would
 // answer a sender. A queued delivery goes out like a live one: to the one that answers,
 // copies to the others.

@@ -237,7 +237,9 @@
 // splices reach it again; a session whose client attached again on another node (a
 // partition, a half-open connection) is ended as replaced, as a newer session of its
 // client on this node would end it. A lease is taken only while no reconcile compares
-// (leaseBook.gate), so a reconcile never deletes a lease it did not see
+// (leaseBook.gate), so a reconcile never deletes a lease it did not see; the comparison,
+// which an attach may wait for, took 0.3-0.5 ms with 1 session, 0.7-1.1 ms with 100 and
+// 4.8-6.6 ms with 1000 (BenchmarkReconcile, 2 shared cores at load 4)
 // (TestClusterReconcileLost, TestClusterReconcileSuperseded,
 // TestClusterReconcileReleases, TestClusterRejoinLeasesAgain).
 //

@@ -48,7 +48,8 @@ type membership struct {
 }
 
 // startMembership starts the node loop when db is shared (PostgreSQL), else returns nil.
-func startMembership(db relayStore, log *slog.Logger, addr string) *membership {
+// rejoined runs after the node found itself reaped as dead and joined again.
+func startMembership(db relayStore, log *slog.Logger, addr string, rejoined func(context.Context)) *membership {
 	m, ok := db.(cluster.Membership)
 	if !ok {
 		return nil
@@ -58,7 +59,7 @@ func startMembership(db relayStore, log *slog.Logger, addr string) *membership {
 	log.Info("cluster node", "node", m.NodeID())
 	go func() {
 		defer close(mb.done)
-		if err := cluster.Run(ctx, m, cluster.Config{Addr: addr, Log: log}); err != nil {
+		if err := cluster.Run(ctx, m, cluster.Config{Addr: addr, Rejoined: rejoined, Log: log}); err != nil {
 			log.Warn("leave cluster", "node", m.NodeID(), "err", err)
 		}
 	}()

@@ -92,7 +92,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer, onReady func(read
 		return err
 	}
 	printBanner(stdout, r)
-	r.member = startMembership(r.db, log, r.link.advertised())
+	r.member = startMembership(r.db, log, r.link.advertised(), r.rejoined)
 	r.ready.up.Store(true)
 	if onReady != nil {
 		onReady(r.readyInfo())
@@ -154,6 +154,15 @@ func (r *relay) openStore(ctx context.Context) error {
 		r.ready.probe = pg.Probe
 	}
 	return seedReservations(ctx, db, res, r.log)
+}
+
+// rejoined leases this node's sessions again once it joined the cluster again after
+// being reaped as dead, with their leases (cluster.Config.Rejoined), rather than at the
+// server's next reconcile.
+func (r *relay) rejoined(ctx context.Context) {
+	if err := r.srv.ReconcileLeases(ctx); err != nil {
+		r.log.Warn("lease sessions again after rejoining the cluster", "err", err)
+	}
 }
 
 // close stops the tunnel server, the store and any listener not yet served.

@@ -29,6 +29,14 @@ type Cluster interface {
 	// (0: no client ever attached): what every node checks the tunnel's deliveries with
 	// while no client is attached anywhere.
 	Checks(ctx context.Context, tunnel string) (Lease, error)
+	// Reconcile compares the leases the store has for this node with the sessions it
+	// serves (serving: lease key to its session's generation), deletes the stored ones no
+	// session serves any more, and says which sessions lost their lease or were
+	// superseded (see ReconcilePlan).
+	Reconcile(ctx context.Context, serving map[LeaseKey]int64) (ReconcilePlan, error)
+	// Reacquire leases l's session again, with a new generation, after its lease
+	// vanished, unless another session of its client holds the lease by now (ok false).
+	Reacquire(ctx context.Context, l Lease) (gen int64, ok bool, err error)
 	// Splice opens a byte splice to l's session on l's node (see internal/peer): its
 	// errors wrap peer's sentinels.
 	Splice(ctx context.Context, l Lease, deliveryID string) (net.Conn, error)
@@ -73,26 +81,32 @@ func (s *Server) acquireLease(ctx context.Context, b *binding, req proto.TunnelR
 	l := Lease{Tunnel: b.tunnel.name, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
 		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake,
 		Routes: req.Routes, Share: req.Share}
+	s.leases.gate.RLock() // see leaseBook
+	defer s.leases.gate.RUnlock()
 	gen, err := s.cfg.Cluster.Acquire(ctx, l)
 	if err != nil {
 		return fmt.Errorf("acquire lease of %s: %w", l.Tunnel, err)
 	}
 	l.Generation = gen
-	b.lease = &l
+	s.leases.add(b, &l)
 	return nil
 }
 
 // releaseLeases lets go of the leases of a session that ended.
 func (s *Server) releaseLeases(ss *session) {
 	for _, b := range ss.bindings {
-		if b.lease == nil {
-			continue
+		if l := s.leases.drop(b); l != nil {
+			s.releaseLease(*l)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := s.cfg.Cluster.Release(ctx, *b.lease); err != nil {
-			s.log.Warn("release tunnel lease", "tunnel", b.tunnel.name, "err", err)
-		}
-		cancel()
+	}
+}
+
+// releaseLease deletes l from the store if still current, bounded.
+func (s *Server) releaseLease(l Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.cfg.Cluster.Release(ctx, l); err != nil {
+		s.log.Warn("release tunnel lease", "tunnel", l.Tunnel, "err", err)
 	}
 }
 
@@ -101,7 +115,7 @@ func (s *Server) releaseLeases(ss *session) {
 func (s *Server) OpenSplice(tunnel string, gen int64, session string) (net.Conn, error) {
 	if t := s.reg.get(tunnel); t != nil {
 		for _, b := range t.live.Load().all() {
-			if b.lease == nil || b.lease.Generation != gen || b.sess.id != session {
+			if l := b.lease.Load(); l == nil || l.Generation != gen || b.sess.id != session {
 				continue
 			}
 			st, err := b.sess.mux.OpenStream()

@@ -231,7 +231,7 @@ func firstElsewhere(leases []Lease, self string) *Lease {
 // localFor is the binding of local that holds lease l, if any.
 func localFor(local *attached, l Lease) *binding {
 	for _, b := range local.all() {
-		if b.lease != nil && b.lease.Generation == l.Generation {
+		if bl := b.lease.Load(); bl != nil && bl.Generation == l.Generation {
 			return b
 		}
 	}
@@ -266,7 +266,7 @@ func (m *members) remoteFor(s *Server, t *tunnel, l Lease, cfg tunnelConfig) *bi
 	}
 	c := clientOf{id: l.ClientID, label: l.Label, routes: rs, exprs: l.Routes, primary: l.Primary}
 	b := newBindingVia(s, nil, t, cfg, c, s.spliceTo(t, l))
-	b.lease = &l
+	b.lease.Store(&l)
 	if m.remote == nil {
 		m.remote = make(map[int64]*binding)
 	}

@@ -227,6 +227,22 @@
 // forged deliveries are refused 401 on every node, signed ones queued with their
 // verdict and delivered verified, handshakes answered (TestClusterChecksWithNoClient).
 //
+// Every 5 s (reconcileEvery), and at once when the node finds it was reaped as dead and
+// joins again (cluster.Config.Rejoined, wired by relay-server), ReconcileLeases makes
+// the store's leases and this node's sessions agree (cluster_reconcile.go): the store
+// deletes the leases of sessions that ended here without releasing them (store out of
+// reach then); a session whose lease vanished (reaped with its node after an outage
+// longer than the node TTL and reap delay, about 45 s) is leased again with a new
+// generation, unless its client holds the lease elsewhere by now, so other nodes'
+// splices reach it again; a session whose client attached again on another node (a
+// partition, a half-open connection) is ended as replaced, as a newer session of its
+// client on this node would end it. A lease is taken only while no reconcile compares
+// (leaseBook.gate), so a reconcile never deletes a lease it did not see; the comparison,
+// which an attach may wait for, took 0.3-0.5 ms with 1 session, 0.7-1.1 ms with 100 and
+// 4.8-6.6 ms with 1000 (BenchmarkReconcile, 2 shared cores at load 4)
+// (TestClusterReconcileLost, TestClusterReconcileSuperseded,
+// TestClusterReconcileReleases, TestClusterRejoinLeasesAgain).
+//
 // # Several clients on a tunnel
 //
 // A tunnel's clients are an immutable set (attached, attach.go) that every change

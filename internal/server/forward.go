@@ -30,8 +30,8 @@ type binding struct {
 	client    clientOf
 	busy      atomic.Int32 // deliveries and copies in flight to it, on a shared tunnel
 	// lease is the cluster lease of the tunnel held by the session, of this node or (sess
-	// nil) of another node; nil without a cluster.
-	lease *Lease
+	// nil) of another node; nil without a cluster. A reconcile may renew it (leaseBook).
+	lease atomic.Pointer[Lease]
 }
 
 func newBinding(s *Server, ss *session, t *tunnel, cfg tunnelConfig, c clientOf) *binding {

@@ -211,6 +211,7 @@ type Server struct {
 	copies                           copyLimits    // mirror copies in flight
 	holds                            holds         // what each token holds open, ended on revocation
 	tokens                           tokenSync     // the store's tokens version loaded
+	leases                           leaseBook     // this node's cluster leases
 	// handshakes are the server config's handshake: lists, by tunnel name.
 	handshakes map[string]configHandshake
 }
@@ -244,6 +245,7 @@ func New(cfg Config) (*Server, error) {
 	s.startQueueSweep()
 	s.startEvents()
 	s.startTunnelWatch()
+	s.startReconcile()
 	return s, nil
 }
 

@@ -26,10 +26,15 @@ func (k Cluster) Node() string { return k.DB.NodeID() }
 
 // Acquire takes the lease of l's tunnel and client id for l's session on this node.
 func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
-	got, err := k.DB.Acquire(ctx, postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Session: l.Session,
-		Label: l.Label, Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake,
-		Routes: l.Routes, Share: l.Share})
+	got, err := k.DB.Acquire(ctx, storeLease(l))
 	return got.Generation, err
+}
+
+// storeLease is l as the store takes it from this node.
+func storeLease(l server.Lease) postgres.Lease {
+	return postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Session: l.Session, Label: l.Label,
+		Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake,
+		Routes: l.Routes, Share: l.Share}
 }
 
 // Release deletes l's lease if still current.

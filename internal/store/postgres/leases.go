@@ -44,14 +44,18 @@ const leaseColumns = `l.name, l.client_id, l.node_id, n.cluster_addr, l.session_
 // primaryOrder is the primary rule (see the package doc) as SQL.
 const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
 
+// leaseInsert inserts the lease of (name, client id) with a new generation;
+// the statements using it say what a conflict with the client id's lease does.
+const leaseInsert = `INSERT INTO tunnel_leases AS l
+	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, generation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nextval('lease_gen'))`
+
 // sAcquire inserts or replaces the lease of (name, client id). A replacement
 // draws its generation after it holds the row's lock, so that it is higher
 // than the one it replaces even when several Acquires race.
 // The tunnel row keeps the checks of the latest lease (TunnelChecks), written in
 // the same statement.
-const sAcquire = `WITH l AS (INSERT INTO tunnel_leases AS l
-	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, generation)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nextval('lease_gen'))
+const sAcquire = `WITH l AS (` + leaseInsert + `
 	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
 		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
 		routes = EXCLUDED.routes, verify = EXCLUDED.verify, verify_mode = EXCLUDED.verify_mode,
@@ -67,17 +71,23 @@ const sAcquire = `WITH l AS (INSERT INTO tunnel_leases AS l
 // otherwise) and this node must have joined (ErrNotFound too: a reaped node
 // joins again first).
 func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
+	args := db.insertArgs(&l)
+	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, sAcquire, args...).Scan(&l.Generation, &l.AttachedAt)
+	})
+	return l, notJoined(err)
+}
+
+// insertArgs makes l this node's and returns leaseInsert's arguments.
+func (db *DB) insertArgs(l *Lease) []any {
 	l.NodeID = db.node.id
 	for _, list := range []*[]string{&l.Routes, &l.Verify, &l.Handshake} {
 		if *list == nil {
 			*list = []string{}
 		}
 	}
-	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
-		return db.pool.QueryRow(ctx, sAcquire, l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label,
-			l.Primary, l.Routes, db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share).Scan(&l.Generation, &l.AttachedAt)
-	})
-	return l, notJoined(err)
+	return []any{l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label, l.Primary, l.Routes,
+		db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share}
 }
 
 // Release deletes l's lease if it is still current (same generation) and

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,4 +60,25 @@ func (db *DB) generations(ctx context.Context, serving map[cluster.Key]int64) (m
 		return err
 	})
 	return out, err
+}
+
+// sReacquire inserts the lease of (name, client id) unless one exists.
+const sReacquire = leaseInsert + `
+	ON CONFLICT (name, client_id) DO NOTHING RETURNING generation, attached_at`
+
+// Reacquire leases l's session again, with a new generation, after its lease
+// vanished (Plan.Lost: this node was reaped while its store was out of reach),
+// unless another session of l's client holds the lease by now: ok is false
+// then, and l's session is superseded. Unlike Acquire it leaves the tunnel's
+// checks (TunnelChecks) alone: the client did not attach again.
+func (db *DB) Reacquire(ctx context.Context, l Lease) (_ Lease, ok bool, _ error) {
+	args := db.insertArgs(&l)
+	err := db.call(ctx, "reacquire lease on "+l.Tunnel, func(ctx context.Context) error {
+		err := db.pool.QueryRow(ctx, sReacquire, args...).Scan(&l.Generation, &l.AttachedAt)
+		if ok = err == nil; errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	return l, ok, notJoined(err)
 }

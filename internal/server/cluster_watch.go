@@ -43,7 +43,26 @@ func (s *Server) changedElsewhere(name string) {
 	if t.live.Load() != nil {
 		s.announce(t)
 		s.kickDrain(t)
+		s.kickReconcile() // a client of ours may have attached there: this session is superseded
 	}
+}
+
+// kickReconcile runs ReconcileLeases in the background now, unless one is waiting to.
+func (s *Server) kickReconcile() {
+	if !s.reconcileKicked.CompareAndSwap(false, true) {
+		return
+	}
+	if !s.work.add() {
+		s.reconcileKicked.Store(false)
+		return
+	}
+	go func() {
+		defer s.work.done()
+		s.reconcileKicked.Store(false) // a change told from now on runs another
+		if err := s.ReconcileLeases(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("reconcile tunnel leases", "err", err)
+		}
+	}()
 }
 
 // stale makes the next current look the leases up.

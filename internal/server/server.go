@@ -212,6 +212,7 @@ type Server struct {
 	holds                            holds         // what each token holds open, ended on revocation
 	tokens                           tokenSync     // the store's tokens version loaded
 	leases                           leaseBook     // this node's cluster leases
+	reconcileKicked                  atomic.Bool   // a reconcile asked for by another node's change waits to run
 	// handshakes are the server config's handshake: lists, by tunnel name.
 	handshakes map[string]configHandshake
 }

@@ -66,6 +66,21 @@ func startMembership(db relayStore, log *slog.Logger, addr string, rejoined func
 	return mb
 }
 
+// joinBeforeSettle registers this node, at its peer address, before the server settles
+// the records left pending (server.New): on a shared database that takes the records of
+// this process's previous life only once this node holds the same address (see
+// postgres.DB.Interrupt). A failure is logged; the node loop joins again, and records
+// still pending are then settled when their node is reaped.
+func joinBeforeSettle(ctx context.Context, db relayStore, addr string, log *slog.Logger) {
+	m, ok := db.(cluster.Membership)
+	if !ok {
+		return
+	}
+	if err := m.Join(ctx, addr); err != nil {
+		log.Warn("join cluster before settling pending records", "node", m.NodeID(), "err", err)
+	}
+}
+
 // stop leaves the cluster and waits until it has; nil does nothing.
 func (mb *membership) stop() {
 	if mb == nil {

@@ -126,6 +126,7 @@ func (r *relay) start(ctx context.Context) error {
 	if r.link, err = openPeerLink(r.cfg, r.db); err != nil {
 		return err
 	}
+	joinBeforeSettle(ctx, r.db, r.link.advertised(), r.log)
 	sc := serverConfig(r.cfg, tokens, r.db, r.publicURL, r.log, r.metrics)
 	sc.Cluster, sc.Events = r.link.cluster(), r.link.events(r.log)
 	if r.srv, err = server.New(sc); err != nil {

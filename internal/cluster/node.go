@@ -24,7 +24,7 @@ type Membership interface {
 	// Heartbeat returns false when the node was reaped.
 	Heartbeat(ctx context.Context) (bool, error)
 	Leave(ctx context.Context) error
-	Reap(ctx context.Context) (int, error)
+	Reap(ctx context.Context) (nodes, records int, err error)
 	LeadJob(ctx context.Context, job string, ttl time.Duration) (bool, error)
 }
 
@@ -118,10 +118,10 @@ func (n *node) reap(ctx context.Context) {
 	if err != nil || !lead {
 		return
 	}
-	if k, err := n.m.Reap(ctx); err != nil {
+	if k, recs, err := n.m.Reap(ctx); err != nil {
 		n.cfg.Log.Warn("reap dead nodes", "err", err)
 	} else if k > 0 {
-		n.cfg.Log.Info("reaped dead nodes", "count", k)
+		n.cfg.Log.Info("reaped dead nodes; their pending records settled as interrupted", "count", k, "records", recs)
 	}
 }
 

@@ -328,7 +328,9 @@
 //   - New settles what a previous process left pending as interrupted (settle.go): it
 //     stopped before writing the outcome, and nothing else will. Whether the sender was
 //     answered cannot be known, so interrupted is listed as missed. On a store that
-//     cannot write, the server starts anyway and settles them once it can.
+//     cannot write, the server starts anyway and settles them once it can. On a store
+//     several nodes share, the store decides which records are a dead process's
+//     (postgres.DB.Interrupt); another node's deliveries in flight are left alone.
 //   - A queued delivery's sender was answered 202 and will not retry: anything but a 2xx
 //     from the app ends it failed, listed as missed (record_complete.go). Timestamped
 //     signatures the relay verified are re-signed as they leave the queue

@@ -72,7 +72,8 @@ type Store interface {
 	// Interrupt gives every record still pending that was received before
 	// t the outcome interrupted, and returns how many. A relay calls it when
 	// it starts, with its start time: what a previous process left pending
-	// will never be completed.
+	// will never be completed. A backend several processes share takes only
+	// the records of processes known to be gone.
 	Interrupt(ctx context.Context, before time.Time) (int, error)
 	// ClaimTunnel creates the tunnel or, when t.Owner already owns it,
 	// updates its settings and LastSeen. ErrConflict if another owner has it.

@@ -220,7 +220,7 @@ func TestDeadNodeLeases(t *testing.T) {
 		return len(ls) == 1 && ls[0].ClientID == "live"
 	})
 	waitFor(t, "Reap to delete the dead node", func() bool {
-		n, err := dbs[1].Reap(ctx)
+		n, _, err := dbs[1].Reap(ctx)
 		return err == nil && n == 1
 	})
 	if held, err := dbs[0].Held(ctx); err != nil || len(held) != 0 {

@@ -109,15 +109,17 @@
 //
 // # Several processes
 //
-// Two contracts of store.Store assume one process. Interrupt marks every
-// pending record received before its cutoff, so a relay calling it at start
-// would also interrupt deliveries other processes have in flight: before
-// several relays share a database, records must say which process wrote
-// them and Interrupt must keep to its own. And seqs, which come from a
-// sequence that never rewinds, can commit out of order when several
-// processes insert: an oldest-first listing that has passed seq 101 will not
-// show a seq 100 that commits afterwards. The queue does not page with
-// cursors, so it never skips a record.
+// Two contracts of store.Store assume one process. Interrupt settles the
+// records left pending before its cutoff; here each record names the node
+// that inserted it (records.node_id), and Interrupt takes only those of
+// nodes known to be gone: its own, reaped or never joined, records older
+// than the column, and nodes on this node's cluster address (its previous
+// life, which is why relay-server joins before it settles). A live node's
+// deliveries in flight are its own; Reap settles them when that node dies.
+// And seqs, which come from a sequence that never rewinds, can commit out of
+// order when several processes insert: an oldest-first listing that has
+// passed seq 101 will not show a seq 100 that commits afterwards. The queue
+// does not page with cursors, so it never skips a record.
 //
 // # Nodes, jobs and leases (nodes.go, leases.go, reconcile.go)
 //

@@ -71,17 +71,35 @@ func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, befo
 }
 
 // Interrupt gives the records left pending before t the outcome
-// interrupted (see store.Store). It scans the records received before t;
-// a relay runs it once per start.
+// interrupted (see store.Store), of the nodes known to be gone: its own,
+// those reaped or never joined, those that share this node's cluster
+// address (its own previous life: no two live processes listen on one
+// address, so this node must have joined first) and records older than
+// node ids (''). Pending records of other live nodes are deliveries in
+// flight and are left to them; Reap settles them if their node dies. It
+// scans the pending records received before t; a relay runs it once per
+// start.
 func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.call(ctx, "interrupt pending records", func(ctx context.Context) error {
-		tag, err := db.pool.Exec(ctx, `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
-			SELECT seq, status, 'interrupted', verified, response, resp_body FROM record_state
-			WHERE outcome = 'pending' AND received_at < $1
-			ON CONFLICT (seq) DO UPDATE SET outcome = 'interrupted'`, toNanos(before))
+		tag, err := db.pool.Exec(ctx, qInterrupt, toNanos(before), db.node.id)
 		n = tag.RowsAffected()
 		return err
 	})
 	return int(n), err
 }
+
+// qInterrupt settles the pending records received before $1 whose node is
+// gone, from the point of view of node $2 (see Interrupt).
+const qInterrupt = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
+	  FROM record_state s JOIN records r ON r.seq = s.seq
+	 WHERE s.outcome = 'pending' AND s.received_at < $1 AND (r.node_id IN ('', $2)
+	    OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = r.node_id)
+	    OR EXISTS (SELECT 1 FROM nodes n JOIN nodes me ON me.node_id = $2
+	               WHERE n.node_id = r.node_id AND me.cluster_addr <> '' AND n.cluster_addr = me.cluster_addr))
+	` + settlePending
+
+// settlePending ends an interrupting insert into responses: a record whose
+// answer was saved meanwhile keeps it.
+const settlePending = `ON CONFLICT (seq) DO UPDATE SET outcome = 'interrupted' WHERE responses.outcome = 'pending'`

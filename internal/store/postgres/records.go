@@ -16,9 +16,9 @@ import (
 // statement. A taken ID inserts nothing and returns no row.
 const qInsert = `WITH r AS (
 	INSERT INTO records (seq, id, tunnel, owner, received_at, method, path, status, outcome, verified,
-		replay_of, event_id, request, response, body, resp_body, body_len)
+		replay_of, event_id, request, response, body, resp_body, body_len, node_id)
 	VALUES (nextval('records_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-		coalesce(octet_length($14::bytea), 0))
+		coalesce(octet_length($14::bytea), 0), $16)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING seq, tunnel, received_at, outcome),
 q AS (INSERT INTO queue (seq, tunnel, received_at)
@@ -51,15 +51,19 @@ func (db *DB) Insert(ctx context.Context, r *store.Record) error {
 		return fmt.Errorf("insert record: %w", err)
 	}
 	var seq int64
-	err := db.w.write(ctx, qInsert, scanSeq(&seq, store.ErrConflict),
-		r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, bytea(r.Path), r.Status,
-		string(r.Outcome), verifiedColumn(r.Verification), r.ReplayOf, bytea(r.EventID),
-		encodeRequest(r), encodeResponse(r), nilIfEmpty(r.Body.Data), nilIfEmpty(r.RespBody.Data))
+	err := db.w.write(ctx, qInsert, scanSeq(&seq, store.ErrConflict), insertArgs(r, db.node.id)...)
 	if err != nil {
 		return wrap("insert record", err)
 	}
 	r.Seq = seq
 	return nil
+}
+
+// insertArgs returns qInsert's arguments for r, written by node.
+func insertArgs(r *store.Record, node string) []any {
+	return []any{r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, bytea(r.Path), r.Status,
+		string(r.Outcome), verifiedColumn(r.Verification), r.ReplayOf, bytea(r.EventID),
+		encodeRequest(r), encodeResponse(r), nilIfEmpty(r.Body.Data), nilIfEmpty(r.RespBody.Data), node}
 }
 
 // prepareInsert validates r and fills its defaults.

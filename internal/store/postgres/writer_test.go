@@ -30,9 +30,7 @@ func insertOp(r *store.Record, seq *int64) *op {
 	}
 	return &op{ctx: context.Background(), sql: qInsert, scan: scanSeq(seq, store.ErrConflict),
 		done: make(chan error, 1),
-		args: []any{r.ID, r.Tunnel, r.Owner, toNanos(r.ReceivedAt), r.Method, bytea(r.Path), r.Status,
-			string(r.Outcome), verifiedColumn(r.Verification), r.ReplayOf, bytea(r.EventID),
-			encodeRequest(r), encodeResponse(r), nilIfEmpty(r.Body.Data), nilIfEmpty(r.RespBody.Data)}}
+		args: insertArgs(r, "writer-test")}
 }
 
 // TestWriterIsolatesServerError: a statement the server rejects inside a

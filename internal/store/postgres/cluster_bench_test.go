@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookrelay/hookrelay/internal/pgtest"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
@@ -47,3 +50,64 @@ func BenchmarkLookup(b *testing.B) {
 
 // benchCluster is one joined node on a fresh schema with tunnel t claimed.
 func benchCluster(b *testing.B) *postgres.DB { return clusterOf(b, 1, postgres.Options{})[0] }
+
+// BenchmarkSettle: settling what dead nodes left pending, among n records of 1 KiB
+// bodies of which one in a thousand is pending: Interrupt as a relay runs it at start,
+// and Reap of a dead node. Both scan the pending records (record_state), so their cost
+// grows with the table.
+func BenchmarkSettle(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			db, dsn := benchSettleCluster(b, n)
+			b.Run("interrupt", func(b *testing.B) { benchSettle(b, dsn, n, "", db.Interrupt) })
+			b.Run("reap", func(b *testing.B) {
+				dead := `INSERT INTO nodes (node_id, expires_at) VALUES ('gone', now() - interval '1 hour')`
+				benchSettle(b, dsn, n, dead, func(ctx context.Context, _ time.Time) (int, error) {
+					_, k, err := db.Reap(ctx)
+					return k, err
+				})
+			})
+		})
+	}
+}
+
+// benchSettleCluster is one joined node on a schema holding n records of node gone.
+func benchSettleCluster(b *testing.B, n int) (*postgres.DB, string) {
+	dbs, dsn := clusterOn(b, pgtest.Schema(b), 1, postgres.Options{})
+	execSQL(b, dsn, `INSERT INTO records (seq, id, tunnel, owner, received_at, request, response, body, body_len, node_id)
+		SELECT nextval('records_seq'), 'bench' || g, 't', 'team', g, ''::bytea, ''::bytea,
+			convert_to(repeat('x', 1024), 'UTF8'), 1024, 'gone' FROM generate_series(1, $1::int) g`, n)
+	execSQL(b, dsn, `INSERT INTO responses (seq, status, outcome, response)
+		SELECT seq, 200, 'ok', ''::bytea FROM records WHERE seq % 1000 <> 0`)
+	execSQL(b, dsn, `VACUUM ANALYZE`)
+	return dbs[0], dsn
+}
+
+// benchSettle times settle, with node gone's records pending again and the statement
+// prepare (if any) run before each call.
+func benchSettle(b *testing.B, dsn string, n int, prepare string, settle func(context.Context, time.Time) (int, error)) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		execSQL(b, dsn, `DELETE FROM responses WHERE outcome = 'interrupted'`)
+		if prepare != "" {
+			execSQL(b, dsn, prepare)
+		}
+		b.StartTimer()
+		if k, err := settle(ctx, time.Now()); err != nil || k != n/1000 {
+			b.Fatalf("settled %d, %v; want %d", k, err, n/1000)
+		}
+	}
+}
+
+// execSQL runs one statement on the schema of dsn.
+func execSQL(b *testing.B, dsn, sql string, args ...any) {
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -102,24 +102,35 @@ func (db *DB) Leave(ctx context.Context) error {
 // and their leases with them, and settles the records they left pending as
 // interrupted: nothing will complete those now. It returns how many nodes
 // and records. It is a job for one node at a time (LeadJob), though running
-// it twice is harmless. Settling scans the pending records, as Interrupt
-// does, only in a round that found a dead node.
+// it twice is harmless. Both happen in one transaction, so a dead node is
+// never gone with its records still pending; settling scans the pending
+// records, as Interrupt does, and only in a round that found a dead node.
 func (db *DB) Reap(ctx context.Context) (nodes, records int, err error) {
 	err = db.call(ctx, "reap nodes", func(ctx context.Context) error {
-		return db.pool.QueryRow(ctx, qReap, millis(db.node.reapAfter)).Scan(&nodes, &records)
+		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `DELETE FROM nodes WHERE expires_at < now() - $1::bigint * interval '1 ms'
+				RETURNING node_id`, millis(db.node.reapAfter))
+			if err != nil {
+				return err
+			}
+			dead, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil || len(dead) == 0 {
+				return err
+			}
+			tag, err := tx.Exec(ctx, qSettleNodes, dead)
+			nodes, records = len(dead), int(tag.RowsAffected())
+			return err
+		})
 	})
 	return nodes, records, err
 }
 
-// qReap deletes the nodes dead for $1 ms and settles their pending records.
-const qReap = `WITH dead AS (DELETE FROM nodes WHERE expires_at < now() - $1::bigint * interval '1 ms' RETURNING node_id),
-settled AS (INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+// qSettleNodes settles the pending records of the nodes $1.
+const qSettleNodes = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
 	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
 	  FROM record_state s JOIN records r ON r.seq = s.seq
-	 WHERE s.outcome = 'pending' AND r.node_id IN (SELECT node_id FROM dead)
-	` + settlePending + `
-	RETURNING seq)
-SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM settled)`
+	 WHERE s.outcome = 'pending' AND r.node_id = ANY($1::text[])
+	` + settlePending
 
 // LeadJob takes or renews this node's lease on the singleton job for ttl and
 // reports whether it holds it: false while another node's lease has not

@@ -75,7 +75,7 @@ func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, befo
 // those reaped or never joined, those that share this node's cluster
 // address (its own previous life: no two live processes listen on one
 // address, so this node must have joined first) and records older than
-// node ids (”). Pending records of other live nodes are deliveries in
+// node ids (an empty node_id). Pending records of other live nodes are deliveries in
 // flight and are left to them; Reap settles them if their node dies. It
 // scans the pending records received before t; a relay runs it once per
 // start.

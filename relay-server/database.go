@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hookrelay/hookrelay/internal/cluster"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -45,6 +46,7 @@ func openDB(ctx context.Context, cfg *config) (relayStore, error) {
 type membership struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	drain  func(context.Context) error // nil when the store cannot mark the node leaving
 }
 
 // startMembership starts the node loop when db is shared (PostgreSQL), else returns nil.
@@ -56,6 +58,9 @@ func startMembership(db relayStore, log *slog.Logger, addr string, rejoined func
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	mb := &membership{cancel: cancel, done: make(chan struct{})}
+	if d, ok := db.(interface{ Drain(context.Context) error }); ok {
+		mb.drain = d.Drain
+	}
 	log.Info("cluster node", "node", m.NodeID())
 	go func() {
 		defer close(mb.done)
@@ -80,6 +85,23 @@ func joinBeforeSettle(ctx context.Context, db relayStore, addr string, log *slog
 		log.Warn("join cluster before settling pending records", "node", m.NodeID(), "err", err)
 	}
 }
+
+// leaving marks the node as leaving before the server closes: other nodes stop sending
+// it deliveries, while its row (and so the records it has in flight) stays alive until
+// stop. Bounded by leaveTimeout; nil does nothing.
+func (mb *membership) leaving(log *slog.Logger) {
+	if mb == nil || mb.drain == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	if err := mb.drain(ctx); err != nil {
+		log.Warn("mark this node as leaving the cluster", "err", err)
+	}
+}
+
+// leaveTimeout bounds the write that marks a stopping node as leaving.
+const leaveTimeout = 5 * time.Second
 
 // stop leaves the cluster and waits until it has; nil does nothing.
 func (mb *membership) stop() {

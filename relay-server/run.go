@@ -166,12 +166,15 @@ func (r *relay) rejoined(ctx context.Context) {
 	}
 }
 
-// close stops the tunnel server, the store and any listener not yet served.
+// close stops the tunnel server, the store and any listener not yet served. On a
+// cluster the node is marked leaving first and leaves only once the server has
+// finished its deliveries, so no other node takes their records for a dead node's.
 func (r *relay) close() {
-	r.member.stop()
+	r.member.leaving(r.log)
 	if r.srv != nil {
 		_ = r.srv.Close()
 	}
+	r.member.stop()
 	r.link.close()
 	if r.db != nil {
 		_ = r.db.Close()

@@ -39,14 +39,22 @@ func TestCheckCluster(t *testing.T) {
 // sent to the relay without the client reaches the app through the other one, and is
 // recorded once, readable on both.
 func TestClusterListen(t *testing.T) {
-	dsn, schema := pgSchema(t, pgtest.DSN(t))
-	secret := writeFile(t, "cluster-secret", []byte("a cluster secret of some length\n"))
-	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--database-url", dsn,
-		"--database-schema", schema, "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", secret}
+	_, _, args := clusterArgs(t)
 	a, b := startRelay(t, args...), startRelay(t, args...)
 	app := reverseApp(t)
 	relaytest.StartClient(t, a.PublicURL, pgToken, client.Tunnel{Name: "pg", Target: relaytest.Target(t, app.URL)})
 	id := deliverOK(t, b.PublicURL)
 	checkAPIRecord(t, a.PublicURL, id)
 	checkAPIRecord(t, b.PublicURL, id)
+}
+
+// clusterArgs makes a fresh schema and a cluster secret file, and returns the schema's
+// DSN and name with the arguments of a --dev relay that joins the cluster on them (on
+// an ephemeral --cluster-listen port).
+func clusterArgs(t *testing.T) (dsn, schema string, args []string) {
+	t.Helper()
+	dsn, schema = pgSchema(t, pgtest.DSN(t))
+	secret := writeFile(t, "cluster-secret", []byte("a cluster secret of some length\n"))
+	return dsn, schema, []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--database-url", dsn,
+		"--database-schema", schema, "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", secret}
 }

@@ -17,10 +17,7 @@ import (
 // the node TTL) joins again and leases the session again with a new generation, so that
 // another relay delivers to the client again.
 func TestClusterRejoinLeasesAgain(t *testing.T) {
-	dsn, schema := pgSchema(t, pgtest.DSN(t))
-	secret := writeFile(t, "cluster-secret", []byte("a cluster secret of some length\n"))
-	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--database-url", dsn,
-		"--database-schema", schema, "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", secret}
+	dsn, schema, args := clusterArgs(t)
 	a, b := startRelay(t, args...), startRelay(t, args...)
 	relaytest.StartClient(t, a.PublicURL, pgToken, client.Tunnel{Name: "pg", Target: relaytest.Target(t, reverseApp(t).URL)})
 	deliverOK(t, b.PublicURL)

@@ -18,10 +18,7 @@ import (
 // in flight: that record stays pending (not listed by replay --missed) until its node
 // completes it.
 func TestClusterStartLeavesDeliveriesInFlight(t *testing.T) {
-	dsn, schema := pgSchema(t, pgtest.DSN(t))
-	secret := writeFile(t, "cluster-secret", []byte("a cluster secret of some length\n"))
-	args := []string{"--dev", "--addr", "127.0.0.1:0", "--token", pgToken, "--database-url", dsn,
-		"--database-schema", schema, "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", secret}
+	dsn, schema, args := clusterArgs(t)
 	a := startRelay(t, args...)
 	release := make(chan struct{})
 	var once sync.Once

@@ -126,10 +126,7 @@ func (db *DB) Reap(ctx context.Context) (nodes, records int, err error) {
 }
 
 // qSettleNodes settles the pending records of the nodes $1.
-const qSettleNodes = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
-	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
-	  FROM record_state s JOIN records r ON r.seq = s.seq
-	 WHERE s.outcome = 'pending' AND r.node_id = ANY($1::text[])
+const qSettleNodes = settleWhere + `r.node_id = ANY($1::text[])
 	` + settlePending
 
 // LeadJob takes or renews this node's lease on the singleton job for ttl and

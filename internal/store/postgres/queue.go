@@ -75,10 +75,10 @@ func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, befo
 // those reaped or never joined, those that share this node's cluster
 // address (its own previous life: no two live processes listen on one
 // address, so this node must have joined first) and records older than
-// node ids (an empty node_id). Pending records of other live nodes are deliveries in
-// flight and are left to them; Reap settles them if their node dies. It
-// scans the pending records received before t; a relay runs it once per
-// start.
+// node ids (an empty node_id). Pending records of other live nodes are
+// deliveries in flight and are left to them; Reap settles them if their
+// node dies. It scans the pending records received before t; a relay runs
+// it once per start.
 func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.call(ctx, "interrupt pending records", func(ctx context.Context) error {
@@ -91,14 +91,19 @@ func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
 
 // qInterrupt settles the pending records received before $1 whose node is
 // gone, from the point of view of node $2 (see Interrupt).
-const qInterrupt = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
-	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
-	  FROM record_state s JOIN records r ON r.seq = s.seq
-	 WHERE s.outcome = 'pending' AND s.received_at < $1 AND (r.node_id IN ('', $2)
+const qInterrupt = settleWhere + `s.received_at < $1 AND (r.node_id IN ('', $2)
 	    OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = r.node_id)
 	    OR EXISTS (SELECT 1 FROM nodes n JOIN nodes me ON me.node_id = $2
 	               WHERE n.node_id = r.node_id AND me.cluster_addr <> '' AND n.cluster_addr = me.cluster_addr))
 	` + settlePending
+
+// settleWhere begins a statement that settles pending records s (of
+// record_state; r is the same row of records) as interrupted; the condition
+// on them follows it, then settlePending.
+const settleWhere = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
+	  FROM record_state s JOIN records r ON r.seq = s.seq
+	 WHERE s.outcome = 'pending' AND `
 
 // settlePending ends an interrupting insert into responses: a record whose
 // answer was saved meanwhile keeps it.

@@ -6,10 +6,19 @@
 //
 // The package never listens. [Holder] serves conns it is given ([Holder.ServeConn]) or a
 // listener of the caller's ([Holder.Serve]); [Peers] dials through a function of the
-// caller's (TCP by default; TLS, if any, is the caller's).
+// caller's (TCP by default). Both run TLS over those conns themselves: a link is never
+// in the clear.
 //
 // # Protocol flow
 //
+//  0. Every link is TLS 1.3. Each node derives one Ed25519 key from the cluster secret
+//     (HKDF-SHA256, info "hookrelay peer tls v1": unrelated to the MAC key), presents it
+//     in a self-signed certificate, and both ends require the other's certificate to
+//     hold that same key; TLS 1.3 makes each prove it holds the private half. So a
+//     party without the secret can neither read a link nor stand in the middle of one,
+//     and there is no CA, name or expiry to manage. A key that does not match fails
+//     the dial with [ErrRefused]. The TLS handshake runs inside the deadline of step 1,
+//     and everything below, the MAC handshake included, goes through TLS.
 //  1. A dials B's advertised address. Within the handshake deadline
 //     ([DefaultHandshakeTimeout], on the whole exchange, with no clock comparison):
 //     B sends [Challenge] (a fresh [NonceLen]-byte nonce); A answers [Answer] with its
@@ -100,9 +109,9 @@
 //
 // Every error wraps a sentinel: [ErrNotHere] and [ErrBusy] (a [*SpliceError] from B),
 // [ErrSuspect], [ErrUnreachable] (the dial failed), [ErrHandshake] (timeout or garbage),
-// [ErrRefused] (B refused A's MAC: another secret, or B is not the node A meant),
-// [ErrBadMAC] (on B for a bad Answer, on A for a bad Accept), [ErrLinkLost],
-// [ErrBadFrame], [ErrClosed].
+// [ErrRefused] (B refused A's MAC, or the TLS keys differ: another secret; or B is
+// not the node A meant), [ErrBadMAC] (on B for a bad Answer, on A for a bad Accept),
+// [ErrLinkLost], [ErrBadFrame], [ErrClosed].
 //
 // # Cost
 //
@@ -114,6 +123,10 @@
 //	splice, through a peer link                      p50 245–251 µs (294–317 µs at load 18)
 //	splice-open-only: stream, Splice, SpliceOK       p50 113–140 µs
 //	p99 of all three                                 0.6–8 ms, noise
+//
+// TLS on the link, measured on 2026-12-03 at a load average of about 1 (3 × 3 000
+// requests each): splice p50 247–254 µs with TLS against 230–239 µs without, direct
+// 78–82 µs in both; about +15 µs p50 for encrypting both directions.
 //
 // The hop adds about 0.15–0.17 ms p50 here, most of it opening the splice: one round
 // trip on the link before A writes, the price of never letting a refused delivery reach

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,7 @@ type HolderConfig struct {
 // (ServeConn) or a listener of yours (Serve).
 type Holder struct {
 	cfg HolderConfig
+	tls *linkTLS
 
 	mu      sync.Mutex
 	closed  bool
@@ -82,7 +84,11 @@ func NewHolder(cfg HolderConfig) (*Holder, error) {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
 	}
-	return &Holder{cfg: cfg, conns: map[net.Conn]struct{}{}, inbound: map[string]*inbound{},
+	lt, err := newLinkTLS(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("new holder: %w", err)
+	}
+	return &Holder{cfg: cfg, tls: lt, conns: map[net.Conn]struct{}{}, inbound: map[string]*inbound{},
 		lns: map[net.Listener]struct{}{}}, nil
 }
 
@@ -130,8 +136,10 @@ func (h *Holder) ServeConn(conn net.Conn) error {
 		return fmt.Errorf("peer: accept link: %w: %d handshakes in progress", ErrBusy, MaxHandshakes)
 	}
 	defer h.wg.Done()
+	raw := conn
+	conn = tls.Server(raw, h.tls.server) // its handshake runs inside the deadline of ours
 	peer, err := acceptHandshake(conn, h.cfg.Secret, h.cfg.Node, h.cfg.HandshakeTimeout)
-	h.track(func() { delete(h.conns, conn) })
+	h.track(func() { delete(h.conns, raw) })
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("peer: accept link: %w", err)

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +33,8 @@ type DialerConfig struct {
 	Secret           []byte        // the cluster secret
 	DialTimeout      time.Duration // 0 means DefaultDialTimeout
 	HandshakeTimeout time.Duration // 0 means DefaultHandshakeTimeout
-	// Dial opens a connection to addr (TLS, if any, is the dialer's business); nil
-	// dials TCP.
+	// Dial opens a connection to addr, over which Peers runs TLS and the handshake;
+	// nil dials TCP.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	Log  io.Writer // yamux diagnostics; nil discards them
 }
@@ -48,6 +49,7 @@ type Node struct {
 // needs it and dialed again after it ended.
 type Peers struct {
 	cfg    DialerConfig
+	tls    *linkTLS
 	ctx    context.Context // canceled by Close: aborts dials in progress
 	cancel context.CancelFunc
 	now    func() time.Time
@@ -72,8 +74,12 @@ func NewPeers(cfg DialerConfig) (*Peers, error) {
 	if cfg.Dial == nil {
 		cfg.Dial = dialTCP
 	}
+	lt, err := newLinkTLS(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("new peers: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Peers{cfg: cfg, ctx: ctx, cancel: cancel, now: time.Now, links: map[string]*link{}}, nil
+	return &Peers{cfg: cfg, tls: lt, ctx: ctx, cancel: cancel, now: time.Now, links: map[string]*link{}}, nil
 }
 
 func dialTCP(ctx context.Context, addr string) (net.Conn, error) {
@@ -237,12 +243,16 @@ var _ net.Conn = (*Stream)(nil)
 func (p *Peers) dial(ctx context.Context, node Node) (*yamux.Session, error) {
 	dctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	defer cancel()
-	conn, err := p.cfg.Dial(dctx, node.Addr)
+	raw, err := p.cfg.Dial(dctx, node.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial %s at %s: %w", ErrUnreachable, node.ID, node.Addr, err)
 	}
+	conn := tls.Client(raw, p.tls.client) // its handshake runs inside the deadline of ours
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	err = dialHandshake(conn, p.cfg.Secret, p.cfg.Node, node.ID, p.cfg.HandshakeTimeout)
+	if errors.Is(err, errPeerKey) {
+		err = fmt.Errorf("%w: %w", ErrRefused, err)
+	}
 	if !stop() || err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("link to %s at %s: %w", node.ID, node.Addr, errors.Join(err, ctx.Err()))

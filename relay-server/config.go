@@ -52,6 +52,8 @@ type config struct {
 	ClusterListen     string // host:port peers dial for splices (see peerlink.go)
 	ClusterSecretFile string
 
+	ProxyFrom []string // balancers that send a PROXY protocol header (see proxy.go)
+
 	Email         string
 	ACMEDirectory string
 	ACMECAFile    string

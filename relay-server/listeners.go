@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/hookrelay/hookrelay/internal/proxyproto"
 )
 
 // drainTimeout bounds graceful shutdown: in-flight requests get this long to finish.
@@ -25,14 +27,19 @@ type listeners struct {
 func openListeners(cfg *config, ts *tlsSetup) (*listeners, error) {
 	l := new(listeners)
 	var err error
+	proxy := proxyproto.Config{Trusted: cfg.proxyFrom()}
 	if l.public, err = listen("public", cfg.Addr); err != nil {
 		return nil, err
 	}
+	l.public = proxyproto.Wrap(l.public, proxy) // the header comes before TLS
 	if ts.provider != nil {
 		l.public = tls.NewListener(l.public, listenerTLSConfig(ts.provider))
 		if cfg.HTTPAddr != "" {
 			l.http, err = listen("http", cfg.HTTPAddr)
 		}
+	}
+	if l.http != nil {
+		l.http = proxyproto.Wrap(l.http, proxy)
 	}
 	if err == nil && cfg.AdminAddr != "" {
 		l.admin, err = listen("admin", cfg.AdminAddr)

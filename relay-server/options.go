@@ -76,6 +76,8 @@ func (c *config) options() []option.Option {
 			Help: "with --database-url: host:port other relays dial to forward deliveries to this one's clients (host: the address they reach, not 0.0.0.0)"},
 		{Name: "cluster-secret-file", Value: option.String(&c.ClusterSecretFile, ""), PerNode: true,
 			Help: "file holding the secret every relay of the cluster shares (at least 16 bytes), required by --cluster-listen; it also seals the --verify secrets the database keeps"},
+		{Name: "proxy-protocol-from", Value: option.List(&c.ProxyFrom, ","), PerNode: true, Check: c.checkProxyFrom,
+			Help: "addresses or CIDR prefixes of TCP balancers that put a PROXY protocol header (v1 or v2) before each connection to --addr and --http-addr: from them it is required and names the source address limits count; from anyone else it is never read"},
 		{Name: "log-format", Value: option.String(&c.LogFormat, "text"), PerNode: true, Choices: []string{"text", "json"},
 			Help: "log format: text or json"},
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/api"
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
 )
 
 // balancerIP is the address the test's balancer connects from: trusted, unlike
@@ -110,5 +112,59 @@ func TestParseProxyFrom(t *testing.T) {
 		if _, err := parseProxyFrom([]string{bad}); err == nil || !strings.Contains(err.Error(), bad) {
 			t.Errorf("%q: %v, want an error naming it", bad, err)
 		}
+	}
+}
+
+// TestProxyProtocolBeforeTLS: on the HTTPS listener the balancer's header (here
+// version 2) comes before the TLS handshake, and the delivery is recorded with the
+// address it names.
+func TestProxyProtocolBeforeTLS(t *testing.T) {
+	cfgFile := writeFile(t, "relay.yaml", []byte("tokens:\n"+
+		"  - token: "+server.HashToken(selfSignedToken)+"\n    names: [later]\n"+
+		"tunnels:\n  later: {offline: queue}\n"+
+		"proxy_protocol_from: ["+balancerIP+"]\n"))
+	r := startRelay(t, "--config", cfgFile, "--self-signed", "--domain", "localhost", "--addr", "127.0.0.1:0",
+		"--http-addr", "off")
+	header := append([]byte("\r\n\r\n\x00\r\nQUIT\n"), 0x21, 0x11, 0, 12, 192, 0, 2, 44, 127, 0, 0, 1, 0x1f, 0x90, 0x01, 0xbb)
+	balancer := httpsClient(poolFromFile(t, r.CACertFile), r.Addr)
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(balancerIP)}}
+	balancer.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, r.Addr)
+		if err == nil {
+			_, err = c.Write(header)
+		}
+		return c, err
+	}
+	resp, body := do(t, balancer, http.MethodPost, r.PublicURL+"/t/later/x", "{}")
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery through the balancer: %s %s", resp.Status, body)
+	}
+	direct := httpsClient(poolFromFile(t, r.CACertFile), r.Addr)
+	req, _ := http.NewRequest(http.MethodGet, r.PublicURL+"/api/requests?tunnel=later&limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+selfSignedToken)
+	var page api.List
+	getJSON(t, direct, req, &page)
+	if len(page.Requests) != 1 {
+		t.Fatalf("the API lists %d records, want the delivery", len(page.Requests))
+	}
+	req, _ = http.NewRequest(http.MethodGet, r.PublicURL+"/api/requests/"+page.Requests[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+selfSignedToken)
+	var rec api.Record
+	getJSON(t, direct, req, &rec)
+	if rec.RemoteAddr != "192.0.2.44:8080" {
+		t.Fatalf("recorded remote address %q, want the header's 192.0.2.44:8080", rec.RemoteAddr)
+	}
+}
+
+// getJSON sends req with c and decodes a 200 answer into v.
+func getJSON(t *testing.T, c *http.Client, req *http.Request, v any) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", req.URL, resp.Status, err)
 	}
 }

@@ -51,28 +51,35 @@ func BenchmarkLookup(b *testing.B) {
 // benchCluster is one joined node on a fresh schema with tunnel t claimed.
 func benchCluster(b *testing.B) *postgres.DB { return clusterOf(b, 1, postgres.Options{})[0] }
 
-// BenchmarkSettle: settling what dead nodes left pending, among n records of 1 KiB
-// bodies of which one in a thousand is pending: Interrupt as a relay runs it at start,
-// and Reap of a dead node. Both scan the pending records (record_state), so their cost
-// grows with the table.
+// BenchmarkSettle: settling what a dead node left pending, among n records of 1 KiB
+// bodies of which one in a thousand is pending: Interrupt as a relay runs it at start
+// (the node expired), and Reap of the node. Each reads the node's records from its
+// pending_from on: mark=0 reads them all (a node that never published a mark), and
+// mark=last starts at its last pending record, as the heartbeat of a node whose
+// deliveries all ended but one would leave it.
 func BenchmarkSettle(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 			db, dsn := benchSettleCluster(b, n)
-			b.Run("interrupt", func(b *testing.B) { benchSettle(b, dsn, n, "", db.Interrupt) })
-			b.Run("reap", func(b *testing.B) {
-				dead := `INSERT INTO nodes (node_id, expires_at) VALUES ('gone', now() - interval '1 hour')`
-				benchSettle(b, dsn, n, dead, func(ctx context.Context, _ time.Time) (int, error) {
-					_, k, err := db.Reap(ctx)
-					return k, err
-				})
-			})
+			reap := func(ctx context.Context, _ time.Time) (int, error) {
+				_, k, err := db.Reap(ctx)
+				return k, err
+			}
+			for _, m := range []struct {
+				name       string
+				from, want int
+			}{{"mark=0", 0, n / 1000}, {"mark=last", n, 1}} {
+				gone := fmt.Sprintf(`INSERT INTO nodes (node_id, expires_at, pending_from) VALUES ('gone', now() - interval '1 hour', %d)
+					ON CONFLICT (node_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, pending_from = EXCLUDED.pending_from`, m.from)
+				b.Run("interrupt/"+m.name, func(b *testing.B) { benchSettle(b, dsn, m.want, gone, db.Interrupt) })
+				b.Run("reap/"+m.name, func(b *testing.B) { benchSettle(b, dsn, m.want, gone, reap) })
+			}
 		})
 	}
 }
 
 // benchSettleCluster is one joined node on a schema holding n records of node gone.
-func benchSettleCluster(b *testing.B, n int) (*postgres.DB, string) {
+func benchSettleCluster(b testing.TB, n int) (*postgres.DB, string) {
 	dbs, dsn := clusterOn(b, pgtest.Schema(b), 1, postgres.Options{})
 	execSQL(b, dsn, `INSERT INTO records (seq, id, tunnel, owner, received_at, request, response, body, body_len, node_id)
 		SELECT nextval('records_seq'), 'bench' || g, 't', 'team', g, ''::bytea, ''::bytea,
@@ -83,25 +90,23 @@ func benchSettleCluster(b *testing.B, n int) (*postgres.DB, string) {
 	return dbs[0], dsn
 }
 
-// benchSettle times settle, with node gone's records pending again and the statement
-// prepare (if any) run before each call.
-func benchSettle(b *testing.B, dsn string, n int, prepare string, settle func(context.Context, time.Time) (int, error)) {
+// benchSettle times settle, with node gone's records pending again and gone as
+// prepare leaves it before each call; settle must settle want records.
+func benchSettle(b *testing.B, dsn string, want int, prepare string, settle func(context.Context, time.Time) (int, error)) {
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
 		execSQL(b, dsn, `DELETE FROM responses WHERE outcome = 'interrupted'`)
-		if prepare != "" {
-			execSQL(b, dsn, prepare)
-		}
+		execSQL(b, dsn, prepare)
 		b.StartTimer()
-		if k, err := settle(ctx, time.Now()); err != nil || k != n/1000 {
-			b.Fatalf("settled %d, %v; want %d", k, err, n/1000)
+		if k, err := settle(ctx, time.Now()); err != nil || k != want {
+			b.Fatalf("settled %d, %v; want %d", k, err, want)
 		}
 	}
 }
 
 // execSQL runs one statement on the schema of dsn.
-func execSQL(b *testing.B, dsn, sql string, args ...any) {
+func execSQL(b testing.TB, dsn, sql string, args ...any) {
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		b.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookrelay/hookrelay/internal/pgtest"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/store/postgres"
@@ -38,32 +36,32 @@ func outcomes(t *testing.T, db *postgres.DB, rs map[string]*store.Record) map[st
 }
 
 // TestInterruptKeepsLiveNodes: a relay starting on a shared database settles the
-// records left pending by nodes known to be gone (reaped or never joined, its own
-// previous life on the same cluster address, records older than node ids) and never a
-// live node's deliveries in flight.
+// records left pending by nodes known to be gone (its own previous life on the same
+// cluster address, a node whose heartbeat expired) and never a live node's deliveries
+// in flight.
 func TestInterruptKeepsLiveNodes(t *testing.T) {
 	dbs, dsn := clusterOn(t, pgtest.Schema(t), 2, postgres.Options{})
 	ctx := context.Background()
 	previous := mustOpen(t, dsn, postgres.Options{NodeID: "host-previous"})
-	if err := previous.Join(ctx, "10.0.0.9:7443"); err != nil {
-		t.Fatal(err)
+	expired := mustOpen(t, dsn, postgres.Options{NodeID: "host-expired", NodeTTL: time.Millisecond})
+	for db, addr := range map[*postgres.DB]string{previous: "10.0.0.9:7443", expired: "10.0.0.8:7443"} {
+		if err := db.Join(ctx, addr); err != nil {
+			t.Fatal(err)
+		}
 	}
-	never := mustOpen(t, dsn, postgres.Options{NodeID: "host-neverjoined"})
-	rs := map[string]*store.Record{
-		"live": pendingOn(t, dbs[0]), "other live": pendingOn(t, dbs[1]),
-		"previous life": pendingOn(t, previous), "never joined": pendingOn(t, never), "no node": pendingOn(t, never),
-	}
-	setNode(t, dsn, rs["no node"].ID, "")
+	rs := map[string]*store.Record{"live": pendingOn(t, dbs[0]), "other live": pendingOn(t, dbs[1]),
+		"previous life": pendingOn(t, previous), "expired": pendingOn(t, expired)}
+	time.Sleep(10 * time.Millisecond) // past the expired node's 1 ms
 	restarted := mustOpen(t, dsn, postgres.Options{NodeID: "host-restarted"})
 	if err := restarted.Join(ctx, "10.0.0.9:7443"); err != nil {
 		t.Fatal(err)
 	}
 	n, err := restarted.Interrupt(ctx, time.Now())
-	if err != nil || n != 3 {
-		t.Fatalf("Interrupt = %d, %v; want 3", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("Interrupt = %d, %v; want 2", n, err)
 	}
 	want := map[string]store.Outcome{"live": store.OutcomePending, "other live": store.OutcomePending,
-		"previous life": store.OutcomeInterrupted, "never joined": store.OutcomeInterrupted, "no node": store.OutcomeInterrupted}
+		"previous life": store.OutcomeInterrupted, "expired": store.OutcomeInterrupted}
 	if got := outcomes(t, restarted, rs); !maps.Equal(got, want) {
 		t.Fatalf("outcomes %v, want %v", got, want)
 	}
@@ -84,6 +82,11 @@ func TestReapSettlesDeadNodesRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs["done"] = done
+	// Its last heartbeat publishes where its pending records begin: at "dead", below
+	// the completed one.
+	if alive, err := dbs[0].Heartbeat(ctx); !alive || err != nil {
+		t.Fatalf("heartbeat: %v, %v", alive, err)
+	}
 	var nodes, records int
 	waitFor(t, "Reap to delete the dead node", func() bool {
 		n, k, err := dbs[1].Reap(ctx)
@@ -104,18 +107,5 @@ func TestReapSettlesDeadNodesRecords(t *testing.T) {
 	}
 	if got := outcomes(t, dbs[1], rs)["dead"]; got != store.OutcomeOK {
 		t.Fatalf("completed after the settling: %s, want ok", got)
-	}
-}
-
-// setNode rewrites the node of record id, as a record older than node ids would be.
-func setNode(t *testing.T, dsn, id, node string) {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `UPDATE records SET node_id = $2 WHERE id = $1`, id, node); err != nil {
-		t.Fatal(err)
 	}
 }

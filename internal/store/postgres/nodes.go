@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Defaults of the node options.
@@ -45,13 +47,27 @@ func (db *DB) NodeID() string { return db.node.id }
 // Join registers this node, reachable by peers at addr, alive for NodeTTL;
 // joining again (after being reaped) starts a fresh row.
 func (db *DB) Join(ctx context.Context, addr string) error {
-	return db.exec(ctx, "join cluster", `INSERT INTO nodes (node_id, cluster_addr, expires_at, config_hash)
-		VALUES ($1, $2, now() + $3::bigint * interval '1 ms', $4)
-		ON CONFLICT (node_id) DO UPDATE SET cluster_addr = EXCLUDED.cluster_addr,
-			heartbeat_at = now(), expires_at = EXCLUDED.expires_at, draining = false,
-			config_hash = EXCLUDED.config_hash`,
-		db.node.id, addr, millis(db.node.ttl), db.node.config)
+	var from int64
+	err := db.call(ctx, "join cluster", func(ctx context.Context) error {
+		return db.pool.QueryRow(ctx, qJoin, db.node.id, addr, millis(db.node.ttl), db.node.config,
+			db.pending.mark()).Scan(&from)
+	})
+	if err == nil {
+		db.pending.saw(from - 1)
+	}
+	return err
 }
+
+// qJoin inserts or renews this node's row. Its pending_from is the node's mark ($5),
+// or, for a node that has seen no seq yet, the next seq the sequence can hand out:
+// whatever it inserts from now on is at or above it.
+const qJoin = `INSERT INTO nodes (node_id, cluster_addr, expires_at, config_hash, pending_from)
+	VALUES ($1, $2, now() + $3::bigint * interval '1 ms', $4, CASE WHEN $5::bigint > 0 THEN $5::bigint
+		ELSE (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM records_seq) END)
+	ON CONFLICT (node_id) DO UPDATE SET cluster_addr = EXCLUDED.cluster_addr,
+		heartbeat_at = now(), expires_at = EXCLUDED.expires_at, draining = false,
+		config_hash = EXCLUDED.config_hash, pending_from = EXCLUDED.pending_from
+	RETURNING pending_from`
 
 // ConfigDiffers returns the live nodes, other than this one, whose
 // configuration digest (Options.ConfigHash) differs from this node's, by id;
@@ -79,8 +95,9 @@ func (db *DB) ConfigDiffers(ctx context.Context) ([]string, error) {
 func (db *DB) Heartbeat(ctx context.Context) (bool, error) {
 	var alive bool
 	err := db.call(ctx, "heartbeat", func(ctx context.Context) error {
-		tag, err := db.pool.Exec(ctx, `UPDATE nodes SET heartbeat_at = now(), expires_at = now() + $2::bigint * interval '1 ms'
-			WHERE node_id = $1`, db.node.id, millis(db.node.ttl))
+		tag, err := db.pool.Exec(ctx, `UPDATE nodes SET heartbeat_at = now(), expires_at = now() + $2::bigint * interval '1 ms',
+			pending_from = CASE WHEN $3::bigint > 0 THEN $3::bigint ELSE pending_from END
+			WHERE node_id = $1`, db.node.id, millis(db.node.ttl), db.pending.mark())
 		alive = err == nil && tag.RowsAffected() == 1
 		return err
 	})
@@ -109,25 +126,75 @@ func (db *DB) Reap(ctx context.Context) (nodes, records int, err error) {
 	err = db.call(ctx, "reap nodes", func(ctx context.Context) error {
 		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			rows, err := tx.Query(ctx, `DELETE FROM nodes WHERE expires_at < now() - $1::bigint * interval '1 ms'
-				RETURNING node_id`, millis(db.node.reapAfter))
+				RETURNING node_id, pending_from`, millis(db.node.reapAfter))
 			if err != nil {
 				return err
 			}
-			dead, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil || len(dead) == 0 {
+			gone, err := collectGone(rows)
+			if err != nil || len(gone.ids) == 0 {
 				return err
 			}
-			tag, err := tx.Exec(ctx, qSettleNodes, dead)
-			nodes, records = len(dead), int(tag.RowsAffected())
+			n, err := gone.settle(ctx, tx, math.MaxInt64)
+			nodes, records = len(gone.ids), int(n)
 			return err
 		})
 	})
 	return nodes, records, err
 }
 
-// qSettleNodes settles the pending records of the nodes $1.
-const qSettleNodes = settleWhere + `r.node_id = ANY($1::text[])
+// goneNodes are nodes whose pending records are to be settled: ids[i]'s from seq
+// from[i] on (nodes.pending_from).
+type goneNodes struct {
+	ids  []string
+	from []int64
+}
+
+// collectGone reads rows of (node_id, pending_from).
+func collectGone(rows pgx.Rows) (goneNodes, error) {
+	var g goneNodes
+	var id string
+	var from int64
+	_, err := pgx.ForEachRow(rows, []any{&id, &from}, func() error {
+		g.ids, g.from = append(g.ids, id), append(g.from, from)
+		return nil
+	})
+	return g, err
+}
+
+// settle settles the pending records of the nodes received before before (Unix
+// nanoseconds), and returns how many. It runs one statement per node, with its bound as
+// a value the planner sees: a range scan of records from pending_from on and a lookup
+// of each in responses, where one statement for all nodes was planned as a scan of
+// both tables (the planner cannot tell how far a bound read from an array reaches).
+func (g goneNodes) settle(ctx context.Context, q querier, before int64) (int64, error) {
+	var n int64
+	for i, id := range g.ids {
+		// Planned for these values each time: a cached generic plan cannot see the bound.
+		tag, err := q.Exec(ctx, qSettleNode, pgx.QueryExecModeExec, id, g.from[i], before)
+		if err != nil {
+			return n, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// qSettleNode settles the pending records of node $1 from seq $2 on, received
+// before $3.
+const qSettleNode = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
+	  FROM record_state s
+	 WHERE s.node_id = $1 AND s.seq >= $2 AND s.outcome = 'pending' AND s.received_at < $3
 	` + settlePending
+
+// settlePending ends an interrupting insert into responses: a record whose
+// answer was saved meanwhile keeps it.
+const settlePending = `ON CONFLICT (seq) DO UPDATE SET outcome = 'interrupted' WHERE responses.outcome = 'pending'`
 
 // LeadJob takes or renews this node's lease on the singleton job for ttl and
 // reports whether it holds it: false while another node's lease has not

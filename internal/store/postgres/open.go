@@ -94,6 +94,7 @@ type DB struct {
 	closed  atomic.Bool
 	once    sync.Once
 	chans   channels // see notify.go
+	pending *inflight
 }
 
 // Open connects to the PostgreSQL named by dsn (a URL or key=value
@@ -115,7 +116,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, wrap("migrate store", err)
 	}
-	db := &DB{pool: pool, timeout: opts.Timeout,
+	db := &DB{pool: pool, timeout: opts.Timeout, pending: newInflight(),
 		node: nodeConfig{id: opts.NodeID, ttl: opts.NodeTTL, reapAfter: opts.ReapAfter, config: opts.ConfigHash}}
 	if db.seal, err = newSealer(opts.SealSecret); err != nil {
 		pool.Close()

@@ -71,40 +71,46 @@ func (db *DB) SeenEvent(ctx context.Context, owner, tunnel, eventID string, befo
 }
 
 // Interrupt gives the records left pending before t the outcome
-// interrupted (see store.Store), of the nodes known to be gone: its own,
-// those reaped or never joined, those that share this node's cluster
-// address (its own previous life: no two live processes listen on one
-// address, so this node must have joined first) and records older than
-// node ids (an empty node_id). Pending records of other live nodes are
+// interrupted (see store.Store): this node's own (by seq, as it knows
+// them), and those of the nodes known to be gone: those on
+// this node's cluster address (its own previous life: no two live processes
+// listen on one address, so this node must have joined first) and those
+// whose heartbeat expired. Pending records of other live nodes are
 // deliveries in flight and are left to them; Reap settles them if their
-// node dies. It scans the pending records received before t; a relay runs
-// it once per start.
+// node dies, and migration 0011 settled those written before records named
+// their node. Each gone node's records are read from its pending_from on.
 func (db *DB) Interrupt(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.call(ctx, "interrupt pending records", func(ctx context.Context) error {
-		tag, err := db.pool.Exec(ctx, qInterrupt, toNanos(before), db.node.id)
-		n = tag.RowsAffected()
+		own, err := db.pool.Exec(ctx, qSettleSeqs, db.pending.seqs(), toNanos(before))
+		if err != nil {
+			return err
+		}
+		rows, err := db.pool.Query(ctx, qGoneNodes, db.node.id)
+		if err != nil {
+			return err
+		}
+		gone, err := collectGone(rows)
+		if err != nil || len(gone.ids) == 0 {
+			n = own.RowsAffected()
+			return err
+		}
+		k, err := gone.settle(ctx, db.pool, toNanos(before))
+		n = own.RowsAffected() + k
 		return err
 	})
 	return int(n), err
 }
 
-// qInterrupt settles the pending records received before $1 whose node is
-// gone, from the point of view of node $2 (see Interrupt).
-const qInterrupt = settleWhere + `s.received_at < $1 AND (r.node_id IN ('', $2)
-	    OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = r.node_id)
-	    OR EXISTS (SELECT 1 FROM nodes n JOIN nodes me ON me.node_id = $2
-	               WHERE n.node_id = r.node_id AND me.cluster_addr <> '' AND n.cluster_addr = me.cluster_addr))
+// qSettleSeqs settles the records $1 still pending and received before $2:
+// this node's own, which it knows by seq (a relay starting has none).
+const qSettleSeqs = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
+	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
+	  FROM record_state s WHERE s.seq = ANY($1::bigint[]) AND s.outcome = 'pending' AND s.received_at < $2
 	` + settlePending
 
-// settleWhere begins a statement that settles pending records s (of
-// record_state; r is the same row of records) as interrupted; the condition
-// on them follows it, then settlePending.
-const settleWhere = `INSERT INTO responses (seq, status, outcome, verified, response, resp_body)
-	SELECT s.seq, s.status, 'interrupted', s.verified, s.response, s.resp_body
-	  FROM record_state s JOIN records r ON r.seq = s.seq
-	 WHERE s.outcome = 'pending' AND `
-
-// settlePending ends an interrupting insert into responses: a record whose
-// answer was saved meanwhile keeps it.
-const settlePending = `ON CONFLICT (seq) DO UPDATE SET outcome = 'interrupted' WHERE responses.outcome = 'pending'`
+// qGoneNodes lists, from the point of view of node $1, the nodes whose
+// pending records nothing will complete (see Interrupt), with their
+// pending_from.
+const qGoneNodes = `SELECT n.node_id, n.pending_from FROM nodes n LEFT JOIN nodes me ON me.node_id = $1
+	WHERE n.node_id <> $1 AND (n.expires_at < now() OR (me.cluster_addr <> '' AND n.cluster_addr = me.cluster_addr))`

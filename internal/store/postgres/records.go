@@ -51,9 +51,11 @@ func (db *DB) Insert(ctx context.Context, r *store.Record) error {
 		return fmt.Errorf("insert record: %w", err)
 	}
 	var seq int64
-	err := db.w.write(ctx, qInsert, scanSeq(&seq, store.ErrConflict), insertArgs(r, db.node.id)...)
+	token := db.pending.begin()
+	err := wrap("insert record", db.w.write(ctx, qInsert, scanSeq(&seq, store.ErrConflict), insertArgs(r, db.node.id)...))
+	db.pending.inserted(token, seq, r.Outcome, err)
 	if err != nil {
-		return wrap("insert record", err)
+		return err
 	}
 	r.Seq = seq
 	return nil
@@ -109,6 +111,9 @@ func (db *DB) Complete(ctx context.Context, r *store.Record) error {
 	err := db.w.write(ctx, qComplete, scanSeq(&seq, store.ErrNotFound),
 		r.ID, r.Status, string(r.Outcome), verifiedColumn(r.Verification), encodeResponse(r),
 		nilIfEmpty(r.RespBody.Data))
+	if err == nil {
+		db.pending.completed(seq, r.Outcome)
+	}
 	return wrap("complete record", err)
 }
 

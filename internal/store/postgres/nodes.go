@@ -120,8 +120,9 @@ func (db *DB) Leave(ctx context.Context) error {
 // interrupted: nothing will complete those now. It returns how many nodes
 // and records. It is a job for one node at a time (LeadJob), though running
 // it twice is harmless. Both happen in one transaction, so a dead node is
-// never gone with its records still pending; settling scans the pending
-// records, as Interrupt does, and only in a round that found a dead node.
+// never gone with its records still pending; settling reads each dead
+// node's records from its pending_from on, as Interrupt does, and only in a
+// round that found a dead node.
 func (db *DB) Reap(ctx context.Context) (nodes, records int, err error) {
 	err = db.call(ctx, "reap nodes", func(ctx context.Context) error {
 		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {

@@ -5,9 +5,10 @@ import (
 	"slices"
 )
 
-// Key names one lease: a client's attachment to a tunnel.
+// Key names one lease: a client's attachment to a tunnel. A client is its
+// token's (public id) and its client id's.
 type Key struct {
-	Tunnel, ClientID string
+	Tunnel, Token, ClientID string
 }
 
 // Plan is what a node must do to make the store's leases and its sessions agree.
@@ -47,11 +48,12 @@ func Reconcile(stored, current, serving map[Key]int64) Plan {
 			p.Superseded = append(p.Superseded, k)
 		}
 	}
-	slices.SortFunc(p.Lost, compareKeys)
-	slices.SortFunc(p.Superseded, compareKeys)
+	slices.SortFunc(p.Lost, CompareKeys)
+	slices.SortFunc(p.Superseded, CompareKeys)
 	return p
 }
 
-func compareKeys(a, b Key) int {
-	return cmp.Or(cmp.Compare(a.Tunnel, b.Tunnel), cmp.Compare(a.ClientID, b.ClientID))
+// CompareKeys orders keys by tunnel, token and client id.
+func CompareKeys(a, b Key) int {
+	return cmp.Or(cmp.Compare(a.Tunnel, b.Tunnel), cmp.Compare(a.Token, b.Token), cmp.Compare(a.ClientID, b.ClientID))
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestReconcile(t *testing.T) {
-	a, b, c := Key{"t", "a"}, Key{"t", "b"}, Key{"u", ""}
+	a, b, c := Key{"t", "", "a"}, Key{"t", "tok", "a"}, Key{"u", "", ""}
 	tests := []struct {
 		name                     string
 		stored, current, serving map[Key]int64

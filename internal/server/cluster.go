@@ -18,7 +18,7 @@ type Cluster interface {
 	// Node is this node's id.
 	Node() string
 	// Acquire makes l's session, on this node, the one serving l.Tunnel for
-	// l.ClientID and returns its generation.
+	// l.ClientID of l.Token and returns its generation.
 	Acquire(ctx context.Context, l Lease) (int64, error)
 	// Release deletes l's lease if it is still current (same generation).
 	Release(ctx context.Context, l Lease) error
@@ -44,12 +44,14 @@ type Cluster interface {
 
 // Lease says that one client session serves a tunnel from one node.
 type Lease struct {
-	Tunnel, ClientID string
-	Node, Addr       string // the node holding the session, and its peer address
-	Session          string // the session's id on its node
-	Label            string
-	Primary          bool
-	Generation       int64 // fencing token: unique and increasing cluster-wide
+	Tunnel     string
+	Token      string // the public id of the client's token: a client is its token's and id's
+	ClientID   string
+	Node, Addr string // the node holding the session, and its peer address
+	Session    string // the session's id on its node
+	Label      string
+	Primary    bool
+	Generation int64 // fencing token: unique and increasing cluster-wide
 	// The client's --verify specs, verify mode and --handshake kinds, which every node
 	// applies to the tunnel's deliveries as the holder would.
 	Verify     []string
@@ -78,7 +80,7 @@ func (s *Server) acquireLease(ctx context.Context, b *binding, req proto.TunnelR
 	if s.cfg.Cluster == nil {
 		return nil
 	}
-	l := Lease{Tunnel: b.tunnel.name, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
+	l := Lease{Tunnel: b.tunnel.name, Token: b.client.token, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
 		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake,
 		Routes: req.Routes, Share: req.Share}
 	s.leases.gate.RLock() // see leaseBook

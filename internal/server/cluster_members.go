@@ -264,7 +264,7 @@ func (m *members) remoteFor(s *Server, t *tunnel, l Lease, cfg tunnelConfig) *bi
 		s.log.Error("routes of a client on another node", "tunnel", l.Tunnel, "node", l.Node, "err", err)
 		return nil
 	}
-	c := clientOf{id: l.ClientID, label: l.Label, routes: rs, exprs: l.Routes, primary: l.Primary}
+	c := clientOf{id: l.ClientID, token: l.Token, label: l.Label, routes: rs, exprs: l.Routes, primary: l.Primary}
 	b := newBindingVia(s, nil, t, cfg, c, s.spliceTo(t, l))
 	b.lease.Store(&l)
 	if m.remote == nil {
@@ -324,7 +324,7 @@ func (s *Server) spliceMoved(ctx context.Context, t *tunnel, l Lease) (net.Conn,
 	}
 	for _, n := range leases {
 		switch {
-		case n.ClientID != l.ClientID || n.Generation == l.Generation:
+		case n.key() != l.key() || n.Generation == l.Generation:
 			continue
 		case n.Node == s.cfg.Cluster.Node():
 			return s.OpenSplice(n.Tunnel, n.Generation, n.Session)

@@ -14,9 +14,15 @@ import (
 // comparison is two indexed reads.
 const reconcileEvery = 5 * time.Second
 
-// LeaseKey names one lease: a client's attachment to a tunnel.
+// LeaseKey names one lease: a client's attachment to a tunnel. A client is its token's
+// (public id) and its client id's, as on one node (binding.sameClient).
 type LeaseKey struct {
-	Tunnel, ClientID string
+	Tunnel, Token, ClientID string
+}
+
+// key is l's LeaseKey.
+func (l Lease) key() LeaseKey {
+	return LeaseKey{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID}
 }
 
 // ReconcilePlan is how the store's leases and this node's sessions disagreed.
@@ -86,7 +92,7 @@ func (k *leaseBook) serving() map[LeaseKey]*binding {
 	out := make(map[LeaseKey]*binding, len(k.of))
 	for b := range k.of {
 		l := b.lease.Load()
-		key := LeaseKey{Tunnel: l.Tunnel, ClientID: l.ClientID}
+		key := l.key()
 		if o := out[key]; o == nil || o.lease.Load().Generation < l.Generation {
 			out[key] = b
 		}

@@ -164,8 +164,8 @@
 // # Several nodes on one store
 //
 // With Config.Cluster set (relays sharing one PostgreSQL, internal/cluster/link) each
-// session leases its tunnels at grant (cluster.go: acquireLease; lease keyed by tunnel
-// and client id, with a cluster-wide generation) and releases them when it ends. A
+// session leases its tunnels at grant (cluster.go: acquireLease; lease keyed by tunnel,
+// token and client id, with a cluster-wide generation) and releases them when it ends. A
 // request for a tunnel with no client here looks up the tunnel's leases (kept 2 s) and,
 // when another node holds one, takes the live path with a binding whose streams are
 // splices to that node (remote.open, internal/peer) instead of streams of a local

@@ -32,14 +32,14 @@ func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
 
 // storeLease is l as the store takes it from this node.
 func storeLease(l server.Lease) postgres.Lease {
-	return postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Session: l.Session, Label: l.Label,
+	return postgres.Lease{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID, Session: l.Session, Label: l.Label,
 		Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake,
 		Routes: l.Routes, Share: l.Share}
 }
 
 // Release deletes l's lease if still current.
 func (k Cluster) Release(ctx context.Context, l server.Lease) error {
-	_, err := k.DB.Release(ctx, postgres.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Generation: l.Generation})
+	_, err := k.DB.Release(ctx, postgres.Lease{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID, Generation: l.Generation})
 	return err
 }
 
@@ -51,7 +51,7 @@ func (k Cluster) Lookup(ctx context.Context, tunnel string) ([]server.Lease, err
 	}
 	out := make([]server.Lease, len(found))
 	for i, l := range found {
-		out[i] = server.Lease{Tunnel: l.Tunnel, ClientID: l.ClientID, Node: l.NodeID, Addr: l.Addr,
+		out[i] = server.Lease{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID, Node: l.NodeID, Addr: l.Addr,
 			Session: l.Session, Label: l.Label, Primary: l.Primary, Generation: l.Generation,
 			Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake, Routes: l.Routes, Share: l.Share}
 	}

@@ -1,7 +1,6 @@
 package link
 
 import (
-	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -21,7 +20,7 @@ func (k Cluster) Reconcile(ctx context.Context, serving map[server.LeaseKey]int6
 	if err != nil {
 		return server.ReconcilePlan{}, err
 	}
-	released := slices.SortedFunc(maps.Keys(p.Release), compareKeys)
+	released := slices.SortedFunc(maps.Keys(p.Release), cluster.CompareKeys)
 	return server.ReconcilePlan{Released: leaseKeys(released), Superseded: leaseKeys(p.Superseded),
 		Lost: leaseKeys(p.Lost)}, nil
 }
@@ -39,8 +38,4 @@ func leaseKeys(ks []cluster.Key) []server.LeaseKey {
 		out[i] = server.LeaseKey(k)
 	}
 	return out
-}
-
-func compareKeys(a, b cluster.Key) int {
-	return cmp.Or(cmp.Compare(a.Tunnel, b.Tunnel), cmp.Compare(a.ClientID, b.ClientID))
 }

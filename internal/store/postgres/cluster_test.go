@@ -121,6 +121,30 @@ func TestGenerationsIncrease(t *testing.T) {
 	}
 }
 
+// TestLeaseIsPerToken: a client is its token's and its id's. Another token's client of
+// the same id, on another node, gets a lease of its own beside the first; the first
+// token's client of that id, attaching again anywhere, replaces only its own, in its
+// place.
+func TestLeaseIsPerToken(t *testing.T) {
+	dbs := clusterOf(t, 2, postgres.Options{})
+	alice := mustAcquire(t, dbs[0], postgres.Lease{Tunnel: "t", Token: "alice", ClientID: "laptop", Session: "s1"})
+	bob := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", Token: "bob", ClientID: "laptop", Session: "s2"})
+	ls := mustLookup(t, dbs[1], "t")
+	if len(ls) != 2 || ls[0].Generation != alice.Generation || ls[0].Token != "alice" || ls[1].Generation != bob.Generation ||
+		ls[1].Token != "bob" {
+		t.Fatalf("leases %+v, want alice's then bob's", ls)
+	}
+	again := mustAcquire(t, dbs[1], postgres.Lease{Tunnel: "t", Token: "alice", ClientID: "laptop", Session: "s3"})
+	ls = mustLookup(t, dbs[0], "t")
+	if len(ls) != 2 || ls[0].Generation != again.Generation || ls[1].Generation != bob.Generation {
+		t.Fatalf("leases %+v after alice attached again, want alice's new one (in her place) and bob's", ls)
+	}
+	if ok, err := dbs[0].Release(context.Background(), postgres.Lease{Tunnel: "t", Token: "bob", ClientID: "laptop",
+		Generation: again.Generation}); ok || err != nil {
+		t.Fatalf("release of alice's lease under bob's token: %v, %v; want false", ok, err)
+	}
+}
+
 // TestPrimaryRule: every node orders a tunnel's leases the same way: those asking to
 // be primary first, then by attach time, then by generation.
 func TestPrimaryRule(t *testing.T) {

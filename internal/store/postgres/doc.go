@@ -148,7 +148,9 @@
 //
 // A tunnel lease says that one client session serves a tunnel from one
 // node. A team-shared tunnel has several clients, so leases are keyed by
-// (tunnel, client id), with the client's label, routes, primary wish, attach
+// (tunnel, token, client id) (a client is its token's public id and its
+// client id's, 0012_lease_token: a teammate sending another's client id
+// attaches beside it, never in its place), with the client's label, routes, primary wish, attach
 // time, and its --verify specs, verify mode and --handshake kinds, which every
 // node checks the tunnel's deliveries with (0006_lease_settings), and its
 // --share policy (0007_lease_share). The tunnel's row keeps the checks of its

@@ -15,7 +15,8 @@ import (
 // tunnel shared by a team may have several, one per client id.
 type Lease struct {
 	Tunnel   string
-	ClientID string // "" for a client that sends none: one such lease per tunnel
+	Token    string // the public id of the client's token: a lease is (tunnel, token, client id)
+	ClientID string // "" for a client that sends none: one such lease per tunnel and token
 	NodeID   string // the node holding the session (Acquire: this DB's)
 	Addr     string // the node's cluster address (Lookup only)
 	Session  string // the session's id on its node
@@ -38,7 +39,7 @@ type Lease struct {
 }
 
 // leaseColumns are read by every lease query, in scanLease's order.
-const leaseColumns = `l.name, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
+const leaseColumns = `l.name, l.token_id, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
 	l.is_primary, l.routes, l.generation, l.attached_at, l.verify, l.verify_mode, l.handshake, l.share`
 
 // primaryOrder is the primary rule (see the package doc) as SQL.
@@ -47,16 +48,17 @@ const primaryOrder = `l.is_primary DESC, l.attached_at, l.generation`
 // leaseInsert inserts the lease of (name, client id) with a new generation;
 // the statements using it say what a conflict with the client id's lease does.
 const leaseInsert = `INSERT INTO tunnel_leases AS l
-	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, generation)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nextval('lease_gen'))`
+	(name, client_id, node_id, session_id, label, is_primary, routes, verify, verify_mode, handshake, share, token_id,
+	 generation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nextval('lease_gen'))`
 
-// sAcquire inserts or replaces the lease of (name, client id). A replacement
+// sAcquire inserts or replaces the lease of (name, token, client id). A replacement
 // draws its generation after it holds the row's lock, so that it is higher
 // than the one it replaces even when several Acquires race.
 // The tunnel row keeps the checks of the latest lease (TunnelChecks), written in
 // the same statement.
 const sAcquire = `WITH l AS (` + leaseInsert + `
-	ON CONFLICT (name, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
+	ON CONFLICT (name, token_id, client_id) DO UPDATE SET node_id = EXCLUDED.node_id,
 		session_id = EXCLUDED.session_id, label = EXCLUDED.label, is_primary = EXCLUDED.is_primary,
 		routes = EXCLUDED.routes, verify = EXCLUDED.verify, verify_mode = EXCLUDED.verify_mode,
 		handshake = EXCLUDED.handshake, share = EXCLUDED.share, generation = nextval('lease_gen')
@@ -66,7 +68,7 @@ const sAcquire = `WITH l AS (` + leaseInsert + `
 	SELECT generation, attached_at FROM l`
 
 // Acquire makes l's session, on this node, the one serving l.Tunnel for
-// l.ClientID, replacing only that client id's older lease, and returns l
+// l.ClientID of l.Token, replacing only that client's older lease, and returns l
 // with its generation and attach time. The tunnel must exist (ErrNotFound
 // otherwise) and this node must have joined (ErrNotFound too: a reaped node
 // joins again first).
@@ -87,7 +89,7 @@ func (db *DB) insertArgs(l *Lease) []any {
 		}
 	}
 	return []any{l.Tunnel, l.ClientID, l.NodeID, l.Session, l.Label, l.Primary, l.Routes,
-		db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share}
+		db.seal.seal(l.Tunnel, l.Verify), l.VerifyMode, l.Handshake, l.Share, l.Token}
 }
 
 // Release deletes l's lease if it is still current (same generation) and
@@ -95,8 +97,8 @@ func (db *DB) insertArgs(l *Lease) []any {
 func (db *DB) Release(ctx context.Context, l Lease) (bool, error) {
 	var released bool
 	err := db.call(ctx, "release lease on "+l.Tunnel, func(ctx context.Context) error {
-		tag, err := db.pool.Exec(ctx, `DELETE FROM tunnel_leases WHERE name = $1 AND client_id = $2 AND generation = $3`,
-			l.Tunnel, l.ClientID, l.Generation)
+		tag, err := db.pool.Exec(ctx, `DELETE FROM tunnel_leases WHERE name = $1 AND token_id = $2 AND client_id = $3
+			AND generation = $4`, l.Tunnel, l.Token, l.ClientID, l.Generation)
 		released = tag.RowsAffected() == 1
 		return err
 	})
@@ -144,7 +146,7 @@ func (db *DB) leases(ctx context.Context, op, q string, args ...any) ([]Lease, e
 
 func scanLease(row pgx.CollectableRow) (Lease, error) {
 	var l Lease
-	err := row.Scan(&l.Tunnel, &l.ClientID, &l.NodeID, &l.Addr, &l.Session, &l.Label, &l.Primary,
+	err := row.Scan(&l.Tunnel, &l.Token, &l.ClientID, &l.NodeID, &l.Addr, &l.Session, &l.Label, &l.Primary,
 		&l.Routes, &l.Generation, &l.AttachedAt, &l.Verify, &l.VerifyMode, &l.Handshake, &l.Share)
 	return l, err
 }

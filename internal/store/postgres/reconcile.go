@@ -21,7 +21,7 @@ func (db *DB) Reconcile(ctx context.Context, serving map[cluster.Key]int64) (clu
 	}
 	stored := make(map[cluster.Key]int64, len(held))
 	for _, l := range held {
-		stored[cluster.Key{Tunnel: l.Tunnel, ClientID: l.ClientID}] = l.Generation
+		stored[l.key()] = l.Generation
 	}
 	current, err := db.generations(ctx, serving)
 	if err != nil {
@@ -29,7 +29,7 @@ func (db *DB) Reconcile(ctx context.Context, serving map[cluster.Key]int64) (clu
 	}
 	p := cluster.Reconcile(stored, current, serving)
 	for k, gen := range p.Release {
-		if _, err := db.Release(ctx, Lease{Tunnel: k.Tunnel, ClientID: k.ClientID, Generation: gen}); err != nil {
+		if _, err := db.Release(ctx, Lease{Tunnel: k.Tunnel, Token: k.Token, ClientID: k.ClientID, Generation: gen}); err != nil {
 			return p, err
 		}
 	}
@@ -45,13 +45,13 @@ func (db *DB) generations(ctx context.Context, serving map[cluster.Key]int64) (m
 	}
 	out := make(map[cluster.Key]int64)
 	err := db.call(ctx, "lease generations", func(ctx context.Context) error {
-		rows, err := db.pool.Query(ctx, `SELECT name, client_id, generation FROM tunnel_leases WHERE name = ANY($1)`, names)
+		rows, err := db.pool.Query(ctx, `SELECT name, token_id, client_id, generation FROM tunnel_leases WHERE name = ANY($1)`, names)
 		if err != nil {
 			return err
 		}
 		var k cluster.Key
 		var gen int64
-		_, err = pgx.ForEachRow(rows, []any{&k.Tunnel, &k.ClientID, &gen}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&k.Tunnel, &k.Token, &k.ClientID, &gen}, func() error {
 			if _, ok := serving[k]; ok {
 				out[k] = gen
 			}
@@ -62,9 +62,14 @@ func (db *DB) generations(ctx context.Context, serving map[cluster.Key]int64) (m
 	return out, err
 }
 
-// sReacquire inserts the lease of (name, client id) unless one exists.
+// key is the lease's key for reconciling.
+func (l Lease) key() cluster.Key {
+	return cluster.Key{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID}
+}
+
+// sReacquire inserts the lease of (name, token, client id) unless one exists.
 const sReacquire = leaseInsert + `
-	ON CONFLICT (name, client_id) DO NOTHING RETURNING generation, attached_at`
+	ON CONFLICT (name, token_id, client_id) DO NOTHING RETURNING generation, attached_at`
 
 // Reacquire leases l's session again, with a new generation, after its lease
 // vanished (Plan.Lost: this node was reaped while its store was out of reach),

@@ -98,7 +98,7 @@ func (c *config) options() []option.Option {
 		{Name: "sessions-per-token", Value: option.Int(&l.SessionsPerToken, server.DefaultSessionsPerToken), Check: option.Positive,
 			Help: "sessions one token may have open (more: 429 too_many_sessions)"},
 		{Name: "clients-per-tunnel", Value: option.Int(&l.ClientsPerTunnel, server.DefaultClientsPerTunnel), Check: clientsPerTunnel,
-			Help: "clients attached to one tunnel at once, each with its own client id (more: too_many_clients)"},
+			Help: "clients attached to one tunnel at once, each with its own client id, on all nodes of a cluster together (more: too_many_clients)"},
 		{Name: "session-rate", Value: option.PerSecond(&l.SessionRate, server.DefaultSessionRate), Check: option.Positive,
 			Help: "new sessions a second one token may open, after --session-burst (more: 429 rate_limited at connect)"},
 		{Name: "session-burst", Value: option.Int(&l.SessionBurst, server.DefaultSessionBurst), Check: option.Positive,

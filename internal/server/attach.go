@@ -74,8 +74,9 @@ func (a *attached) role(b *binding) string {
 	return proto.RoleMirror
 }
 
-// errTooManyClients refuses a client over the tunnel's cap.
-var errTooManyClients = errors.New("server: too many clients on the tunnel")
+// ErrTooManyClients refuses a client over the tunnel's cap (Config.ClientsPerTunnel), on
+// this node or, with a cluster, on all nodes together (Cluster.Acquire).
+var ErrTooManyClients = errors.New("server: too many clients on the tunnel")
 
 // room reports whether b can attach: it replaces a client of its id, or the tunnel has
 // fewer than max clients.
@@ -86,7 +87,7 @@ func (t *tunnel) room(b *binding, max int) error {
 	if len(cur) < max || slices.ContainsFunc(cur, b.sameClient) {
 		return nil
 	}
-	return errTooManyClients
+	return ErrTooManyClients
 }
 
 // sameClient reports whether o is an older session of b's client instance: the same
@@ -117,7 +118,7 @@ func (t *tunnel) attach(b *binding, max int) ([]*binding, error) {
 	}
 	if !placed {
 		if len(list) >= max {
-			return nil, errTooManyClients
+			return nil, ErrTooManyClients
 		}
 		list = append(list, b)
 	}

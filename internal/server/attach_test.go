@@ -158,10 +158,10 @@ func TestAttachCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := tn.room(bind("c", false), 2); err != errTooManyClients {
+	if err := tn.room(bind("c", false), 2); err != ErrTooManyClients {
 		t.Errorf("third client: %v", err)
 	}
-	if _, err := tn.attach(bind("c", false), 2); err != errTooManyClients {
+	if _, err := tn.attach(bind("c", false), 2); err != ErrTooManyClients {
 		t.Errorf("third client attached: %v", err)
 	}
 	if old, err := tn.attach(bind("a", false), 2); err != nil || len(old) != 1 {

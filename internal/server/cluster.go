@@ -18,7 +18,9 @@ type Cluster interface {
 	// Node is this node's id.
 	Node() string
 	// Acquire makes l's session, on this node, the one serving l.Tunnel for
-	// l.ClientID of l.Token and returns its generation.
+	// l.ClientID of l.Token and returns its generation. With l.Cap > 0 it refuses, with
+	// an error wrapping ErrTooManyClients, when the tunnel has l.Cap leases of other
+	// clients on live nodes already: the cap counts every node's clients.
 	Acquire(ctx context.Context, l Lease) (int64, error)
 	// Release deletes l's lease if it is still current (same generation).
 	Release(ctx context.Context, l Lease) error
@@ -61,6 +63,8 @@ type Lease struct {
 	// the tunnel's deliveries among all its clients, wherever they are attached.
 	Routes []string
 	Share  string
+	// Cap is Acquire's only: the most clients the tunnel may have across the cluster.
+	Cap int
 }
 
 // leaseFresh is how long a looked-up lease is used without asking the store again. A
@@ -82,7 +86,7 @@ func (s *Server) acquireLease(ctx context.Context, b *binding, req proto.TunnelR
 	}
 	l := Lease{Tunnel: b.tunnel.name, Token: b.client.token, ClientID: b.client.id, Session: b.sess.id, Label: b.client.label,
 		Primary: b.client.primary, Verify: req.Verify, VerifyMode: req.VerifyMode, Handshake: req.Handshake,
-		Routes: req.Routes, Share: req.Share}
+		Routes: req.Routes, Share: req.Share, Cap: s.cfg.ClientsPerTunnel}
 	s.leases.gate.RLock() // see leaseBook
 	defer s.leases.gate.RUnlock()
 	gen, err := s.cfg.Cluster.Acquire(ctx, l)

@@ -11,6 +11,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/client"
 	"github.com/hookrelay/hookrelay/internal/pgtest"
 	"github.com/hookrelay/hookrelay/internal/relaytest"
+	"github.com/hookrelay/hookrelay/internal/server"
 	"github.com/hookrelay/hookrelay/proto"
 )
 
@@ -238,4 +239,20 @@ func BenchmarkClusterMirror(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)*9/10].Microseconds()), "p90-µs")
 		})
 	}
+}
+
+// TestClusterClientCap: --clients-per-tunnel counts the clients of every node: with a
+// cap of 2 and clients on two nodes, a third on the third node is refused with
+// too_many_clients, and a client at the cap attaching again elsewhere replaces itself.
+func TestClusterClientCap(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	capTwo := func(c *server.Config) { c.ClientsPerTunnel = 2 }
+	nodes := []*clusterNode{startNode(t, dsn, capTwo), startNode(t, dsn, capTwo), startNode(t, dsn, capTwo)}
+	a, b, c := newApp(t, "a", 0), newApp(t, "b", 0), newApp(t, "c", 0)
+	attach(t, nodes[0].Server, a, nil)
+	attach(t, nodes[1].Server, b, nil).waitClients(t, "a:primary", "b:mirror")
+	third := startMember(t, nodes[2].Server, c, "c", nil)
+	waitOutput(t, third, string(proto.CodeTooManyClients))
+	_ = third.Stop()
+	attach(t, nodes[2].Server, b, nil).waitClients(t, "a:primary", "b:mirror") // b again, on node 2
 }

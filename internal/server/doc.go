@@ -250,7 +250,8 @@
 // known by its Hello's ClientID: a session of an id already attached takes the older
 // session's place in the attach order (a reconnecting primary stays primary) and ends
 // it (replaced); another id attaches alongside, up to ClientsPerTunnel (16; 409
-// too_many_clients). Sessions without an id share one slot and replace each other, as
+// too_many_clients), counted on every node together with a cluster (Cluster.Acquire,
+// Lease.Cap). Sessions without an id share one slot and replace each other, as
 // when a tunnel had a single client. The cap is checked for every tunnel of a Hello
 // before any is attached, under the owner's grant lock, so a refused session ends
 // nobody. Every change is told to the attached clients that sent an id, in a

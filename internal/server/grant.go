@@ -85,7 +85,9 @@ func (s *Server) grantOne(ctx context.Context, ss *session, req proto.TunnelRequ
 	t.mu.Unlock()
 	cfg := t.config()
 	b := newBinding(s, ss, t, cfg, c)
-	if err := s.acquireLease(ctx, b, req); err != nil {
+	if err := s.acquireLease(ctx, b, req); errors.Is(err, ErrTooManyClients) {
+		return proto.TunnelInfo{}, tooManyClients(name, s.cfg.ClientsPerTunnel)
+	} else if err != nil {
 		s.log.Error("acquire tunnel lease", "tunnel", name, "err", err)
 		return proto.TunnelInfo{}, &proto.Error{Code: proto.CodeStoreUnavailable, Message: "cannot claim tunnel name now; retry"}
 	}

@@ -180,6 +180,18 @@ func startMember(tb testing.TB, srv *relaytest.Server, a *app, id string, mod fu
 	return m
 }
 
+// waitOutput waits until m's client has printed want.
+func waitOutput(tb testing.TB, m *member, want string) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(m.out.String(), want) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("client %s printed no %q: %s", m.app.name, want, m.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitClients waits for a clients frame listing want (label:role), in order.
 func (m *member) waitClients(tb testing.TB, want ...string) *proto.Clients {
 	tb.Helper()

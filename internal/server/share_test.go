@@ -349,13 +349,7 @@ func TestShareTooManyClients(t *testing.T) {
 	attach(t, srv, a, nil)
 	attach(t, srv, b, nil)
 	third := startMember(t, srv, c, "c", nil)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(third.out.String(), string(proto.CodeTooManyClients)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("third client's output: %s", third.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitOutput(t, third, string(proto.CodeTooManyClients))
 	_ = third.Stop()
 	attach(t, srv, a, nil).waitClients(t, "a:primary", "b:mirror") // a again: replaces itself
 }

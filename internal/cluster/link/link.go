@@ -4,6 +4,8 @@ package link
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 
 	"github.com/hookrelay/hookrelay/internal/peer"
@@ -27,6 +29,9 @@ func (k Cluster) Node() string { return k.DB.NodeID() }
 // Acquire takes the lease of l's tunnel and client id for l's session on this node.
 func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
 	got, err := k.DB.Acquire(ctx, storeLease(l))
+	if errors.Is(err, postgres.ErrTooManyClients) {
+		err = fmt.Errorf("%w: %w", server.ErrTooManyClients, err)
+	}
 	return got.Generation, err
 }
 
@@ -34,7 +39,7 @@ func (k Cluster) Acquire(ctx context.Context, l server.Lease) (int64, error) {
 func storeLease(l server.Lease) postgres.Lease {
 	return postgres.Lease{Tunnel: l.Tunnel, Token: l.Token, ClientID: l.ClientID, Session: l.Session, Label: l.Label,
 		Primary: l.Primary, Verify: l.Verify, VerifyMode: l.VerifyMode, Handshake: l.Handshake,
-		Routes: l.Routes, Share: l.Share}
+		Routes: l.Routes, Share: l.Share, Cap: l.Cap}
 }
 
 // Release deletes l's lease if still current.

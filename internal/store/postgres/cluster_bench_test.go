@@ -13,20 +13,25 @@ import (
 )
 
 // BenchmarkAcquire: one re-attach of a client (its lease replaced), sequentially, on
-// the test cluster (fsync off) and on a durable one of its own (fsync on).
+// the test cluster (fsync off) and on a durable one of its own (fsync on); without a
+// cap (one statement) and with the relay's default cap of 16 (a transaction that locks
+// the tunnel's row and counts its leases first).
 func BenchmarkAcquire(b *testing.B) {
-	b.Run("fsync=off", func(b *testing.B) { benchAcquire(b, benchCluster(b)) })
-	b.Run("fsync=on", func(b *testing.B) {
-		c := pgtest.NewCluster(b, pgtest.Config{Durable: true})
-		dbs, _ := clusterOn(b, pgtest.SchemaOn(b, c.DSN()), 1, postgres.Options{})
-		benchAcquire(b, dbs[0])
-	})
+	for _, cap := range []int{0, 16} {
+		b.Run(fmt.Sprintf("fsync=off/cap=%d", cap), func(b *testing.B) { benchAcquire(b, benchCluster(b), cap) })
+		b.Run(fmt.Sprintf("fsync=on/cap=%d", cap), func(b *testing.B) {
+			c := pgtest.NewCluster(b, pgtest.Config{Durable: true})
+			dbs, _ := clusterOn(b, pgtest.SchemaOn(b, c.DSN()), 1, postgres.Options{})
+			benchAcquire(b, dbs[0], cap)
+		})
+	}
 }
 
-func benchAcquire(b *testing.B, db *postgres.DB) {
+func benchAcquire(b *testing.B, db *postgres.DB, cap int) {
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
-		if _, err := db.Acquire(ctx, postgres.Lease{Tunnel: "t", ClientID: "c", Session: fmt.Sprint(i)}); err != nil {
+		l := postgres.Lease{Tunnel: "t", ClientID: "c", Session: fmt.Sprint(i), Cap: cap}
+		if _, err := db.Acquire(ctx, l); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -36,7 +36,13 @@ type Lease struct {
 	// an equality check a superseded holder can never pass.
 	Generation int64
 	AttachedAt time.Time // PostgreSQL's clock
+	// Cap is Acquire's only: with Cap > 0, Acquire refuses (ErrTooManyClients) while
+	// the tunnel has Cap leases of other clients on live nodes.
+	Cap int
 }
+
+// ErrTooManyClients refuses a lease over Lease.Cap.
+var ErrTooManyClients = fmt.Errorf("%w: the tunnel has as many clients as it may", store.ErrConflict)
 
 // leaseColumns are read by every lease query, in scanLease's order.
 const leaseColumns = `l.name, l.token_id, l.client_id, l.node_id, n.cluster_addr, l.session_id, l.label,
@@ -71,13 +77,40 @@ const sAcquire = `WITH l AS (` + leaseInsert + `
 // l.ClientID of l.Token, replacing only that client's older lease, and returns l
 // with its generation and attach time. The tunnel must exist (ErrNotFound
 // otherwise) and this node must have joined (ErrNotFound too: a reaped node
-// joins again first).
+// joins again first). With l.Cap it first takes the tunnel row's lock, so that
+// the Acquires of one tunnel count its leases one after another, and refuses
+// with ErrTooManyClients while l.Cap other clients hold one.
 func (db *DB) Acquire(ctx context.Context, l Lease) (Lease, error) {
 	args := db.insertArgs(&l)
 	err := db.call(ctx, "acquire lease on "+l.Tunnel, func(ctx context.Context) error {
-		return db.pool.QueryRow(ctx, sAcquire, args...).Scan(&l.Generation, &l.AttachedAt)
+		if l.Cap <= 0 {
+			return db.pool.QueryRow(ctx, sAcquire, args...).Scan(&l.Generation, &l.AttachedAt)
+		}
+		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if err := roomFor(ctx, tx, l); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, sAcquire, args...).Scan(&l.Generation, &l.AttachedAt)
+		})
 	})
 	return l, notJoined(err)
+}
+
+// roomFor locks l's tunnel row and checks that fewer than l.Cap other clients hold a
+// lease of it on a live node. The count is a statement of its own, after the lock: its
+// snapshot then sees every lease committed by the Acquire that held the lock before.
+func roomFor(ctx context.Context, tx pgx.Tx, l Lease) error {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM tunnels WHERE name = $1 FOR UPDATE`, l.Tunnel); err != nil {
+		return err
+	}
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM tunnel_leases l JOIN nodes n USING (node_id)
+		WHERE l.name = $1 AND n.expires_at > now() AND NOT (l.token_id = $2 AND l.client_id = $3)`,
+		l.Tunnel, l.Token, l.ClientID).Scan(&n)
+	if err == nil && n >= l.Cap {
+		return fmt.Errorf("%w (%d)", ErrTooManyClients, l.Cap)
+	}
+	return err
 }
 
 // insertArgs makes l this node's and returns leaseInsert's arguments.

@@ -28,7 +28,7 @@ const (
 	CodeNotFound         Code = "not_found"         // 404: no such record or route
 	CodeNotReplayable    Code = "not_replayable"    // 409: record body truncated, no byte-exact replay
 	CodeTooManyTunnels   Code = "too_many_tunnels"  // 400: Hello names more than MaxTunnelsPerSession
-	CodeShuttingDown     Code = "shutting_down"     // 503: server is draining
+	CodeShuttingDown     Code = "shutting_down"     // 503: server is draining; on the control stream: reconnect at once
 	CodeReplaced         Code = "replaced"          // session ended: same token took over the tunnel
 	CodeInternal         Code = "internal"          // 500: a bug; details are in the server log
 	CodeBodyTimeout      Code = "body_timeout"      // 408: request body too slow (read deadline / minimum rate)

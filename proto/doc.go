@@ -43,6 +43,14 @@
 //     behind every data frame already queued, and on a slow, busy link it declared
 //     live sessions dead. A peer that sends yamux pings is still answered. A client
 //     reconnects with exponential backoff between [MinBackoff] and [MaxBackoff].
+//  7. The server may end a session with a last [Error] frame on the control stream:
+//     [CodeReplaced] (a newer session of the same client took the tunnels) and
+//     [CodeTokenRevoked] are permanent; [CodeShuttingDown] says the server is stopping
+//     after its deliveries in flight were answered. A client told so reconnects at once,
+//     after a random wait of at most [ShutdownReconnect] rather than its backoff, so
+//     that behind a balancer it is back on another node within a fraction of a second
+//     and a node's clients do not all arrive in the same instant. An older client takes
+//     it as any lost connection and reconnects after its backoff.
 //
 // # Frames
 //

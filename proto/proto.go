@@ -88,6 +88,10 @@ const (
 	MinBackoff = 1 * time.Second
 	MaxBackoff = 30 * time.Second
 
+	// ShutdownReconnect bounds the random wait of a client whose session the server
+	// ended with CodeShuttingDown before it reconnects (see the package doc, step 7).
+	ShutdownReconnect = 250 * time.Millisecond
+
 	// MaxStreamWindow is the yamux per-stream receive window. It bounds how much of a body
 	// may be in flight per request: 100 concurrent streams hold at most 25 MiB of buffered
 	// data, while one stream still fills a fast loopback or LAN link.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -99,8 +100,12 @@ func retryAfter(v string) (time.Duration, bool) {
 }
 
 // nextWait is how long Run waits before the next try: the backoff with jitter, or
-// longer when the server's refusal asked for it.
+// longer when the server's refusal asked for it, or a moment when the server ended the
+// session because it is stopping.
 func nextWait(backoff time.Duration, err error) time.Duration {
+	if pe, ok := errors.AsType[*proto.Error](err); ok && pe.Code == proto.CodeShuttingDown {
+		return time.Duration(rand.Int64N(int64(proto.ShutdownReconnect) + 1)) // proto's step 7
+	}
 	wait := jitter(backoff)
 	if we, ok := errors.AsType[*waitError](err); ok {
 		wait = max(wait, we.wait)
@@ -114,6 +119,8 @@ func classifyError(e *proto.Error) error {
 	case proto.CodeBadToken, proto.CodeVersionMismatch, proto.CodeNameTaken, proto.CodeBadName,
 		proto.CodeTooManyTunnels, proto.CodeBadRequest, proto.CodeReplaced, proto.CodeTokenRevoked:
 		return fmt.Errorf("%w: %w", ErrPermanent, e)
+	case proto.CodeShuttingDown:
+		return fmt.Errorf("server ended the session: %w", e)
 	}
 	return fmt.Errorf("server refused: %w", e)
 }

@@ -108,7 +108,7 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer release()
 	ss.srv.sessions.Add(1)
 	defer ss.srv.sessions.Add(-1)
-	stop := context.AfterFunc(ctx, ss.end) // server closing: end the session
+	stop := context.AfterFunc(ctx, ss.shuttingDown) // server closing: end the session
 	defer stop()
 	go ss.refuseStreams()
 	ss.watchControl()
@@ -233,6 +233,12 @@ var errRevoked = errors.New("token revoked")
 func (ss *session) revoked() {
 	ss.srv.log.Info("token revoked; ending its session", "owner", ss.owner, "token", ss.ident.TokenID, "remote", ss.remote)
 	ss.sayLast(&proto.Error{Code: proto.CodeTokenRevoked, Message: "this token was revoked"})
+}
+
+// shuttingDown ends the session as the server closes, telling its client to reconnect
+// at once (proto's step 7): behind a balancer, to another node.
+func (ss *session) shuttingDown() {
+	ss.sayLast(&proto.Error{Code: proto.CodeShuttingDown, Message: "the relay is shutting down"})
 }
 
 // sayLast writes the session's last frame, e, and ends it.

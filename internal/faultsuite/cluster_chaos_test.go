@@ -89,7 +89,9 @@ type window struct {
 // round-robin balancer, a relay-client on a queue-mode tunnel through the balancer and
 // senders through it and straight to one node, then kills the node holding the client
 // (kill -9; the client comes back through the balancer on another node), crashes and
-// restarts PostgreSQL, and brings the killed node back. The oracle holds what senders
+// restarts PostgreSQL, brings the killed node back, and stops the node then holding the
+// client with SIGTERM, as a rolling upgrade does (the client, told shutting_down, moves
+// through the balancer at once). The oracle holds what senders
 // got, what the app read and what PostgreSQL recorded to the four zero counts; refusals
 // must be documented codes inside the fault's window; tunnel_leases, sampled all along,
 // never shows two live generations of one (name, client id).
@@ -129,8 +131,9 @@ func TestClusterChaos(t *testing.T) {
 	var load chaosLoad
 	ctx, stopLoad := context.WithCancel(context.Background())
 	defer stopLoad()
+	nodeCtx, stopDirect := context.WithCancel(ctx) // the direct sender stops if its node does
 	go load.run(ctx, viaLB, "lb", 20)
-	go load.run(ctx, viaNode, "node", 10)
+	go load.run(nodeCtx, viaNode, "node", 10)
 
 	time.Sleep(scaled(8 * time.Second))
 	killAt := time.Now()
@@ -153,6 +156,8 @@ func TestClusterChaos(t *testing.T) {
 
 	nodes.start(victim)
 	time.Sleep(scaled(6 * time.Second))
+	termAt := rollingStop(t, nodes, leases, name, direct, stopDirect)
+	time.Sleep(scaled(6 * time.Second))
 	stopLoad()
 	load.wg.Wait()
 
@@ -166,9 +171,17 @@ func TestClusterChaos(t *testing.T) {
 	t.Logf("failover window (kill -9 to the first send answered by the app): %s; postgres window (crash to the first send answered after the restart): %s",
 		fail.Sub(killAt).Round(time.Millisecond), pgBack.Sub(crashAt).Round(time.Millisecond))
 	slack := scaled(5 * time.Second)
+	rolled := firstFromApp(sends, termAt)
+	if rolled.IsZero() {
+		t.Fatalf("the app answered nothing sent after the SIGTERM")
+	}
+	t.Logf("rolling window (SIGTERM of the client's node to the first send answered by the app): %s",
+		rolled.Sub(termAt).Round(time.Millisecond))
 	windows := []window{
 		{"failover", killAt, fail.Add(slack), map[string]bool{string(proto.CodeTunnelOffline): true}},
 		{"postgres", crashAt, pgBack.Add(slack), map[string]bool{string(proto.CodeStoreUnavailable): true}},
+		{"rolling", termAt, rolled.Add(slack), map[string]bool{string(proto.CodeTunnelOffline): true,
+			string(proto.CodeShuttingDown): true}},
 	}
 	if !awaitDrain(t, a, sends, dsn) {
 		// Diagnosis: does a reconnect of the client deliver what stayed queued?
@@ -182,6 +195,27 @@ func TestClusterChaos(t *testing.T) {
 	checkRefusals(t, sends, windows)
 	checkLeases(t, leases)
 	chaosVerdict(t, a, dsn, sends, viaLB, viaNode)
+}
+
+// rollingStop stops the node holding name's client with SIGTERM, as a rolling upgrade
+// does, and returns when; the client, told shutting_down, reconnects through the
+// balancer to another node. The direct sender stops first if that is its node.
+func rollingStop(t *testing.T, nodes *cluster, leases *leaseWatch, name string, direct *node, stopDirect func()) time.Time {
+	t.Helper()
+	holder := awaitOwner(t, leases, name, "", time.Time{})
+	nd := nodes.byCluster(holder)
+	if nd == direct {
+		stopDirect()
+	}
+	termAt := time.Now()
+	took, err := nd.proc.term(scaled(60 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := awaitOwner(t, leases, name, holder, termAt)
+	t.Logf("SIGTERM of %s: exited after %s; lease on %s %s after the SIGTERM", nd.addr, took.Round(time.Millisecond),
+		moved, leases.movedAfter(name, holder, termAt).Sub(termAt).Round(time.Millisecond))
+	return termAt
 }
 
 // awaitOwner waits until tunnel_leases shows name's lease on a node other than from
